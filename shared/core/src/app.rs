@@ -1,0 +1,163 @@
+//! The application: ports, configuration and the method tables, built once per process and
+//! shared by every request.
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::crypto::Sealer;
+use crate::files::FileStore;
+use crate::keys;
+use crate::mail::Mailer;
+use crate::module::Registry;
+use crate::params::is_truthy;
+use crate::store::{Attr, Store, StoreResult};
+use serde_json::{Map, Value};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+pub struct AppParts {
+    pub store: Arc<dyn Store>,
+    pub mailer: Arc<dyn Mailer>,
+    pub files: Arc<dyn FileStore>,
+    pub clock: Arc<dyn Clock>,
+    pub config: Config,
+    pub registry: Registry,
+    pub sealer: Sealer,
+    settings: Cached<Settings>,
+}
+
+/// Cheap to clone; every request holds one.
+#[derive(Clone)]
+pub struct App(Arc<AppParts>);
+
+impl std::ops::Deref for App {
+    type Target = AppParts;
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+pub struct AppBuilder {
+    pub store: Arc<dyn Store>,
+    pub mailer: Arc<dyn Mailer>,
+    pub files: Arc<dyn FileStore>,
+    pub clock: Arc<dyn Clock>,
+    pub config: Config,
+    pub registry: Registry,
+    /// 32-byte key that seals stored secrets (`BB_DATA_KEY`).
+    pub data_key: [u8; 32],
+}
+
+impl AppBuilder {
+    pub fn build(self) -> Result<App, String> {
+        let sealer = Sealer::new(&self.data_key).map_err(|e| e.to_string())?;
+        Ok(App(Arc::new(AppParts {
+            store: self.store,
+            mailer: self.mailer,
+            files: self.files,
+            clock: self.clock,
+            settings: Cached::new(self.config.settings_ttl),
+            config: self.config,
+            registry: self.registry,
+            sealer,
+        })))
+    }
+}
+
+impl App {
+    /// System settings, read from the store at most once per `settings_ttl`.
+    pub async fn settings(&self) -> StoreResult<Arc<Settings>> {
+        if let Some(s) = self.settings.fresh() {
+            return Ok(s);
+        }
+        let item = self.store.get(&keys::settings()).await?;
+        let values = match item.as_ref().and_then(|i| i.get("values")) {
+            Some(attr @ Attr::M(_)) => match attr.to_json() {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            },
+            _ => Map::new(),
+        };
+        Ok(self.settings.store(Settings(values)))
+    }
+
+    /// Drops cached settings (after an operator command changed them in this process).
+    pub fn forget_settings(&self) {
+        self.settings.clear();
+    }
+}
+
+/// A value cached for a fixed time per process.
+struct Cached<T> {
+    ttl: std::time::Duration,
+    slot: Mutex<Option<(Instant, Arc<T>)>>,
+}
+
+impl<T> Cached<T> {
+    fn new(ttl: std::time::Duration) -> Self {
+        Cached {
+            ttl,
+            slot: Mutex::new(None),
+        }
+    }
+    fn fresh(&self) -> Option<Arc<T>> {
+        let slot = self.slot.lock().ok()?;
+        slot.as_ref()
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, v)| v.clone())
+    }
+    fn store(&self, value: T) -> Arc<T> {
+        let value = Arc::new(value);
+        if let Ok(mut slot) = self.slot.lock() {
+            *slot = Some((Instant::now(), value.clone()));
+        }
+        value
+    }
+    fn clear(&self) {
+        if let Ok(mut slot) = self.slot.lock() {
+            *slot = None;
+        }
+    }
+}
+
+/// BoxBilling's settings (`company_name`, `invoice_series`, ...) and module configs
+/// (`mod_client`, `mod_support`, ...), as one JSON object.
+#[derive(Debug, Clone, Default)]
+pub struct Settings(pub Map<String, Value>);
+
+impl Settings {
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.get(name)
+    }
+
+    pub fn text(&self, name: &str) -> Option<String> {
+        match self.0.get(name)? {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
+    /// A module's configuration (`mod_<name>`).
+    pub fn module(&self, name: &str) -> ModuleConfig {
+        match self.0.get(&format!("mod_{name}")) {
+            Some(Value::Object(m)) => ModuleConfig(m.clone()),
+            _ => ModuleConfig(Map::new()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ModuleConfig(pub Map<String, Value>);
+
+impl ModuleConfig {
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.get(name)
+    }
+    /// BoxBilling's "set and falsy" switch-off test (e.g. `allow_change_email`).
+    pub fn is_switched_off(&self, name: &str) -> bool {
+        self.0.get(name).is_some_and(|v| !is_truthy(v))
+    }
+    pub fn is_on(&self, name: &str) -> bool {
+        self.0.get(name).is_some_and(is_truthy)
+    }
+}

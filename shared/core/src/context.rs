@@ -1,0 +1,187 @@
+//! What a method receives: the application, the request's facts, its parameters, and for
+//! client methods the authenticated identity.
+
+use crate::app::App;
+use crate::clock::format_datetime;
+use crate::error::{ApiError, ApiResult};
+use crate::params::ParamMap;
+use crate::pipeline::{Credential, Identity, Role};
+use crate::store::Store;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use time::OffsetDateTime;
+
+/// Facts about the request, fixed when it arrives.
+#[derive(Debug, Clone)]
+pub struct RequestMeta {
+    pub request_id: String,
+    pub ip: String,
+    pub user_agent: Option<String>,
+    pub now: OffsetDateTime,
+    /// The session cookie as sent (not yet checked).
+    pub session_token: Option<String>,
+}
+
+/// Pagination asked for by the caller, checked when a list method reads it.
+#[derive(Debug, Clone, Default)]
+pub struct RawPaging {
+    pub page: Option<Value>,
+    pub per_page: Option<Value>,
+}
+
+pub const DEFAULT_PER_PAGE: u64 = 100;
+pub const MAX_PER_PAGE: u64 = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paging {
+    pub page: u64,
+    pub per_page: u64,
+}
+
+impl Paging {
+    pub fn offset(&self) -> usize {
+        usize::try_from((self.page - 1).saturating_mul(self.per_page)).unwrap_or(usize::MAX)
+    }
+
+    /// BoxBilling's list envelope over an already filtered and ordered list.
+    pub fn paginate<T: Serialize>(&self, rows: Vec<T>) -> ApiResult<Value> {
+        let total = rows.len() as u64;
+        let list: Vec<T> = rows.into_iter().skip(self.offset()).take(self.per_page as usize).collect();
+        let list = serde_json::to_value(list).map_err(|e| ApiError::internal(format!("list does not serialise: {e}")))?;
+        Ok(json!({
+            "pages": total.div_ceil(self.per_page),
+            "page": self.page,
+            "per_page": self.per_page,
+            "total": total,
+            "list": list,
+        }))
+    }
+}
+
+fn whole_number(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Headers a method adds to its answer (cookies, the CSRF token).
+pub type Outgoing = Arc<Mutex<Vec<(String, String)>>>;
+
+#[derive(Clone)]
+pub struct Ctx {
+    pub app: App,
+    pub meta: Arc<RequestMeta>,
+    /// The parameters as received (for methods that echo or inspect them).
+    pub params: Arc<ParamMap>,
+    pub raw_paging: RawPaging,
+    pub outgoing: Outgoing,
+}
+
+impl Ctx {
+    pub fn store(&self) -> &dyn Store {
+        self.app.store.as_ref()
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.meta.now
+    }
+
+    /// `now` as BoxBilling prints dates.
+    pub fn now_text(&self) -> String {
+        format_datetime(self.meta.now)
+    }
+
+    pub fn epoch(&self) -> i64 {
+        self.meta.now.unix_timestamp()
+    }
+
+    pub fn add_header(&self, name: &str, value: impl Into<String>) {
+        if let Ok(mut out) = self.outgoing.lock() {
+            out.push((name.to_string(), value.into()));
+        }
+    }
+
+    /// Checked pagination: page ≥ 1, 1 ≤ per_page (clamped to 500), default 100.
+    pub fn paging(&self) -> ApiResult<Paging> {
+        let page = match &self.raw_paging.page {
+            None | Some(Value::Null) => 1,
+            Some(Value::String(s)) if s.is_empty() => 1,
+            Some(v) => match whole_number(v) {
+                Some(p) if p >= 1 => p as u64,
+                _ => return Err(ApiError::new("Page must be a whole number of at least 1")),
+            },
+        };
+        let per_page = match &self.raw_paging.per_page {
+            None | Some(Value::Null) => DEFAULT_PER_PAGE,
+            Some(Value::String(s)) if s.is_empty() => DEFAULT_PER_PAGE,
+            Some(v) => match whole_number(v) {
+                Some(p) if p >= 1 => (p as u64).min(MAX_PER_PAGE),
+                _ => return Err(ApiError::new("Per page must be a whole number of at least 1")),
+            },
+        };
+        Ok(Paging { page, per_page })
+    }
+}
+
+/// Everything the pipeline hands a method.
+pub struct Call {
+    pub ctx: Ctx,
+    pub identity: Option<Identity>,
+    pub params: Arc<ParamMap>,
+}
+
+/// A method's context type; it fixes the role the method is served under.
+pub trait FromCall: Sized + Send + 'static {
+    const ROLE: Role;
+    fn from_call(call: Call) -> ApiResult<Self>;
+}
+
+/// Context of `/api/client/*` methods: the caller is an authenticated, active client.
+#[derive(Clone)]
+pub struct ClientCtx {
+    pub ctx: Ctx,
+    pub client_id: i64,
+    pub credential: Credential,
+}
+
+impl std::ops::Deref for ClientCtx {
+    type Target = Ctx;
+    fn deref(&self) -> &Ctx {
+        &self.ctx
+    }
+}
+
+impl FromCall for ClientCtx {
+    const ROLE: Role = Role::Client;
+    fn from_call(call: Call) -> ApiResult<Self> {
+        let identity = call.identity.ok_or_else(|| ApiError::auth(201))?;
+        Ok(ClientCtx {
+            ctx: call.ctx,
+            client_id: identity.client_id,
+            credential: identity.credential,
+        })
+    }
+}
+
+/// Context of `/api/guest/*` methods: nobody is authenticated.
+#[derive(Clone)]
+pub struct GuestCtx {
+    pub ctx: Ctx,
+}
+
+impl std::ops::Deref for GuestCtx {
+    type Target = Ctx;
+    fn deref(&self) -> &Ctx {
+        &self.ctx
+    }
+}
+
+impl FromCall for GuestCtx {
+    const ROLE: Role = Role::Guest;
+    fn from_call(call: Call) -> ApiResult<Self> {
+        Ok(GuestCtx { ctx: call.ctx })
+    }
+}

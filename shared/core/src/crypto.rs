@@ -1,0 +1,171 @@
+//! Tokens, digests, password hashing and the sealing of stored secrets.
+//! Randomness and ciphers come from aws-lc (already linked for TLS); passwords use Argon2id.
+
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use aws_lc_rs::{digest, hmac, rand};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+
+const ALPHANUMERIC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+#[derive(Debug)]
+pub struct CryptoError(pub &'static str);
+
+impl std::fmt::Display for CryptoError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for CryptoError {}
+
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
+    let mut buf = [0u8; N];
+    rand::fill(&mut buf).map_err(|_| CryptoError("random generator failed"))?;
+    Ok(buf)
+}
+
+/// A URL-safe token carrying 256 random bits (session ids, CSRF tokens).
+pub fn random_token() -> Result<String, CryptoError> {
+    Ok(URL_SAFE_NO_PAD.encode(random_bytes::<32>()?))
+}
+
+/// `len` characters from A-Z, a-z, 0-9, uniformly (BoxBilling's API key alphabet), with at
+/// least one of each class as BoxBilling's keys have.
+pub fn random_alphanumeric(len: usize) -> Result<String, CryptoError> {
+    loop {
+        let mut out = String::with_capacity(len);
+        while out.len() < len {
+            for byte in random_bytes::<64>()? {
+                // 248 = 4 * 62: rejecting above it keeps the choice uniform.
+                if byte < 248 && out.len() < len {
+                    out.push(ALPHANUMERIC[usize::from(byte) % ALPHANUMERIC.len()] as char);
+                }
+            }
+        }
+        let has = |f: fn(&char) -> bool| out.chars().any(|c| f(&c));
+        if len < 3 || (has(char::is_ascii_uppercase) && has(char::is_ascii_lowercase) && has(char::is_ascii_digit)) {
+            return Ok(out);
+        }
+    }
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(digest::digest(&digest::SHA256, data))
+}
+
+pub fn sha1_hex(data: &[u8]) -> String {
+    hex::encode(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, data))
+}
+
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
+    hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), data)
+        .as_ref()
+        .to_vec()
+}
+
+/// Equality that takes the same time wherever the inputs differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+/// Argon2id with the crate's default (OWASP) parameters, PHC string format.
+pub fn hash_password(password: &str) -> Result<String, CryptoError> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let salt_bytes = random_bytes::<16>()?;
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|_| CryptoError("salt encoding failed"))?;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|_| CryptoError("password hashing failed"))
+}
+
+/// Verifies a password against a stored PHC hash; a malformed hash never matches.
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(stored)
+        .is_ok_and(|hash| argon2::Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+}
+
+/// A hash no password matches, verified instead when the e-mail is unknown so that a failed
+/// login takes as long either way.
+pub fn decoy_password_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password("decoy password nobody has").unwrap_or_default())
+}
+
+/// AES-256-GCM under the deployment's data key, for secrets that must be shown again
+/// (the API key `api_key_get` returns). Output: base64(nonce || ciphertext || tag).
+pub struct Sealer {
+    key: LessSafeKey,
+}
+
+impl Sealer {
+    pub fn new(key: &[u8; 32]) -> Result<Self, CryptoError> {
+        let unbound = UnboundKey::new(&AES_256_GCM, key).map_err(|_| CryptoError("bad data key"))?;
+        Ok(Sealer {
+            key: LessSafeKey::new(unbound),
+        })
+    }
+
+    pub fn seal(&self, plaintext: &str) -> Result<String, CryptoError> {
+        let nonce_bytes = random_bytes::<NONCE_LEN>()?;
+        let mut buf = plaintext.as_bytes().to_vec();
+        self.key
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce_bytes), Aad::empty(), &mut buf)
+            .map_err(|_| CryptoError("sealing failed"))?;
+        let mut out = nonce_bytes.to_vec();
+        out.extend_from_slice(&buf);
+        Ok(STANDARD.encode(out))
+    }
+
+    pub fn open(&self, sealed: &str) -> Result<String, CryptoError> {
+        let raw = STANDARD.decode(sealed).map_err(|_| CryptoError("sealed value is not base64"))?;
+        if raw.len() < NONCE_LEN {
+            return Err(CryptoError("sealed value too short"));
+        }
+        let (nonce, body) = raw.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| CryptoError("bad nonce"))?;
+        let mut body = body.to_vec();
+        let plain = self
+            .key
+            .open_in_place(nonce, Aad::empty(), &mut body)
+            .map_err(|_| CryptoError("sealed value does not open with this data key"))?;
+        String::from_utf8(plain.to_vec()).map_err(|_| CryptoError("sealed value is not text"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_keys_have_every_class() {
+        for _ in 0..50 {
+            let k = random_alphanumeric(32).unwrap();
+            assert_eq!(k.len(), 32);
+            assert!(k.chars().any(|c| c.is_ascii_digit()));
+            assert!(k.chars().all(|c| c.is_ascii_alphanumeric()));
+        }
+    }
+
+    #[test]
+    fn passwords_verify_only_themselves() {
+        let h = hash_password("Secret12345!").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("Secret12345!", &h));
+        assert!(!verify_password("secret12345!", &h));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn sealed_values_open_only_with_their_key() {
+        let a = Sealer::new(&[7; 32]).unwrap();
+        let b = Sealer::new(&[8; 32]).unwrap();
+        let sealed = a.seal("token").unwrap();
+        assert_ne!(a.seal("token").unwrap(), sealed, "fresh nonce each time");
+        assert_eq!(a.open(&sealed).unwrap(), "token");
+        assert!(b.open(&sealed).is_err());
+    }
+}

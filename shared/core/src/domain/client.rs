@@ -1,0 +1,142 @@
+//! The client record: profile fields, status, balance and the hashes of its credentials.
+
+use crate::keys;
+use crate::store::{Item, Key, StoreError, from_item, to_item};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+pub const ACTIVE: &str = "active";
+
+/// A live session of the client: the token hash and when it ends at the latest (epoch s).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SessionRef {
+    pub hash: String,
+    pub expires: i64,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct ClientRecord {
+    pub id: i64,
+    pub email: String,
+    pub status: String,
+    pub password_hash: String,
+    pub aid: Option<String>,
+    #[serde(rename = "type")]
+    pub client_type: Option<String>,
+    pub group_id: Option<i64>,
+    pub company: Option<String>,
+    pub company_vat: Option<String>,
+    pub company_number: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub gender: Option<String>,
+    pub birthday: Option<String>,
+    pub phone_cc: Option<String>,
+    pub phone: Option<String>,
+    pub address_1: Option<String>,
+    pub address_2: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub postcode: Option<String>,
+    pub country: Option<String>,
+    pub currency: Option<String>,
+    pub notes: Option<String>,
+    pub document_type: Option<String>,
+    pub document_nr: Option<String>,
+    pub lang: Option<String>,
+    /// `custom_1` … `custom_10`.
+    #[serde(default)]
+    pub custom: BTreeMap<String, String>,
+    #[serde(default)]
+    pub tax_exempt: bool,
+    #[serde(default)]
+    pub email_approved: bool,
+    /// Sum of the balance entries, decimal text; absent until the first entry.
+    pub balance: Option<String>,
+    pub api_key_hash: Option<String>,
+    /// The API key sealed with the data key, so `api_key_get` can show it again.
+    pub api_key_sealed: Option<String>,
+    #[serde(default)]
+    pub sessions: Vec<SessionRef>,
+    pub ip: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// The profile fields a client may change through `profile/update`, in BoxBilling's order.
+pub const EDITABLE_FIELDS: &[&str] = &[
+    "first_name", "last_name", "gender", "birthday", "company", "company_vat", "company_number",
+    "type", "address_1", "address_2", "phone_cc", "phone", "country", "postcode", "city", "state",
+    "document_type", "document_nr", "lang", "notes",
+];
+
+pub const CUSTOM_FIELDS: usize = 10;
+
+impl ClientRecord {
+    pub fn key(&self) -> Key {
+        keys::client(self.id)
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.status == ACTIVE
+    }
+
+    pub fn full_name(&self) -> String {
+        let first = self.first_name.as_deref().unwrap_or("");
+        let last = self.last_name.as_deref().unwrap_or("");
+        format!("{first} {last}").trim().to_string()
+    }
+
+    pub fn to_item(&self) -> Result<Item, StoreError> {
+        let mut item = to_item(self)?;
+        let key = self.key();
+        item.insert(crate::store::PK.into(), key.pk.into());
+        item.insert(crate::store::SK.into(), key.sk.into());
+        Ok(item)
+    }
+
+    pub fn from_item(item: &Item) -> Result<Self, StoreError> {
+        from_item(item)
+    }
+
+    /// BoxBilling's `[client]` shape, in its key order; `balance` only where the method adds it.
+    pub fn view(&self, with_balance: bool) -> Value {
+        let mut m = Map::new();
+        let s = |v: &Option<String>| v.clone().map_or(Value::Null, Value::String);
+        m.insert("id".into(), self.id.into());
+        m.insert("aid".into(), s(&self.aid));
+        m.insert("email".into(), self.email.clone().into());
+        m.insert("type".into(), s(&self.client_type));
+        m.insert("group_id".into(), self.group_id.map_or(Value::Null, Value::from));
+        m.insert("company".into(), s(&self.company));
+        m.insert("company_vat".into(), s(&self.company_vat));
+        m.insert("company_number".into(), s(&self.company_number));
+        m.insert("first_name".into(), s(&self.first_name));
+        m.insert("last_name".into(), s(&self.last_name));
+        m.insert("gender".into(), s(&self.gender));
+        m.insert("birthday".into(), s(&self.birthday));
+        m.insert("phone_cc".into(), s(&self.phone_cc));
+        m.insert("phone".into(), s(&self.phone));
+        m.insert("address_1".into(), s(&self.address_1));
+        m.insert("address_2".into(), s(&self.address_2));
+        m.insert("city".into(), s(&self.city));
+        m.insert("state".into(), s(&self.state));
+        m.insert("postcode".into(), s(&self.postcode));
+        m.insert("country".into(), s(&self.country));
+        m.insert("currency".into(), s(&self.currency));
+        m.insert("notes".into(), s(&self.notes));
+        m.insert("created_at".into(), self.created_at.clone().into());
+        m.insert("document_nr".into(), s(&self.document_nr));
+        if with_balance {
+            m.insert("balance".into(), s(&self.balance));
+        }
+        for n in 1..=CUSTOM_FIELDS {
+            let name = format!("custom_{n}");
+            if let Some(v) = self.custom.get(&name).filter(|v| !v.is_empty()) {
+                m.insert(name, v.clone().into());
+            }
+        }
+        Value::Object(m)
+    }
+}

@@ -1,0 +1,4 @@
+//! Records shared by several modules.
+
+pub mod activity;
+pub mod client;

@@ -1,0 +1,69 @@
+//! Every key of the single table, in one place. ARCHITECTURE.md carries the same table with
+//! its access patterns; a new record type adds a function here, not an index.
+//!
+//! Client-owned records live in the owner's partition `C#<client id>`, so a foreign id is
+//! simply not found. Integer parts of sort keys are zero-padded to keep numeric order.
+
+use crate::store::Key;
+
+/// Width of zero-padded ids in sort keys.
+pub fn pad(id: i64) -> String {
+    format!("{id:012}")
+}
+
+pub fn client_partition(client_id: i64) -> String {
+    format!("C#{client_id}")
+}
+
+/// The client record (profile, status, balance, credentials' hashes, live sessions).
+pub fn client(client_id: i64) -> Key {
+    Key::new(client_partition(client_id), "PROFILE")
+}
+
+/// Unique e-mail guard: lower-cased e-mail → client id.
+pub fn client_email(email: &str) -> Key {
+    Key::new(format!("EMAIL#{}", email.trim().to_lowercase()), "EMAIL")
+}
+
+/// API key item, by the SHA-256 of the key: client id, client status, per-key rate counters.
+pub fn api_key(key_hash: &str) -> Key {
+    Key::new(format!("KEY#{key_hash}"), "KEY")
+}
+
+/// Session item, by the SHA-256 of the cookie token.
+pub fn session(token_hash: &str) -> Key {
+    Key::new(format!("SESSION#{token_hash}"), "SESSION")
+}
+
+/// Activity log line of a client (`log: ...` in BoxBilling), newest last.
+pub fn activity(client_id: i64, at: &str, suffix: &str) -> Key {
+    Key::new(client_partition(client_id), format!("LOG#{at}#{suffix}"))
+}
+
+/// Fixed-window rate counter for one subject (`ip` or `login` class, address, window number).
+pub fn rate_counter(class: &str, subject: &str, window: u64) -> Key {
+    Key::new(format!("RL#{class}#{subject}#{window}"), "RL")
+}
+
+/// System settings (company block, invoice series, module configs), one item.
+pub fn settings() -> Key {
+    Key::new("CONFIG", "SETTINGS")
+}
+
+/// Partition of e-mail templates, one item per BoxBilling action code.
+pub const TEMPLATES: &str = "TEMPLATE";
+
+pub fn template(code: &str) -> Key {
+    Key::new(TEMPLATES, code)
+}
+
+/// A client's e-mail log entry (what `email/get_list` shows).
+pub fn email_log(client_id: i64, email_id: i64) -> Key {
+    Key::new(client_partition(client_id), format!("EMAIL#{}", pad(email_id)))
+}
+
+pub const EMAIL_LOG_PREFIX: &str = "EMAIL#";
+
+/// Sparse index entry (gsi1) for mail that is queued or failed, so a sweeper can find it
+/// without a scan.
+pub const MAIL_QUEUE_GSI: &str = "MAILQ";

@@ -1,0 +1,33 @@
+//! bb-core: the request pipeline, the ports (store, mail, files) and the domain every
+//! bb-lambda function shares. A module crate adds only its method table and functions.
+
+extern crate self as bb_core;
+
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod context;
+pub mod crypto;
+pub mod domain;
+pub mod error;
+pub mod files;
+pub mod http;
+pub mod keys;
+pub mod mail;
+pub mod module;
+pub mod params;
+pub mod pipeline;
+pub mod store;
+pub mod validate;
+
+/// What a module crate needs, in one import.
+pub mod prelude {
+    pub use crate::app::App;
+    pub use crate::context::{ClientCtx, Ctx, GuestCtx, Paging};
+    pub use crate::error::{ApiError, ApiResult};
+    pub use crate::module::{Access, Module};
+    pub use crate::params::{NoParams, ParamMap, Params, Patch};
+    pub use crate::store::{Attr, Cond, Item, Key, Query, Returning, Store, StoreError, TxOp, Update};
+    pub use serde_json::{Value, json};
+}

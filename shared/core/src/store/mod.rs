@@ -1,0 +1,434 @@
+//! The store port: DynamoDB's item model, spoken by every module and implemented twice
+//! (DynamoDB in `bb-aws`, an embedded SQLite file in `bb-local`).
+//!
+//! One table, keys `pk`/`sk`, two overloaded global secondary indexes (`gsi1pk`/`gsi1sk`,
+//! `gsi2pk`/`gsi2sk`) and a TTL attribute `ttl` (epoch seconds). ARCHITECTURE.md lists which
+//! record lives under which key. Expressions are typed values here, never strings, so that both
+//! adapters can evaluate them the same way.
+
+mod attr;
+mod eval;
+pub mod metrics;
+
+pub use attr::{Attr, Item, from_item, to_item};
+pub use eval::{apply_update, condition_holds, is_expired};
+
+use async_trait::async_trait;
+use std::fmt;
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const GSI1_PK: &str = "gsi1pk";
+pub const GSI1_SK: &str = "gsi1sk";
+pub const GSI2_PK: &str = "gsi2pk";
+pub const GSI2_SK: &str = "gsi2sk";
+/// Epoch seconds after which the item is treated as absent (and eventually deleted).
+pub const TTL: &str = "ttl";
+
+/// The primary key of an item.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Key {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
+    }
+
+    /// The key of a stored item, if it has one.
+    pub fn of(item: &Item) -> Option<Key> {
+        Some(Key::new(item.get(PK)?.as_str()?, item.get(SK)?.as_str()?))
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}|{}", self.pk, self.sk)
+    }
+}
+
+/// Which index a query reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Index {
+    Table,
+    Gsi1,
+    Gsi2,
+}
+
+impl Index {
+    pub fn key_names(self) -> (&'static str, &'static str) {
+        match self {
+            Index::Table => (PK, SK),
+            Index::Gsi1 => (GSI1_PK, GSI1_SK),
+            Index::Gsi2 => (GSI2_PK, GSI2_SK),
+        }
+    }
+
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            Index::Table => None,
+            Index::Gsi1 => Some("gsi1"),
+            Index::Gsi2 => Some("gsi2"),
+        }
+    }
+}
+
+/// A condition on one item, as DynamoDB's ConditionExpression. Attribute names are top level.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cond {
+    Exists(String),
+    NotExists(String),
+    Eq(String, Attr),
+    Ne(String, Attr),
+    Lt(String, Attr),
+    Le(String, Attr),
+    Gt(String, Attr),
+    Ge(String, Attr),
+    BeginsWith(String, String),
+    And(Vec<Cond>),
+    Or(Vec<Cond>),
+    Not(Box<Cond>),
+}
+
+impl Cond {
+    /// The item exists (its partition key is present).
+    pub fn exists() -> Cond {
+        Cond::Exists(PK.into())
+    }
+    /// No item with this key exists yet.
+    pub fn absent() -> Cond {
+        Cond::NotExists(PK.into())
+    }
+    pub fn eq(name: &str, value: impl Into<Attr>) -> Cond {
+        Cond::Eq(name.into(), value.into())
+    }
+    pub fn and(self, other: Cond) -> Cond {
+        match self {
+            Cond::And(mut all) => {
+                all.push(other);
+                Cond::And(all)
+            }
+            first => Cond::And(vec![first, other]),
+        }
+    }
+}
+
+/// One action of an UpdateItem.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UpdateOp {
+    Set(String, Attr),
+    /// Set only when the attribute is missing.
+    SetIfAbsent(String, Attr),
+    /// Atomic numeric add; a missing attribute counts as zero.
+    Add(String, i64),
+    Remove(String),
+    /// Append to a list attribute, creating it when missing.
+    Append(String, Vec<Attr>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Update {
+    pub key: Key,
+    pub ops: Vec<UpdateOp>,
+    pub cond: Option<Cond>,
+}
+
+impl Update {
+    pub fn new(key: Key) -> Self {
+        Update {
+            key,
+            ops: Vec::new(),
+            cond: None,
+        }
+    }
+    pub fn set(mut self, name: &str, value: impl Into<Attr>) -> Self {
+        self.ops.push(UpdateOp::Set(name.into(), value.into()));
+        self
+    }
+    pub fn set_if_absent(mut self, name: &str, value: impl Into<Attr>) -> Self {
+        self.ops.push(UpdateOp::SetIfAbsent(name.into(), value.into()));
+        self
+    }
+    pub fn add(mut self, name: &str, by: i64) -> Self {
+        self.ops.push(UpdateOp::Add(name.into(), by));
+        self
+    }
+    pub fn remove(mut self, name: &str) -> Self {
+        self.ops.push(UpdateOp::Remove(name.into()));
+        self
+    }
+    pub fn append(mut self, name: &str, values: Vec<Attr>) -> Self {
+        self.ops.push(UpdateOp::Append(name.into(), values));
+        self
+    }
+    pub fn when(mut self, cond: Cond) -> Self {
+        self.cond = Some(match self.cond.take() {
+            Some(existing) => existing.and(cond),
+            None => cond,
+        });
+        self
+    }
+}
+
+/// What an update returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Returning {
+    Nothing,
+    AllNew,
+    AllOld,
+}
+
+/// A condition on the sort key of a query.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SkCond {
+    Eq(String),
+    BeginsWith(String),
+    Between(String, String),
+    Lt(String),
+    Le(String),
+    Gt(String),
+    Ge(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Query {
+    pub index: Index,
+    pub pk: String,
+    pub sk: Option<SkCond>,
+    /// Ascending sort key order when true.
+    pub forward: bool,
+    pub limit: Option<usize>,
+    pub cursor: Option<Cursor>,
+}
+
+impl Query {
+    pub fn partition(pk: impl Into<String>) -> Self {
+        Query {
+            index: Index::Table,
+            pk: pk.into(),
+            sk: None,
+            forward: true,
+            limit: None,
+            cursor: None,
+        }
+    }
+    pub fn on(mut self, index: Index) -> Self {
+        self.index = index;
+        self
+    }
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.sk = Some(SkCond::BeginsWith(prefix.into()));
+        self
+    }
+    pub fn sk(mut self, cond: SkCond) -> Self {
+        self.sk = Some(cond);
+        self
+    }
+    pub fn backward(mut self) -> Self {
+        self.forward = false;
+        self
+    }
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+    pub fn after(mut self, cursor: Option<Cursor>) -> Self {
+        self.cursor = cursor;
+        self
+    }
+}
+
+/// Where the next page of a query starts: the key attributes of the last item returned,
+/// opaque to callers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cursor(pub String);
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Page {
+    pub items: Vec<Item>,
+    pub cursor: Option<Cursor>,
+}
+
+/// One write of a transaction.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TxOp {
+    Put { item: Item, cond: Option<Cond> },
+    Update(Update),
+    Delete { key: Key, cond: Option<Cond> },
+    Check { key: Key, cond: Cond },
+}
+
+impl TxOp {
+    pub fn put(item: Item) -> Self {
+        TxOp::Put { item, cond: None }
+    }
+    pub fn put_new(item: Item) -> Self {
+        TxOp::Put {
+            item,
+            cond: Some(Cond::absent()),
+        }
+    }
+    pub fn delete(key: Key) -> Self {
+        TxOp::Delete { key, cond: None }
+    }
+    pub fn key(&self) -> Option<Key> {
+        match self {
+            TxOp::Put { item, .. } => Key::of(item),
+            TxOp::Update(u) => Some(u.key.clone()),
+            TxOp::Delete { key, .. } | TxOp::Check { key, .. } => Some(key.clone()),
+        }
+    }
+}
+
+/// Most items a transaction may touch (DynamoDB's limit).
+pub const MAX_TX_ITEMS: usize = 100;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreError {
+    /// The condition of a single-item write did not hold.
+    ConditionFailed,
+    /// A transaction was cancelled; one entry per operation, `true` where its condition failed.
+    TransactionCanceled { failed: Vec<bool> },
+    /// The request itself was invalid (bad key, too many items, two writes to one item).
+    Invalid(String),
+    /// The backend failed or could not be reached.
+    Unavailable(String),
+}
+
+impl StoreError {
+    /// Whether the operation at `index` of a cancelled transaction failed its condition.
+    pub fn failed_at(&self, index: usize) -> bool {
+        matches!(self, StoreError::TransactionCanceled { failed } if failed.get(index).copied().unwrap_or(false))
+    }
+    pub fn is_condition_failure(&self) -> bool {
+        matches!(
+            self,
+            StoreError::ConditionFailed | StoreError::TransactionCanceled { .. }
+        )
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::ConditionFailed => write!(f, "condition failed"),
+            StoreError::TransactionCanceled { failed } => {
+                write!(f, "transaction cancelled (conditions failed: {failed:?})")
+            }
+            StoreError::Invalid(m) => write!(f, "invalid store request: {m}"),
+            StoreError::Unavailable(m) => write!(f, "store unavailable: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The operations every module uses. Each call is one round trip to the backend and is
+/// counted by [`metrics`].
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Strongly consistent read of one item; expired items read as absent.
+    async fn get(&self, key: &Key) -> StoreResult<Option<Item>>;
+    /// Strongly consistent read of up to 100 items, in no particular order.
+    async fn get_many(&self, keys: &[Key]) -> StoreResult<Vec<Item>>;
+    async fn put(&self, item: Item, cond: Option<Cond>) -> StoreResult<()>;
+    async fn update(&self, update: Update, returning: Returning) -> StoreResult<Option<Item>>;
+    /// Deletes and returns the old item, if any.
+    async fn delete(&self, key: &Key, cond: Option<Cond>) -> StoreResult<Option<Item>>;
+    /// One page of a query; table queries are strongly consistent, index queries eventually.
+    async fn query(&self, query: Query) -> StoreResult<Page>;
+    /// All or nothing, at most [`MAX_TX_ITEMS`] operations, each on a distinct item.
+    async fn transact(&self, ops: Vec<TxOp>) -> StoreResult<()>;
+}
+
+/// Checks shared by both adapters so they refuse the same transactions.
+pub fn validate_transaction(ops: &[TxOp]) -> StoreResult<()> {
+    if ops.is_empty() {
+        return Err(StoreError::Invalid("empty transaction".into()));
+    }
+    if ops.len() > MAX_TX_ITEMS {
+        return Err(StoreError::Invalid(format!(
+            "transaction of {} items exceeds {MAX_TX_ITEMS}",
+            ops.len()
+        )));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for op in ops {
+        let key = op
+            .key()
+            .ok_or_else(|| StoreError::Invalid("transaction item without key".into()))?;
+        if !seen.insert(key.clone()) {
+            return Err(StoreError::Invalid(format!(
+                "two operations on one item ({key}) in a transaction"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Reads every page of a query (bounded per-client collections only).
+pub async fn query_all(store: &dyn Store, mut query: Query) -> StoreResult<Vec<Item>> {
+    let mut items = Vec::new();
+    loop {
+        let page = store.query(query.clone()).await?;
+        items.extend(page.items);
+        match page.cursor {
+            Some(cursor) => query.cursor = Some(cursor),
+            None => return Ok(items),
+        }
+        if let Some(limit) = query.limit
+            && items.len() >= limit
+        {
+            return Ok(items);
+        }
+    }
+}
+
+/// Allocates the next integer ids of several kinds in one round trip
+/// (one counter attribute per kind on the `COUNTER`/`IDS` item).
+pub async fn next_ids(store: &dyn Store, kinds: &[&str]) -> StoreResult<Vec<i64>> {
+    let mut update = Update::new(Key::new("COUNTER", "IDS"));
+    let mut counts: Vec<(&str, i64)> = Vec::new();
+    for kind in kinds {
+        match counts.iter_mut().find(|(k, _)| k == kind) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((kind, 1)),
+        }
+    }
+    for (kind, n) in &counts {
+        update = update.add(kind, *n);
+    }
+    let item = store
+        .update(update, Returning::AllNew)
+        .await?
+        .ok_or_else(|| StoreError::Unavailable("counter update returned nothing".into()))?;
+    // Several ids of one kind come out as the consecutive block ending at the new value.
+    let mut handed: Vec<(&str, i64)> = Vec::new();
+    let mut ids = Vec::with_capacity(kinds.len());
+    for kind in kinds {
+        let top = item
+            .get(*kind)
+            .and_then(Attr::as_i64)
+            .ok_or_else(|| StoreError::Unavailable(format!("counter {kind} missing")))?;
+        let total = counts.iter().find(|(k, _)| k == kind).map_or(1, |(_, n)| *n);
+        let used = match handed.iter_mut().find(|(k, _)| k == kind) {
+            Some((_, u)) => {
+                *u += 1;
+                *u
+            }
+            None => {
+                handed.push((kind, 1));
+                1
+            }
+        };
+        ids.push(top - total + used);
+    }
+    Ok(ids)
+}
