@@ -1,1 +1,25 @@
-//! stub
+//! AWS adapters of the ports: DynamoDB (store), SES (mail), S3 (files). Clients are built once
+//! per process from the standard environment (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL`
+//! for emulators) and reused across invocations.
+
+mod dynamodb;
+mod s3;
+mod ses;
+
+pub use dynamodb::{DynamoStore, create_table, from_ddb, to_ddb};
+pub use s3::S3Files;
+pub use ses::SesMailer;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+
+/// The shared SDK configuration from the environment.
+pub async fn sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest()).load().await
+}
+
+/// An S3 client; path-style addressing when an endpoint override points at an emulator.
+pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
+    let path_style = config.endpoint_url().is_some();
+    let s3 = aws_sdk_s3::config::Builder::from(config).force_path_style(path_style).build();
+    aws_sdk_s3::Client::from_conf(s3)
+}

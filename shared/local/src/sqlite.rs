@@ -1,0 +1,359 @@
+//! The store port on an embedded SQLite file. Several processes may share the file
+//! (`cargo lambda watch` runs each function as its own process): WAL journal, a busy timeout,
+//! and every write in a `BEGIN IMMEDIATE` transaction that re-reads what it checks.
+
+use async_trait::async_trait;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bb_core::store::{
+    Attr, Cond, Cursor, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Index, Item, Key, PK, Page, Query, Returning, SK, SkCond,
+    Store, StoreError, StoreResult, TTL, TxOp, Update, apply_update, condition_holds, is_expired, metrics,
+    validate_transaction,
+};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params_from_iter};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(format!("sqlite: {e}"))
+}
+
+fn now_epoch() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS items (
+    pk TEXT NOT NULL,
+    sk TEXT NOT NULL,
+    item TEXT NOT NULL,
+    gsi1pk TEXT, gsi1sk TEXT,
+    gsi2pk TEXT, gsi2sk TEXT,
+    ttl INTEGER,
+    PRIMARY KEY (pk, sk)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS items_gsi1 ON items (gsi1pk, gsi1sk, pk, sk) WHERE gsi1pk IS NOT NULL AND gsi1sk IS NOT NULL;
+CREATE INDEX IF NOT EXISTS items_gsi2 ON items (gsi2pk, gsi2sk, pk, sk) WHERE gsi2pk IS NOT NULL AND gsi2sk IS NOT NULL;
+CREATE INDEX IF NOT EXISTS items_ttl ON items (ttl) WHERE ttl IS NOT NULL;
+";
+
+impl SqliteStore {
+    /// Opens (creating when missing) the database file.
+    pub fn open(path: &Path) -> StoreResult<SqliteStore> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(unavailable)?;
+        }
+        let conn = Connection::open(path).map_err(unavailable)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(unavailable)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(unavailable)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(unavailable)?;
+        conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        // Expired items are invisible already; dropping them keeps the file small.
+        conn.execute("DELETE FROM items WHERE ttl IS NOT NULL AND ttl <= ?1", [now_epoch()])
+            .map_err(unavailable)?;
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs blocking SQLite work off the async threads; one round trip.
+    async fn run<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        metrics::round_trip();
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().map_err(|_| unavailable("connection lock poisoned"))?;
+            work(&mut guard)
+        })
+        .await
+        .map_err(unavailable)?
+    }
+}
+
+fn encode_item(item: &Item) -> String {
+    serde_json::Value::Object(item.iter().map(|(k, v)| (k.clone(), v.to_tagged())).collect()).to_string()
+}
+
+fn decode_item(text: &str) -> StoreResult<Item> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(unavailable)?;
+    let map = value.as_object().ok_or_else(|| unavailable("stored item is not an object"))?;
+    map.iter().map(|(k, v)| Ok((k.clone(), Attr::from_tagged(v)?))).collect()
+}
+
+fn text_attr(item: &Item, name: &str) -> Option<String> {
+    item.get(name).and_then(Attr::as_str).map(String::from)
+}
+
+fn read(conn: &Connection, key: &Key) -> StoreResult<Option<Item>> {
+    conn.query_row("SELECT item FROM items WHERE pk = ?1 AND sk = ?2", [&key.pk, &key.sk], |row| row.get::<_, String>(0))
+        .optional()
+        .map_err(unavailable)?
+        .map(|text| decode_item(&text))
+        .transpose()
+}
+
+fn write(conn: &Connection, item: &Item) -> StoreResult<()> {
+    let key = Key::of(item).ok_or_else(|| StoreError::Invalid("item without string pk and sk".into()))?;
+    // An index holds an item only when both of its key attributes are strings.
+    let pair = |p: &str, s: &str| match (text_attr(item, p), text_attr(item, s)) {
+        (Some(a), Some(b)) => (Some(a), Some(b)),
+        _ => (None, None),
+    };
+    let (g1p, g1s) = pair(GSI1_PK, GSI1_SK);
+    let (g2p, g2s) = pair(GSI2_PK, GSI2_SK);
+    let ttl = item.get(TTL).and_then(Attr::as_i64);
+    conn.execute(
+        "INSERT OR REPLACE INTO items (pk, sk, item, gsi1pk, gsi1sk, gsi2pk, gsi2sk, ttl) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        rusqlite::params![key.pk, key.sk, encode_item(item), g1p, g1s, g2p, g2s, ttl],
+    )
+    .map_err(unavailable)?;
+    Ok(())
+}
+
+fn remove(conn: &Connection, key: &Key) -> StoreResult<()> {
+    conn.execute("DELETE FROM items WHERE pk = ?1 AND sk = ?2", [&key.pk, &key.sk])
+        .map_err(unavailable)?;
+    Ok(())
+}
+
+fn check(cond: Option<&Cond>, current: Option<&Item>) -> bool {
+    cond.is_none_or(|c| condition_holds(c, current))
+}
+
+/// The item an update produces, or `None` when its condition fails.
+fn updated(update: &Update, current: Option<&Item>) -> StoreResult<Option<Item>> {
+    if !check(update.cond.as_ref(), current) {
+        return Ok(None);
+    }
+    let mut item = current.cloned().unwrap_or_default();
+    item.insert(PK.into(), Attr::S(update.key.pk.clone()));
+    item.insert(SK.into(), Attr::S(update.key.sk.clone()));
+    apply_update(&mut item, &update.ops)?;
+    Ok(Some(item))
+}
+
+fn immediate(conn: &mut Connection) -> StoreResult<rusqlite::Transaction<'_>> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(unavailable)
+}
+
+fn encode_cursor(parts: &[String]) -> Cursor {
+    Cursor(URL_SAFE_NO_PAD.encode(serde_json::to_vec(parts).unwrap_or_default()))
+}
+
+fn decode_cursor(cursor: &Cursor) -> StoreResult<Vec<String>> {
+    URL_SAFE_NO_PAD
+        .decode(&cursor.0)
+        .ok()
+        .and_then(|raw| serde_json::from_slice(&raw).ok())
+        .ok_or_else(|| StoreError::Invalid("cursor is not one of ours".into()))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
+        let key = key.clone();
+        self.run(move |conn| Ok(read(conn, &key)?.filter(|i| !is_expired(i, now_epoch()))))
+            .await
+    }
+
+    async fn get_many(&self, keys: &[Key]) -> StoreResult<Vec<Item>> {
+        if keys.len() > 100 {
+            return Err(StoreError::Invalid("more than 100 keys".into()));
+        }
+        let keys = keys.to_vec();
+        self.run(move |conn| {
+            let now = now_epoch();
+            let mut out = Vec::new();
+            for key in &keys {
+                if let Some(item) = read(conn, key)?.filter(|i| !is_expired(i, now)) {
+                    out.push(item);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn put(&self, item: Item, cond: Option<Cond>) -> StoreResult<()> {
+        let key = Key::of(&item).ok_or_else(|| StoreError::Invalid("item without string pk and sk".into()))?;
+        self.run(move |conn| {
+            let tx = immediate(conn)?;
+            let current = read(&tx, &key)?;
+            if !check(cond.as_ref(), current.as_ref()) {
+                return Err(StoreError::ConditionFailed);
+            }
+            write(&tx, &item)?;
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn update(&self, update: Update, returning: Returning) -> StoreResult<Option<Item>> {
+        self.run(move |conn| {
+            let tx = immediate(conn)?;
+            let current = read(&tx, &update.key)?;
+            let Some(new) = updated(&update, current.as_ref())? else {
+                return Err(StoreError::ConditionFailed);
+            };
+            write(&tx, &new)?;
+            tx.commit().map_err(unavailable)?;
+            Ok(match returning {
+                Returning::Nothing => None,
+                Returning::AllNew => Some(new),
+                Returning::AllOld => current,
+            })
+        })
+        .await
+    }
+
+    async fn delete(&self, key: &Key, cond: Option<Cond>) -> StoreResult<Option<Item>> {
+        let key = key.clone();
+        self.run(move |conn| {
+            let tx = immediate(conn)?;
+            let current = read(&tx, &key)?;
+            if !check(cond.as_ref(), current.as_ref()) {
+                return Err(StoreError::ConditionFailed);
+            }
+            remove(&tx, &key)?;
+            tx.commit().map_err(unavailable)?;
+            Ok(current)
+        })
+        .await
+    }
+
+    async fn query(&self, query: Query) -> StoreResult<Page> {
+        let after = query.cursor.as_ref().map(decode_cursor).transpose()?;
+        self.run(move |conn| run_query(conn, &query, after)).await
+    }
+
+    async fn transact(&self, ops: Vec<TxOp>) -> StoreResult<()> {
+        validate_transaction(&ops)?;
+        self.run(move |conn| {
+            let tx = immediate(conn)?;
+            let mut failed = Vec::with_capacity(ops.len());
+            let mut writes: Vec<(Key, Option<Item>)> = Vec::new();
+            for op in &ops {
+                let key = op.key().ok_or_else(|| StoreError::Invalid("operation without key".into()))?;
+                let current = read(&tx, &key)?;
+                let (ok, outcome) = match op {
+                    TxOp::Put { item, cond } => (check(cond.as_ref(), current.as_ref()), Some(Some(item.clone()))),
+                    TxOp::Update(update) => match updated(update, current.as_ref())? {
+                        Some(new) => (true, Some(Some(new))),
+                        None => (false, None),
+                    },
+                    TxOp::Delete { cond, .. } => (check(cond.as_ref(), current.as_ref()), Some(None)),
+                    TxOp::Check { cond, .. } => (condition_holds(cond, current.as_ref()), None),
+                };
+                failed.push(!ok);
+                if let (true, Some(new)) = (ok, outcome) {
+                    writes.push((key, new));
+                }
+            }
+            if failed.iter().any(|f| *f) {
+                return Err(StoreError::TransactionCanceled { failed });
+            }
+            for (key, new) in writes {
+                match new {
+                    Some(item) => write(&tx, &item)?,
+                    None => remove(&tx, &key)?,
+                }
+            }
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+}
+
+fn run_query(conn: &Connection, query: &Query, after: Option<Vec<String>>) -> StoreResult<Page> {
+    let (pcol, scol) = match query.index {
+        Index::Table => ("pk", "sk"),
+        Index::Gsi1 => ("gsi1pk", "gsi1sk"),
+        Index::Gsi2 => ("gsi2pk", "gsi2sk"),
+    };
+    let on_table = query.index == Index::Table;
+    let mut sql = format!("SELECT item, {scol}, pk, sk FROM items WHERE {pcol} = ?");
+    let mut args: Vec<String> = vec![query.pk.clone()];
+    if !on_table {
+        sql.push_str(&format!(" AND {scol} IS NOT NULL"));
+    }
+    match &query.sk {
+        None => {}
+        Some(SkCond::Eq(v)) => push(&mut sql, &mut args, &format!(" AND {scol} = ?"), &[v]),
+        Some(SkCond::Lt(v)) => push(&mut sql, &mut args, &format!(" AND {scol} < ?"), &[v]),
+        Some(SkCond::Le(v)) => push(&mut sql, &mut args, &format!(" AND {scol} <= ?"), &[v]),
+        Some(SkCond::Gt(v)) => push(&mut sql, &mut args, &format!(" AND {scol} > ?"), &[v]),
+        Some(SkCond::Ge(v)) => push(&mut sql, &mut args, &format!(" AND {scol} >= ?"), &[v]),
+        Some(SkCond::Between(a, b)) => push(&mut sql, &mut args, &format!(" AND {scol} BETWEEN ? AND ?"), &[a, b]),
+        Some(SkCond::BeginsWith(p)) => {
+            // Byte-wise prefix test; SQLite compares TEXT by bytes, as DynamoDB does.
+            push(&mut sql, &mut args, &format!(" AND substr({scol}, 1, length(?)) = ?"), &[p, p]);
+        }
+    }
+    let (cmp, dir) = if query.forward { (">", "ASC") } else { ("<", "DESC") };
+    if let Some(parts) = after {
+        if on_table {
+            let [sk] = parts.as_slice() else {
+                return Err(StoreError::Invalid("cursor does not fit this query".into()));
+            };
+            push(&mut sql, &mut args, &format!(" AND sk {cmp} ?"), &[sk]);
+        } else {
+            let [isk, pk, sk] = parts.as_slice() else {
+                return Err(StoreError::Invalid("cursor does not fit this query".into()));
+            };
+            push(
+                &mut sql,
+                &mut args,
+                &format!(" AND ({scol} {cmp} ? OR ({scol} = ? AND (pk {cmp} ? OR (pk = ? AND sk {cmp} ?))))"),
+                &[isk, isk, pk, pk, sk],
+            );
+        }
+    }
+    if on_table {
+        sql.push_str(&format!(" ORDER BY sk {dir}"));
+    } else {
+        sql.push_str(&format!(" ORDER BY {scol} {dir}, pk {dir}, sk {dir}"));
+    }
+    // One row more than asked tells whether another page exists.
+    if let Some(limit) = query.limit {
+        sql.push_str(&format!(" LIMIT {}", limit + 1));
+    }
+    let mut stmt = conn.prepare(&sql).map_err(unavailable)?;
+    let rows = stmt
+        .query_map(params_from_iter(args.iter()), |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?, row.get::<_, String>(3)?))
+        })
+        .map_err(unavailable)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(unavailable)?;
+    let more = query.limit.is_some_and(|l| rows.len() > l);
+    let take = query.limit.unwrap_or(rows.len()).min(rows.len());
+    let now = now_epoch();
+    let mut items = Vec::with_capacity(take);
+    let mut last = None;
+    for (text, isk, pk, sk) in rows.into_iter().take(take) {
+        let item = decode_item(&text)?;
+        if !is_expired(&item, now) {
+            items.push(item);
+        }
+        last = Some(if on_table { vec![sk] } else { vec![isk, pk, sk] });
+    }
+    Ok(Page {
+        items,
+        cursor: if more { last.map(|l| encode_cursor(&l)) } else { None },
+    })
+}
+
+fn push(sql: &mut String, args: &mut Vec<String>, clause: &str, values: &[&String]) {
+    sql.push_str(clause);
+    args.extend(values.iter().map(|v| (*v).clone()));
+}
