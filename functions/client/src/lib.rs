@@ -1,1 +1,246 @@
-//! stub
+//! `/api/client/client/*` and the guest account methods `/api/guest/client/*`
+//! (sign-up and login, which start a client's life with the API).
+
+use bb_core::auth::{self, NewSession};
+use bb_core::crypto;
+use bb_core::domain::activity;
+use bb_core::domain::client::{self as clients, ACTIVE, ClientRecord, ProfileFields, SessionRef};
+use bb_core::keys;
+use bb_core::notifier::{self, Notice};
+use bb_core::prelude::*;
+use bb_core::store::next_ids;
+use bb_core::validate;
+
+pub fn module() -> Module {
+    Module::new("client")
+        .method(Access::Sensitive, "create", create)
+        .method(Access::Sensitive, "login", login)
+}
+
+#[derive(Params)]
+struct CreateParams {
+    #[param(required = "Email required")]
+    email: String,
+    #[param(required = "First name required")]
+    first_name: String,
+    /// At least 7 characters with a digit and a lower-case letter.
+    #[param(required = "Password required")]
+    password: String,
+    #[param(required = "Password confirmation required")]
+    password_confirm: String,
+    /// Log in at once (sets the session cookie, as `login` does).
+    auto_login: Option<bool>,
+    /// Three-letter currency code for future orders.
+    currency: Option<String>,
+    #[param(flatten)]
+    fields: ProfileFields,
+}
+
+/// `phone_cc` → `Phone Cc`, as BoxBilling names a missing required field.
+fn field_title(name: &str) -> String {
+    name.split('_')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut chars = w.chars();
+            chars.next().map_or_else(String::new, |c| c.to_uppercase().collect::<String>() + chars.as_str())
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Upper-cases the first letter of every word (BoxBilling's `ucwords` on first names).
+fn capitalise_words(text: &str) -> String {
+    text.split(' ')
+        .map(|w| {
+            let mut chars = w.chars();
+            chars.next().map_or_else(String::new, |c| c.to_uppercase().collect::<String>() + chars.as_str())
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The configured extra required fields (`mod_client.required`, `custom_fields`).
+fn check_required_fields(config: &bb_core::app::ModuleConfig, client: &ClientRecord) -> ApiResult<()> {
+    let view = client.view(false);
+    let value_of = |name: &str| -> Option<String> {
+        match view.get(name) {
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+            _ => client.custom.get(name).filter(|v| !v.trim().is_empty()).cloned(),
+        }
+    };
+    if let Some(Value::Array(required)) = config.get("required") {
+        for name in required.iter().filter_map(Value::as_str) {
+            if value_of(name).is_none() {
+                return Err(ApiError::new(format!(
+                    "It is required that you provide details for field \"{}\"",
+                    field_title(name)
+                )));
+            }
+        }
+    }
+    if let Some(Value::Object(custom)) = config.get("custom_fields") {
+        for (name, spec) in custom {
+            let on = |k: &str| spec.get(k).is_some_and(bb_core::params::is_truthy);
+            if on("active") && on("required") && value_of(name).is_none() {
+                let title = spec
+                    .get("title")
+                    .and_then(Value::as_str)
+                    .filter(|t| !t.is_empty())
+                    .map_or_else(|| field_title(name), String::from);
+                return Err(ApiError::new(format!("It is required that you provide details for field \"{title}\"")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Sign-up: an active client, the welcome e-mail and the staff notice. Returns the new id.
+async fn create(ctx: GuestCtx, p: CreateParams) -> ApiResult<i64> {
+    let settings = ctx.app.settings().await?;
+    let config = settings.module("client");
+    if config.is_switched_off("allow_signup") {
+        return Err(ApiError::new("New registrations are temporary disabled"));
+    }
+    if p.password != p.password_confirm {
+        return Err(ApiError::new("Passwords do not match."));
+    }
+    let email = p.email.trim().to_lowercase();
+    validate::max_len("First name", &p.first_name, 255)?;
+    let mut client = ClientRecord {
+        email: email.clone(),
+        status: ACTIVE.into(),
+        first_name: Some(capitalise_words(p.first_name.trim())),
+        ip: Some(ctx.meta.ip.clone()),
+        created_at: ctx.now_text(),
+        updated_at: ctx.now_text(),
+        ..ClientRecord::default()
+    };
+    if let Some(code) = p.currency.filter(|c| !c.trim().is_empty()) {
+        let code = code.trim().to_uppercase();
+        if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(ApiError::new("Currency not found"));
+        }
+        client.currency = Some(code);
+    }
+    p.fields.apply(&mut client)?;
+    check_required_fields(&config, &client)?;
+    validate::password_strength(&p.password)?;
+    validate::email(&email)?;
+    client.password_hash = crypto::hash_password(&p.password).map_err(|e| ApiError::internal(e.to_string()))?;
+
+    let ids = next_ids(ctx.store(), &["client", "email"]).await?;
+    client.id = ids[0];
+    let mut ops = vec![TxOp::Put { item: clients::email_item(&email, client.id), cond: Some(Cond::absent()) }];
+    let session = if p.auto_login.unwrap_or(false) {
+        let (session, session_ops) = start_session(&ctx, &mut client)?;
+        ops.extend(session_ops);
+        Some(session)
+    } else {
+        None
+    };
+    ops.push(TxOp::put_new(client.to_item()?));
+    ops.push(activity::log(&ctx, client.id, format!("Client #{} signed up", client.id)));
+    let vars = json!({"c": client.view(false)});
+    let notices = [
+        Notice::to_client("mod_client_signup", client.id, &client.email, &client.full_name(), vars.clone()),
+        Notice::to_staff("mod_staff_client_signup", vars),
+    ];
+    let mail = notifier::prepare(&ctx.app, &notices, &ids[1..]).await?;
+    ops.extend(mail.ops.iter().cloned());
+    match ctx.store().transact(ops).await {
+        Ok(()) => {}
+        Err(e) if e.failed_at(0) => {
+            return Err(ApiError::new("Email is already registered. You may want to login instead of registering."));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    if let Some(session) = session {
+        announce_session(&ctx, &session);
+    }
+    notifier::send(&ctx.app, mail).await;
+    Ok(client.id)
+}
+
+/// Session items for a login: the new session, the end of sessions over the cap, and the end of
+/// the session the request came with (login rotates the token). Updates `client.sessions`.
+fn start_session(ctx: &Ctx, client: &mut ClientRecord) -> ApiResult<(NewSession, Vec<TxOp>)> {
+    let now = ctx.epoch();
+    let session = auth::new_session(&ctx.app.config, client, now, &ctx.meta.ip)?;
+    let previous = ctx.meta.session_token.as_deref().map(|t| crypto::sha256_hex(t.as_bytes()));
+    let existing: Vec<SessionRef> = client
+        .sessions
+        .iter()
+        .filter(|s| Some(&s.hash) != previous.as_ref())
+        .cloned()
+        .collect();
+    let added = SessionRef { hash: session.token_hash.clone(), expires: session.expires };
+    let (kept, ended) = auth::rotate_sessions(&ctx.app.config, &existing, added, now);
+    client.sessions = kept;
+    let mut ops = vec![TxOp::put_new(session.item.clone())];
+    ops.extend(auth::end_sessions(&ended));
+    if let Some(prev) = previous {
+        ops.push(TxOp::delete(keys::session(&prev)));
+    }
+    Ok((session, ops))
+}
+
+/// The cookie and the CSRF header of a new session.
+fn announce_session(ctx: &Ctx, session: &NewSession) {
+    let config = &ctx.app.config;
+    ctx.add_header("Set-Cookie", auth::session_cookie(config, &session.token, config.session_ttl as i64));
+    ctx.add_header("X-CSRF-Token", session.csrf.clone());
+}
+
+#[derive(Params)]
+struct LoginParams {
+    #[param(required = "Email required")]
+    email: String,
+    #[param(required = "Password required")]
+    password: String,
+    /// Accepted for compatibility; sessions last as configured.
+    #[param(rename = "remember")]
+    _remember: Ignored,
+}
+
+fn login_failed() -> ApiError {
+    ApiError::coded(403, "Please check your login details")
+}
+
+/// Login with e-mail and password: a session cookie, and the CSRF token its writes must carry.
+async fn login(ctx: GuestCtx, p: LoginParams) -> ApiResult<Value> {
+    let owner = ctx.store().get(&keys::client_email(&p.email)).await?;
+    let client_id = owner.as_ref().and_then(|i| i.get("client_id")).and_then(Attr::as_i64);
+    let client = match client_id {
+        Some(id) => ctx.store().get(&keys::client(id)).await?.map(|i| ClientRecord::from_item(&i)).transpose()?,
+        None => None,
+    };
+    // Verify against a decoy when the account is unknown, so failures take equally long.
+    let hash = client.as_ref().map_or_else(|| crypto::decoy_password_hash(), |c| c.password_hash.as_str());
+    let password_ok = crypto::verify_password(&p.password, hash);
+    let Some(mut client) = client.filter(|c| password_ok && c.is_active()) else {
+        return Err(login_failed());
+    };
+    let current = client.clone();
+    let (session, mut ops) = start_session(&ctx, &mut client)?;
+    ops.push(TxOp::Update(
+        clients::versioned_update(&current, &ctx.now_text())
+            .set("sessions", clients::sessions_attr(&client.sessions))
+            .set("ip", ctx.meta.ip.clone()),
+    ));
+    ops.push(activity::log(&ctx, client.id, format!("Client #{} logged in", client.id)));
+    match ctx.store().transact(ops).await {
+        Ok(()) => {}
+        Err(e) if e.is_condition_failure() => {
+            return Err(ApiError::new("Your account was changed by another request. Please try again."));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    announce_session(&ctx, &session);
+    Ok(json!({
+        "id": client.id,
+        "email": client.email,
+        "name": client.full_name(),
+        "role": "client",
+        "csrf_token": session.csrf,
+    }))
+}

@@ -1,1 +1,196 @@
-//! stub
+//! `/api/client/profile/*`: the caller's own account.
+
+use bb_core::auth::{self, Credential};
+use bb_core::crypto;
+use bb_core::domain::activity;
+use bb_core::domain::client::{self as clients, ClientRecord, ProfileFields, SessionRef};
+use bb_core::keys;
+use bb_core::prelude::*;
+use bb_core::validate;
+
+pub fn module() -> Module {
+    Module::new("profile")
+        .method(Access::Read, "get", get)
+        .method(Access::Write, "update", update)
+        .method(Access::Read, "api_key_get", api_key_get)
+        .method(Access::Sensitive, "api_key_reset", api_key_reset)
+        .method(Access::Sensitive, "change_password", change_password)
+        .method(Access::Write, "logout", logout)
+}
+
+/// `[client]` with its balance.
+async fn get(ctx: ClientCtx, _: NoParams) -> ApiResult<Value> {
+    let client = clients::load(ctx.store(), ctx.client_id).await?;
+    Ok(client.view(true))
+}
+
+#[derive(Params)]
+struct UpdateParams {
+    /// New e-mail address (must be unused; refused when the operator disabled e-mail changes).
+    email: Patch<String>,
+    first_name: Patch<String>,
+    /// Ignored: the alternative id is set by staff only.
+    #[param(rename = "aid")]
+    _aid: Ignored,
+    #[param(flatten)]
+    fields: ProfileFields,
+}
+
+async fn update(ctx: ClientCtx, p: UpdateParams) -> ApiResult<bool> {
+    let current = clients::load(ctx.store(), ctx.client_id).await?;
+    let mut client = current.clone();
+    let mut email_change = None;
+    if let Patch::Set(email) = &p.email {
+        let email = email.trim().to_lowercase();
+        if email != current.email {
+            let settings = ctx.app.settings().await?;
+            if settings.module("client").is_switched_off("allow_change_email") {
+                return Err(ApiError::new("Email can not be changed"));
+            }
+            validate::email(&email)?;
+            client.email = email.clone();
+            email_change = Some(email);
+        }
+    }
+    match &p.first_name {
+        Patch::Set(name) => {
+            validate::max_len("First name", name, 255)?;
+            client.first_name = Some(name.clone());
+        }
+        Patch::Clear => client.first_name = None,
+        Patch::Keep => {}
+    }
+    p.fields.apply(&mut client)?;
+
+    let mut ops = vec![TxOp::Update(clients::write_profile(
+        &client,
+        clients::versioned_update(&current, &ctx.now_text()).set("email", client.email.clone()),
+    )?)];
+    if let Some(email) = &email_change {
+        ops.push(TxOp::Put {
+            item: clients::email_item(email, client.id),
+            cond: Some(Cond::absent()),
+        });
+        ops.push(TxOp::Delete {
+            key: keys::client_email(&current.email),
+            cond: Some(Cond::eq("client_id", client.id)),
+        });
+    }
+    ops.push(activity::log(&ctx, client.id, "Updated profile"));
+    match ctx.store().transact(ops).await {
+        Ok(()) => Ok(true),
+        Err(e) if e.failed_at(1) && email_change.is_some() => {
+            Err(ApiError::new("Can not change email. It is already registered."))
+        }
+        Err(e) if e.is_condition_failure() => Err(conflict()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn conflict() -> ApiError {
+    ApiError::new("Your profile was changed by another request. Please try again.")
+}
+
+/// The client's API key, or null when none was generated yet.
+async fn api_key_get(ctx: ClientCtx, _: NoParams) -> ApiResult<Option<String>> {
+    let client = clients::load(ctx.store(), ctx.client_id).await?;
+    client
+        .api_key_sealed
+        .map(|sealed| ctx.app.sealer.open(&sealed).map_err(|e| ApiError::internal(e.to_string())))
+        .transpose()
+}
+
+/// A new API key; the old one stops working at once.
+async fn api_key_reset(ctx: ClientCtx, _: NoParams) -> ApiResult<String> {
+    let client = clients::load(ctx.store(), ctx.client_id).await?;
+    let new = auth::new_api_key(&ctx.app, &client, ctx.epoch())?;
+    let mut ops = vec![
+        TxOp::put_new(new.item),
+        TxOp::Update(
+            clients::versioned_update(&client, &ctx.now_text())
+                .set("api_key_hash", new.hash)
+                .set("api_key_sealed", new.sealed),
+        ),
+        activity::log(&ctx, client.id, "Generated new API key"),
+    ];
+    if let Some(old) = &client.api_key_hash {
+        ops.push(TxOp::delete(keys::api_key(old)));
+    }
+    match ctx.store().transact(ops).await {
+        Ok(()) => Ok(new.key),
+        Err(e) if e.is_condition_failure() => Err(conflict()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Params)]
+struct ChangePasswordParams {
+    /// The new password: at least 7 characters with a digit and a lower-case letter.
+    #[param(required = "Password required", alias = "new_password")]
+    password: String,
+    #[param(required = "Password confirmation required", alias = "confirm_password")]
+    password_confirm: String,
+    /// The password in use now.
+    current_password: Option<String>,
+}
+
+/// Changes the password; every other session of the account ends.
+async fn change_password(ctx: ClientCtx, p: ChangePasswordParams) -> ApiResult<bool> {
+    if p.password != p.password_confirm {
+        return Err(ApiError::new("Passwords do not match."));
+    }
+    let current_password = p
+        .current_password
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| ApiError::new("Current password required"))?;
+    let client = clients::load(ctx.store(), ctx.client_id).await?;
+    if !crypto::verify_password(&current_password, &client.password_hash) {
+        return Err(ApiError::new("Current password is incorrect"));
+    }
+    validate::password_strength(&p.password)?;
+    let hash = crypto::hash_password(&p.password).map_err(|e| ApiError::internal(e.to_string()))?;
+    let (kept, ended) = split_sessions(&client, &ctx.credential, ctx.epoch());
+    let mut ops = vec![
+        TxOp::Update(
+            clients::versioned_update(&client, &ctx.now_text())
+                .set("password_hash", hash)
+                .set("sessions", clients::sessions_attr(&kept)),
+        ),
+        activity::log(&ctx, client.id, "Changed profile password"),
+    ];
+    ops.extend(auth::end_sessions(&ended));
+    match ctx.store().transact(ops).await {
+        Ok(()) => Ok(true),
+        Err(e) if e.is_condition_failure() => Err(conflict()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The caller's own live session stays; every other one ends.
+fn split_sessions(client: &ClientRecord, credential: &Credential, now: i64) -> (Vec<SessionRef>, Vec<SessionRef>) {
+    let own = match credential {
+        Credential::Session { token_hash, .. } => Some(token_hash.as_str()),
+        Credential::ApiKey { .. } => None,
+    };
+    client
+        .sessions
+        .iter()
+        .filter(|s| s.expires > now || Some(s.hash.as_str()) == own)
+        .cloned()
+        .partition(|s| Some(s.hash.as_str()) == own)
+}
+
+/// Ends the cookie session (a Basic call has none to end).
+async fn logout(ctx: ClientCtx, _: NoParams) -> ApiResult<bool> {
+    let log = activity::entry(&ctx, ctx.client_id, "Logged out");
+    match &ctx.credential {
+        Credential::Session { token_hash, .. } => {
+            ctx.store()
+                .transact(vec![TxOp::delete(keys::session(token_hash)), TxOp::put(log)])
+                .await?;
+            ctx.add_header("Set-Cookie", auth::session_cookie(&ctx.app.config, "", 0));
+        }
+        Credential::ApiKey { .. } => ctx.store().put(log, None).await?,
+    }
+    Ok(true)
+}

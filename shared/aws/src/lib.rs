@@ -10,7 +10,7 @@ pub use dynamodb::{DynamoStore, create_table, from_ddb, to_ddb};
 pub use s3::S3Files;
 pub use ses::SesMailer;
 
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::BehaviorVersion;
 
 /// The shared SDK configuration from the environment.
 pub async fn sdk_config() -> SdkConfig {
@@ -23,3 +23,7 @@ pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
     let s3 = aws_sdk_s3::config::Builder::from(config).force_path_style(path_style).build();
     aws_sdk_s3::Client::from_conf(s3)
 }
+
+pub use aws_config::SdkConfig;
+pub use aws_sdk_dynamodb::Client as DynamoClient;
+pub use aws_sdk_ses::Client as SesClient;

@@ -7,7 +7,9 @@ use crate::crypto::Sealer;
 use crate::files::FileStore;
 use crate::keys;
 use crate::mail::Mailer;
+use crate::error::ApiResult;
 use crate::module::Registry;
+use crate::notifier::{Template, load_templates};
 use crate::params::is_truthy;
 use crate::store::{Attr, Store, StoreResult};
 use serde_json::{Map, Value};
@@ -23,6 +25,7 @@ pub struct AppParts {
     pub registry: Registry,
     pub sealer: Sealer,
     settings: Cached<Settings>,
+    templates: Cached<Vec<Template>>,
 }
 
 /// Cheap to clone; every request holds one.
@@ -56,6 +59,7 @@ impl AppBuilder {
             files: self.files,
             clock: self.clock,
             settings: Cached::new(self.config.settings_ttl),
+            templates: Cached::new(self.config.settings_ttl),
             config: self.config,
             registry: self.registry,
             sealer,
@@ -80,9 +84,19 @@ impl App {
         Ok(self.settings.store(Settings(values)))
     }
 
-    /// Drops cached settings (after an operator command changed them in this process).
-    pub fn forget_settings(&self) {
+    /// E-mail templates, cached like the settings.
+    pub async fn templates(&self) -> ApiResult<Arc<Vec<Template>>> {
+        if let Some(t) = self.templates.fresh() {
+            return Ok(t);
+        }
+        let loaded = load_templates(self.store.as_ref()).await?;
+        Ok(self.templates.store(loaded))
+    }
+
+    /// Drops cached settings and templates (after an operator command changed them).
+    pub fn forget_cached(&self) {
         self.settings.clear();
+        self.templates.clear();
     }
 }
 

@@ -16,6 +16,8 @@ pub mod http;
 pub mod keys;
 pub mod mail;
 pub mod module;
+pub mod notifier;
+pub mod openapi;
 pub mod params;
 pub mod pipeline;
 pub mod store;
@@ -27,7 +29,7 @@ pub mod prelude {
     pub use crate::context::{ClientCtx, Ctx, GuestCtx, Paging};
     pub use crate::error::{ApiError, ApiResult};
     pub use crate::module::{Access, Module};
-    pub use crate::params::{NoParams, ParamMap, Params, Patch};
+    pub use crate::params::{Ignored, NoParams, ParamMap, Params, Patch};
     pub use crate::store::{Attr, Cond, Item, Key, Query, Returning, Store, StoreError, TxOp, Update};
     pub use serde_json::{Value, json};
 }

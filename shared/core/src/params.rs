@@ -478,3 +478,16 @@ mod tests {
         assert_eq!(Patch::<String>::from_param("c", Some(&json!(""))).unwrap(), Patch::Clear);
     }
 }
+
+/// A parameter clients may send that has no effect (documented, never used).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ignored;
+
+impl FromParam for Ignored {
+    fn from_param(_: &str, _: Option<&Value>) -> Result<Self, ApiError> {
+        Ok(Ignored)
+    }
+    fn param_type() -> ParamType {
+        ParamType::Any
+    }
+}

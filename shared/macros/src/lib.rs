@@ -32,6 +32,8 @@ struct FieldSpec {
     aliases: Vec<String>,
     required: Option<String>,
     doc: String,
+    /// A nested params struct whose fields sit at the same level.
+    flatten: bool,
 }
 
 fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
@@ -51,6 +53,7 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
             aliases: Vec::new(),
             required: None,
             doc: String::new(),
+            flatten: false,
         };
         for attr in &field.attrs {
             if attr.path().is_ident("doc") {
@@ -68,6 +71,10 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
                 continue;
             }
             attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("flatten") {
+                    spec.flatten = true;
+                    return Ok(());
+                }
                 let value: syn::LitStr = meta.value()?.parse()?;
                 if meta.path.is_ident("required") {
                     spec.required = Some(value.value());
@@ -76,7 +83,7 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
                 } else if meta.path.is_ident("alias") {
                     spec.aliases.push(value.value());
                 } else {
-                    return Err(meta.error("expected required, rename or alias"));
+                    return Err(meta.error("expected required, rename, alias or flatten"));
                 }
                 Ok(())
             })?;
@@ -84,6 +91,16 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
         specs.push(spec);
     }
 
+    let (nested, specs): (Vec<FieldSpec>, Vec<FieldSpec>) = specs.into_iter().partition(|s| s.flatten);
+    let nested_conversions = nested.iter().map(|s| {
+        let ident = &s.ident;
+        let ty = &s.ty;
+        quote! { #ident: <#ty as ::bb_core::params::Params>::from_params(params)?, }
+    });
+    let nested_infos = nested.iter().map(|s| {
+        let ty = &s.ty;
+        quote! { infos.extend(<#ty as ::bb_core::params::Params>::describe()); }
+    });
     let lookups = specs.iter().map(|s| {
         let var = quote::format_ident!("__{}", s.ident);
         let name = &s.name;
@@ -136,11 +153,14 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
             ) -> ::std::result::Result<Self, ::bb_core::error::ApiError> {
                 #(#lookups)*
                 #(#required_checks)*
-                Ok(Self { #(#conversions)* })
+                Ok(Self { #(#conversions)* #(#nested_conversions)* })
             }
 
             fn describe() -> ::std::vec::Vec<::bb_core::params::ParamInfo> {
-                vec![#(#infos),*]
+                #[allow(unused_mut)]
+                let mut infos = vec![#(#infos),*];
+                #(#nested_infos)*
+                infos
             }
         }
     })

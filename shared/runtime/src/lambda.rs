@@ -1,0 +1,88 @@
+//! The Lambda entry point: API Gateway HTTP API (payload 2.0) events in, the pipeline's answer
+//! out. Each function binary is `bb_runtime::lambda::run(<module>())`.
+
+use bb_core::app::App;
+use bb_core::http::{ApiRequest, ApiResponse};
+use bb_core::module::{Module, Registry};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response, service_fn};
+use std::convert::Infallible;
+
+/// Converts an API Gateway request into the pipeline's request.
+pub fn from_lambda(req: &Request) -> ApiRequest {
+    let (source_ip, context_id) = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => (ctx.http.source_ip.clone(), ctx.request_id.clone()),
+        _ => (None, None),
+    };
+    let request_id = req
+        .lambda_context_ref()
+        .map(|c| c.request_id.clone())
+        .filter(|id| !id.is_empty())
+        .or(context_id)
+        .unwrap_or_default();
+    ApiRequest {
+        method: req.method().as_str().to_string(),
+        path: req.uri().path().to_string(),
+        query: req.uri().query().map(String::from),
+        headers: req
+            .headers()
+            .iter()
+            .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect(),
+        body: bytes::Bytes::copy_from_slice(req.body().as_ref()),
+        source_ip,
+        request_id,
+    }
+}
+
+/// Converts the pipeline's answer into the Lambda response (cookies become `cookies`).
+pub fn to_lambda(answer: ApiResponse) -> Response<Body> {
+    let mut builder = Response::builder().status(answer.status);
+    for (name, value) in &answer.headers {
+        builder = builder.header(name, value);
+    }
+    builder.body(Body::Text(answer.body)).unwrap_or_else(|_| {
+        let mut fallback = Response::new(Body::Text(
+            r#"{"result":null,"error":{"message":"Internal error. Please try again later.","code":9998}}"#.into(),
+        ));
+        *fallback.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+        fallback
+    })
+}
+
+/// Handles one Lambda event.
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    to_lambda(app.handle(from_lambda(&req)).await)
+}
+
+/// Runs a module as a Lambda function: adapters and clients are built once per execution
+/// environment, before the first event.
+pub async fn run(module: Module) -> Result<(), lambda_http::Error> {
+    crate::logging::init();
+    let (app, backends) = crate::backends::app_from_env(Registry::new(vec![module])).await?;
+    tracing::info!(backends = %backends.summary, "function ready");
+    lambda_http::run(service_fn(move |req: Request| {
+        let app = app.clone();
+        async move { Ok::<_, Infallible>(handle(&app, req).await) }
+    }))
+    .await
+}
+
+/// The whole `main` of a function binary: a single-threaded runtime (Lambda hands a process one
+/// event at a time) running [`run`].
+pub fn main(module: fn() -> Module) -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(module())) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("function stopped: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
