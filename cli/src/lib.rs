@@ -1,1 +1,14 @@
-//! stub
+//! `bb`: the local server, the fixtures loader, the OpenAPI writer and the operator commands
+//! (ops have no admin API; these work on either backend).
+
+pub mod fixtures;
+pub mod ops;
+pub mod serve;
+
+use bb_core::module::Registry;
+
+/// Every module, as the local server and the OpenAPI document serve them. A new module crate
+/// is added here and in `infra/template.yaml`.
+pub fn registry() -> Registry {
+    Registry::new(vec![fn_client::module(), fn_profile::module()])
+}

@@ -1,1 +1,185 @@
-//! stub
+//! Test harness: an application on either backend (embedded SQLite, or DynamoDB/SES/S3 on
+//! moto), requests in the three wire dialects, and the fixtures every test starts from.
+
+pub mod moto;
+pub mod wire;
+
+use async_trait::async_trait;
+use bb_core::app::{App, AppBuilder};
+use bb_core::clock::ManualClock;
+use bb_core::config::Config;
+use bb_core::files::FileStore;
+use bb_core::mail::{MailError, Mailer, OutgoingEmail};
+use bb_core::store::Store;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub use wire::{Req, Resp, Session};
+
+/// The demo clients of `fixtures/demo.json`.
+pub const DEMO_KEY: &str = "DemoKey0000000000000000000000001";
+pub const DEMO_EMAIL: &str = "demo@example.com";
+pub const DEMO_PASSWORD: &str = "Demo12345";
+pub const OTHER_KEY: &str = "OtherKey000000000000000000000002";
+pub const OTHER_EMAIL: &str = "other@example.com";
+pub const OTHER_PASSWORD: &str = "Other12345";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Aws,
+}
+
+/// A mailer that can be told to fail, wrapping the backend's real one.
+pub struct SwitchMailer {
+    pub inner: Arc<dyn Mailer>,
+    pub fail: AtomicBool,
+}
+
+#[async_trait]
+impl Mailer for SwitchMailer {
+    async fn send(&self, email: &OutgoingEmail) -> Result<String, MailError> {
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(MailError("transport refused the message (test)".into()));
+        }
+        self.inner.send(email).await
+    }
+}
+
+pub struct TestApp {
+    pub app: App,
+    pub backend: Backend,
+    pub clock: Arc<ManualClock>,
+    pub mailer: Arc<SwitchMailer>,
+    pub dir: tempfile::TempDir,
+    /// Local: the outbox folder. AWS: the emulator and the names of this test's resources.
+    pub outbox: Option<PathBuf>,
+    pub aws: Option<moto::Resources>,
+}
+
+fn start_of_second() -> time::OffsetDateTime {
+    let now = time::OffsetDateTime::now_utc();
+    now.replace_nanosecond(0).unwrap_or(now)
+}
+
+impl TestApp {
+    /// A fresh application with the base and demo fixtures loaded.
+    pub async fn new(backend: Backend) -> TestApp {
+        TestApp::with_config(backend, |_| {}).await
+    }
+
+    pub async fn with_config(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = Config::default();
+        config.cookie_secure = false;
+        adjust(&mut config);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let clock = Arc::new(ManualClock::new(start_of_second()));
+        let (store, mailer, files, outbox, aws): (Arc<dyn Store>, Arc<dyn Mailer>, Arc<dyn FileStore>, _, _) = match backend {
+            Backend::Sqlite => {
+                let store = bb_local::SqliteStore::open(&dir.path().join("bb.sqlite3")).expect("sqlite");
+                let outbox = dir.path().join("outbox");
+                let mailer = bb_local::OutboxMailer::new(&outbox).expect("outbox");
+                let files = bb_local::FolderFiles::new(&dir.path().join("files"), b"test signing key", "http://127.0.0.1:9")
+                    .expect("files");
+                (Arc::new(store), Arc::new(mailer), Arc::new(files), Some(outbox), None)
+            }
+            Backend::Aws => {
+                let res = moto::Resources::create().await;
+                let (store, mailer, files) = res.adapters();
+                (store, mailer, files, None, Some(res))
+            }
+        };
+        let mailer = Arc::new(SwitchMailer {
+            inner: mailer,
+            fail: AtomicBool::new(false),
+        });
+        let app = AppBuilder {
+            store,
+            mailer: mailer.clone(),
+            files,
+            clock: clock.clone(),
+            config,
+            registry: bb_cli::registry(),
+            data_key: [42; 32],
+        }
+        .build()
+        .expect("app");
+        for (name, text) in [("base", bb_cli::fixtures::BASE), ("demo", bb_cli::fixtures::DEMO)] {
+            let fixtures = bb_cli::fixtures::parse(text).expect("fixtures parse");
+            bb_cli::fixtures::load(&app, &fixtures, name).await.expect("fixtures load");
+        }
+        if let Some(res) = &aws {
+            // This test's own verified sender, so its mail can be told apart on the emulator.
+            let sender = bb_cli::fixtures::Fixtures {
+                settings: serde_json::json!({"company_email": res.sender}).as_object().cloned().unwrap_or_default(),
+                ..Default::default()
+            };
+            bb_cli::fixtures::load(&app, &sender, "sender").await.expect("sender");
+        }
+        TestApp {
+            app,
+            backend,
+            clock,
+            mailer,
+            dir,
+            outbox,
+            aws,
+        }
+    }
+
+    /// Sends a request through the pipeline, as the Lambda adapter and local server do.
+    pub async fn call(&self, req: Req) -> Resp {
+        Resp::from(self.app.handle(req.into_api()).await)
+    }
+
+    /// Mail the transport accepted, as (to, subject, text) in sending order.
+    pub async fn sent_mail(&self) -> Vec<SentMail> {
+        match (&self.outbox, &self.aws) {
+            (Some(dir), _) => bb_local::OutboxMailer::new(dir)
+                .expect("outbox")
+                .read_all()
+                .into_iter()
+                .map(|m| SentMail {
+                    to: m.to,
+                    subject: m.subject,
+                    body: m.html,
+                })
+                .collect(),
+            (_, Some(aws)) => aws.sent_mail().await,
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn fail_mail(&self, fail: bool) {
+        self.mailer.fail.store(fail, Ordering::SeqCst);
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentMail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// Runs an async test body once per backend: `both!(name, |t| async move { ... });`
+#[macro_export]
+macro_rules! both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let t = $crate::TestApp::new($crate::Backend::Sqlite).await;
+                ($body)(t).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn dynamodb() {
+                let t = $crate::TestApp::new($crate::Backend::Aws).await;
+                ($body)(t).await;
+            }
+        }
+    };
+}

@@ -27,3 +27,13 @@ pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
 pub use aws_config::SdkConfig;
 pub use aws_sdk_dynamodb::Client as DynamoClient;
 pub use aws_sdk_ses::Client as SesClient;
+
+/// SDK configuration for a local AWS emulator (moto) at `endpoint`, with dummy credentials.
+pub async fn emulator_config(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "emulator"))
+        .load()
+        .await
+}

@@ -36,12 +36,39 @@ pub struct Backends {
     pub summary: String,
 }
 
-pub fn data_dir() -> PathBuf {
-    std::env::var_os("BB_DATA_DIR").map_or_else(|| PathBuf::from(".bb-data"), PathBuf::from)
+/// What the environment asks for (see the module docs).
+#[derive(Debug, Clone, Default)]
+pub struct Choice {
+    pub table: Option<String>,
+    pub ses: bool,
+    pub bucket: Option<String>,
+    pub data_dir: PathBuf,
+    /// Base64 of the 32-byte data key.
+    pub data_key: Option<String>,
 }
 
 fn set(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Choice {
+    pub fn from_env() -> Choice {
+        Choice {
+            table: set("BB_TABLE_NAME"),
+            ses: set("BB_MAIL").is_some_and(|m| m.eq_ignore_ascii_case("ses")),
+            bucket: set("BB_FILES_BUCKET"),
+            data_dir: std::env::var_os("BB_DATA_DIR").map_or_else(|| PathBuf::from(".bb-data"), PathBuf::from),
+            data_key: set("BB_DATA_KEY"),
+        }
+    }
+
+    /// Everything local, under `dir`.
+    pub fn local(dir: &Path) -> Choice {
+        Choice {
+            data_dir: dir.to_path_buf(),
+            ..Choice::default()
+        }
+    }
 }
 
 fn decode_key(text: &str) -> Result<[u8; 32], String> {
@@ -68,10 +95,15 @@ fn local_data_key(dir: &Path) -> Result<[u8; 32], String> {
 
 /// Builds the adapters the environment asks for.
 pub async fn from_env(config: &Config) -> Result<Backends, String> {
-    let dir = data_dir();
-    let table = set("BB_TABLE_NAME");
-    let use_ses = set("BB_MAIL").is_some_and(|m| m.eq_ignore_ascii_case("ses"));
-    let bucket = set("BB_FILES_BUCKET");
+    build(&Choice::from_env(), config).await
+}
+
+/// Builds the adapters of a choice.
+pub async fn build(choice: &Choice, config: &Config) -> Result<Backends, String> {
+    let dir = choice.data_dir.clone();
+    let table = choice.table.clone();
+    let use_ses = choice.ses;
+    let bucket = choice.bucket.clone();
     let sdk = if table.is_some() || use_ses || bucket.is_some() {
         Some(bb_aws::sdk_config().await)
     } else {
@@ -90,8 +122,8 @@ pub async fn from_env(config: &Config) -> Result<Backends, String> {
             Arc::new(SqliteStore::open(&file).map_err(|e| e.to_string())?)
         }
     };
-    let data_key = match set("BB_DATA_KEY") {
-        Some(text) => decode_key(&text)?,
+    let data_key = match &choice.data_key {
+        Some(text) => decode_key(text)?,
         None if table.is_none() => local_data_key(&dir)?,
         None => return Err("BB_DATA_KEY must be set when the store is DynamoDB".into()),
     };

@@ -41,7 +41,8 @@ fn plain(status: u16, content_type: &str, body: impl Into<Bytes>) -> Response<Fu
 }
 
 fn from_api(answer: ApiResponse) -> Response<Full<Bytes>> {
-    let mut resp = plain(answer.status, "application/json; charset=utf-8", answer.body);
+    let mut resp = Response::new(Full::new(Bytes::from(answer.body)));
+    *resp.status_mut() = hyper::StatusCode::from_u16(answer.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     for (name, value) in answer.headers {
         if let (Ok(n), Ok(v)) = (
             hyper::header::HeaderName::from_bytes(name.as_bytes()),

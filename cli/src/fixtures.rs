@@ -1,0 +1,191 @@
+//! Loading a fixtures file (settings, e-mail templates, demo clients, the catalogue) into the
+//! configured store. Re-loading is safe: settings and templates are replaced, existing clients
+//! are left as they are.
+
+use bb_core::app::App;
+use bb_core::auth;
+use bb_core::crypto;
+use bb_core::domain::client::{self as clients, ACTIVE, ClientRecord};
+use bb_core::keys;
+use bb_core::notifier::Template;
+use bb_core::store::{Attr, Cond, Item, Key, Returning, StoreError, TxOp, Update};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Fixtures {
+    #[serde(default)]
+    pub settings: Map<String, Value>,
+    #[serde(default)]
+    pub templates: Vec<Template>,
+    #[serde(default)]
+    pub clients: Vec<FixtureClient>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct FixtureClient {
+    pub id: Option<i64>,
+    pub email: String,
+    pub password: String,
+    /// An API key to install (e.g. one imported from BoxBilling); none when absent.
+    pub api_key: Option<String>,
+    #[serde(default = "active")]
+    pub status: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company: Option<String>,
+    pub phone_cc: Option<String>,
+    pub phone: Option<String>,
+    pub address_1: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub postcode: Option<String>,
+    pub country: Option<String>,
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub balance: Option<String>,
+}
+
+fn active() -> String {
+    ACTIVE.into()
+}
+
+/// What a load did, for the operator.
+#[derive(Debug, Default, PartialEq)]
+pub struct Report {
+    pub settings: usize,
+    pub templates: usize,
+    pub clients_created: Vec<String>,
+    pub clients_kept: Vec<String>,
+}
+
+pub fn parse(text: &str) -> Result<Fixtures, String> {
+    serde_json::from_str(text).map_err(|e| format!("fixtures: {e}"))
+}
+
+pub async fn load(app: &App, fixtures: &Fixtures, name: &str) -> Result<Report, String> {
+    let store = app.store.as_ref();
+    let mut report = Report::default();
+    let err = |e: StoreError| e.to_string();
+    if !fixtures.settings.is_empty() {
+        // Settings merge into what is there, key by key.
+        let mut values: Map<String, Value> = match store.get(&keys::settings()).await.map_err(err)? {
+            Some(item) => match item.get("values").map(Attr::to_json) {
+                Some(Value::Object(m)) => m,
+                _ => Map::new(),
+            },
+            None => Map::new(),
+        };
+        for (k, v) in &fixtures.settings {
+            values.insert(k.clone(), v.clone());
+        }
+        let key = keys::settings();
+        let mut item = Item::new();
+        item.insert("pk".into(), key.pk.into());
+        item.insert("sk".into(), key.sk.into());
+        item.insert("values".into(), Attr::from_json(&Value::Object(values)));
+        store.put(item, None).await.map_err(err)?;
+        report.settings = fixtures.settings.len();
+    }
+    for template in &fixtures.templates {
+        store.put(template.to_item().map_err(err)?, None).await.map_err(err)?;
+        report.templates += 1;
+    }
+    for client in &fixtures.clients {
+        if create_client(app, client).await? {
+            report.clients_created.push(client.email.clone());
+        } else {
+            report.clients_kept.push(client.email.clone());
+        }
+    }
+    mark_loaded(app, name).await?;
+    app.forget_cached();
+    Ok(report)
+}
+
+/// Raises the id counter of `kind` to at least `id` (ids given by fixtures stay unique).
+pub async fn reserve_id(app: &App, kind: &str, id: i64) -> Result<(), String> {
+    let update = Update::new(Key::new("COUNTER", "IDS"))
+        .set(kind, id)
+        .when(Cond::Or(vec![Cond::NotExists(kind.into()), Cond::Lt(kind.into(), Attr::from(id))]));
+    match app.store.update(update, Returning::Nothing).await {
+        Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+async fn create_client(app: &App, f: &FixtureClient) -> Result<bool, String> {
+    let store = app.store.as_ref();
+    let email = f.email.trim().to_lowercase();
+    if store.get(&keys::client_email(&email)).await.map_err(|e| e.to_string())?.is_some() {
+        return Ok(false);
+    }
+    let id = match f.id {
+        Some(id) => {
+            reserve_id(app, "client", id).await?;
+            id
+        }
+        None => bb_core::store::next_ids(store, &["client"]).await.map_err(|e| e.to_string())?[0],
+    };
+    let now = bb_core::clock::format_datetime(app.clock.now());
+    let mut client = ClientRecord {
+        id,
+        email: email.clone(),
+        status: f.status.clone(),
+        password_hash: crypto::hash_password(&f.password).map_err(|e| e.to_string())?,
+        first_name: f.first_name.clone(),
+        last_name: f.last_name.clone(),
+        company: f.company.clone(),
+        phone_cc: f.phone_cc.clone(),
+        phone: f.phone.clone(),
+        address_1: f.address_1.clone(),
+        city: f.city.clone(),
+        state: f.state.clone(),
+        postcode: f.postcode.clone(),
+        country: f.country.clone(),
+        currency: f.currency.clone(),
+        balance: f.balance.clone(),
+        custom: BTreeMap::new(),
+        created_at: now.clone(),
+        updated_at: now,
+        ..ClientRecord::default()
+    };
+    let mut ops = vec![TxOp::Put {
+        item: clients::email_item(&email, id),
+        cond: Some(Cond::absent()),
+    }];
+    if let Some(key) = &f.api_key {
+        let new = auth::api_key_item(app, &client, key.clone(), app.clock.now().unix_timestamp()).map_err(|e| e.to_string())?;
+        client.api_key_hash = Some(new.hash);
+        client.api_key_sealed = Some(new.sealed);
+        ops.push(TxOp::put(new.item));
+    }
+    ops.push(TxOp::put_new(client.to_item().map_err(|e| e.to_string())?));
+    match store.transact(ops).await {
+        Ok(()) => Ok(true),
+        Err(e) if e.failed_at(0) => Ok(false),
+        Err(e) => Err(format!("client {email}: {e}")),
+    }
+}
+
+fn marker() -> Key {
+    Key::new("CONFIG", "FIXTURES")
+}
+
+async fn mark_loaded(app: &App, name: &str) -> Result<(), String> {
+    let now = bb_core::clock::format_datetime(app.clock.now());
+    let update = Update::new(marker()).set(&format!("loaded_{}", name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")), now);
+    app.store.update(update, Returning::Nothing).await.map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// Whether any fixtures were ever loaded into this store.
+pub async fn any_loaded(app: &App) -> Result<bool, String> {
+    Ok(app.store.get(&marker()).await.map_err(|e| e.to_string())?.is_some())
+}
+
+/// The fixtures shipped in the repository, compiled in so the binary works from anywhere.
+pub const BASE: &str = include_str!("../../fixtures/base.json");
+pub const DEMO: &str = include_str!("../../fixtures/demo.json");

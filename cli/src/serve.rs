@@ -1,0 +1,90 @@
+//! `bb serve`: every route in one process on the embedded store (or on AWS when the
+//! environment names it), with demo data loaded on first start.
+
+use crate::fixtures;
+use bb_core::app::App;
+use bb_core::clock::SystemClock;
+use bb_core::config::Config;
+use bb_runtime::backends::{self, Backends};
+use bb_runtime::server::{self, Extras};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+pub struct Options {
+    pub addr: SocketAddr,
+    /// Load the demo fixtures when the store has none yet.
+    pub demo: bool,
+    /// Which backends; `Choice::from_env()` for the command.
+    pub backends: backends::Choice,
+}
+
+/// A started server: where it listens and what it printed.
+pub struct Started {
+    pub addr: SocketAddr,
+    pub banner: String,
+    pub app: App,
+    pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Binds, prepares data and starts serving in the background.
+pub async fn start(options: Options) -> Result<Started, String> {
+    let listener = TcpListener::bind(options.addr).await.map_err(|e| format!("cannot listen on {}: {e}", options.addr))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let mut config = Config::from_env()?;
+    if std::env::var_os("BB_PUBLIC_URL").is_none() {
+        config.public_url = format!("http://{addr}");
+    }
+    if std::env::var_os("BB_COOKIE_SECURE").is_none() {
+        // Plain HTTP on this machine: a Secure cookie would never come back.
+        config.cookie_secure = false;
+    }
+    let backends = backends::build(&options.backends, &config).await?;
+    let app = backends::app(&backends, config, crate::registry(), Arc::new(SystemClock))?;
+    let mut lines = vec![format!("bb-lambda API on http://{addr}/api/"), format!("  {}", backends.summary)];
+    if options.demo && !fixtures::any_loaded(&app).await? {
+        for (name, text) in [("base", fixtures::BASE), ("demo", fixtures::DEMO)] {
+            fixtures::load(&app, &fixtures::parse(text)?, name).await?;
+        }
+        lines.push("  demo data loaded (first start)".into());
+    }
+    lines.extend(demo_lines(&app, addr).await);
+    lines.push(format!("  OpenAPI: http://{addr}/api/openapi.json"));
+    let extras = Extras {
+        openapi: Arc::new(bb_core::openapi::document(&crate::registry(), app.config.version).to_string()),
+        files: backends_files(&backends),
+    };
+    let task = tokio::spawn(server::serve(app.clone(), listener, extras));
+    Ok(Started {
+        addr,
+        banner: lines.join("\n"),
+        app,
+        task,
+    })
+}
+
+fn backends_files(backends: &Backends) -> Option<Arc<bb_local::FolderFiles>> {
+    backends.local_files.clone()
+}
+
+/// The demo client's credentials and a ready `curl` line, read back from the store.
+async fn demo_lines(app: &App, addr: SocketAddr) -> Vec<String> {
+    let Ok(demo) = fixtures::parse(fixtures::DEMO) else {
+        return Vec::new();
+    };
+    let Some(client) = demo.clients.first() else {
+        return Vec::new();
+    };
+    let stored = match app.store.get(&bb_core::keys::client_email(&client.email)).await {
+        Ok(Some(_)) => true,
+        _ => false,
+    };
+    if !stored {
+        return Vec::new();
+    }
+    let key = client.api_key.clone().unwrap_or_default();
+    vec![
+        format!("  demo client: {} / password {} / API key {}", client.email, client.password, key),
+        format!("  try: curl -s -u client:{key} http://{addr}/api/client/profile/get"),
+    ]
+}

@@ -1,0 +1,71 @@
+//! Route coverage against the reference method list, and the OpenAPI document.
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+fn reference() -> BTreeSet<String> {
+    let text = include_str!("../../../spec/methods.json");
+    let spec: Value = serde_json::from_str(text).unwrap();
+    spec["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["path"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn pending() -> BTreeSet<String> {
+    include_str!("../../pending-methods.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect()
+}
+
+fn routed() -> BTreeSet<String> {
+    bb_cli::registry()
+        .routes()
+        .into_iter()
+        .map(|(role, module, def)| format!("{}/{}/{}", role.as_str(), module, def.name))
+        .collect()
+}
+
+#[test]
+fn every_reference_method_is_routed_or_marked_pending() {
+    let (reference, pending, routed) = (reference(), pending(), routed());
+    assert_eq!(reference.len(), 83);
+    let missing: Vec<_> = reference.iter().filter(|m| !routed.contains(*m) && !pending.contains(*m)).collect();
+    assert!(missing.is_empty(), "neither routed nor marked pending: {missing:?}");
+    let stale: Vec<_> = pending.iter().filter(|m| routed.contains(*m)).collect();
+    assert!(stale.is_empty(), "routed now, remove from tests/pending-methods.txt: {stale:?}");
+    let unknown: Vec<_> = pending.iter().filter(|m| !reference.contains(*m)).collect();
+    assert!(unknown.is_empty(), "not reference methods: {unknown:?}");
+}
+
+#[test]
+fn openapi_document_is_valid_and_complete() {
+    let doc = bb_core::openapi::document(&bb_cli::registry(), "test");
+    let paths = doc["paths"].as_object().unwrap();
+    for route in routed() {
+        let path = format!("/api/{route}");
+        let op = &paths.get(&path).unwrap_or_else(|| panic!("{path} missing"))["post"];
+        assert!(op["operationId"].is_string());
+    }
+    assert_eq!(paths.len(), routed().len());
+    // Required parameters and their types come from the method's params struct.
+    let change = &paths["/api/client/profile/change_password"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(change["required"], serde_json::json!(["password", "password_confirm"]));
+    assert_eq!(change["properties"]["current_password"]["type"], "string");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let python = concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/python");
+    let python = if std::path::Path::new(python).exists() { python } else { "python3" };
+    let out = std::process::Command::new(python)
+        .args(["-c", "import sys; from openapi_spec_validator import validate; from openapi_spec_validator.readers import read_from_filename; validate(read_from_filename(sys.argv[1])[0]); print('valid')"])
+        .arg(&file)
+        .output()
+        .expect("python with openapi-spec-validator (scripts/setup installs it)");
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+}

@@ -1,0 +1,10 @@
+//! The API through the pipeline, on both backends: wire dialects, authentication, every
+//! method's behaviour, isolation between clients and round-trip budgets.
+
+mod auth;
+mod coverage;
+mod lambda;
+mod local_server;
+mod profile;
+mod signup;
+mod wire;
