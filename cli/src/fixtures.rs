@@ -153,12 +153,10 @@ async fn create_client(app: &App, f: &FixtureClient) -> Result<bool, String> {
         updated_at: now,
         ..ClientRecord::default()
     };
-    let mut ops = vec![TxOp::Put {
-        item: clients::email_item(&email, id),
-        cond: Some(Cond::absent()),
-    }];
+    let mut ops = vec![TxOp::Put { item: clients::email_item(&email, id), cond: Some(Cond::absent()) }];
     if let Some(key) = &f.api_key {
-        let new = auth::api_key_item(app, &client, key.clone(), app.clock.now().unix_timestamp()).map_err(|e| e.to_string())?;
+        let new = auth::api_key_item(app, &client, key.clone(), app.clock.now().unix_timestamp())
+            .map_err(|e| e.to_string())?;
         client.api_key_hash = Some(new.hash);
         client.api_key_sealed = Some(new.sealed);
         ops.push(TxOp::put(new.item));
@@ -177,7 +175,8 @@ fn marker() -> Key {
 
 async fn mark_loaded(app: &App, name: &str) -> Result<(), String> {
     let now = bb_core::clock::format_datetime(app.clock.now());
-    let update = Update::new(marker()).set(&format!("loaded_{}", name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")), now);
+    let update =
+        Update::new(marker()).set(&format!("loaded_{}", name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")), now);
     app.store.update(update, Returning::Nothing).await.map(|_| ()).map_err(|e| e.to_string())
 }
 

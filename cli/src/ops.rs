@@ -15,9 +15,8 @@ pub async fn set_client_status(app: &App, client_id: i64, status: &str) -> Resul
     if !STATUSES.contains(&status) {
         return Err(format!("status must be one of {}", STATUSES.join(", ")));
     }
-    let client = clients::load(app.store.as_ref(), client_id)
-        .await
-        .map_err(|_| format!("client #{client_id} not found"))?;
+    let client =
+        clients::load(app.store.as_ref(), client_id).await.map_err(|_| format!("client #{client_id} not found"))?;
     let now = bb_core::clock::format_datetime(app.clock.now());
     let mut update = clients::versioned_update(&client, &now).set("status", status);
     let mut ops = Vec::new();

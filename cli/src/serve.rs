@@ -5,7 +5,7 @@ use crate::fixtures;
 use bb_core::app::App;
 use bb_core::clock::SystemClock;
 use bb_core::config::Config;
-use bb_runtime::backends::{self, Backends};
+use bb_runtime::backends;
 use bb_runtime::server::{self, Extras};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -29,7 +29,8 @@ pub struct Started {
 
 /// Binds, prepares data and starts serving in the background.
 pub async fn start(options: Options) -> Result<Started, String> {
-    let listener = TcpListener::bind(options.addr).await.map_err(|e| format!("cannot listen on {}: {e}", options.addr))?;
+    let listener =
+        TcpListener::bind(options.addr).await.map_err(|e| format!("cannot listen on {}: {e}", options.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let mut config = Config::from_env()?;
     if std::env::var_os("BB_PUBLIC_URL").is_none() {
@@ -52,19 +53,10 @@ pub async fn start(options: Options) -> Result<Started, String> {
     lines.push(format!("  OpenAPI: http://{addr}/api/openapi.json"));
     let extras = Extras {
         openapi: Arc::new(bb_core::openapi::document(&crate::registry(), app.config.version).to_string()),
-        files: backends_files(&backends),
+        files: backends.local_files.clone(),
     };
     let task = tokio::spawn(server::serve(app.clone(), listener, extras));
-    Ok(Started {
-        addr,
-        banner: lines.join("\n"),
-        app,
-        task,
-    })
-}
-
-fn backends_files(backends: &Backends) -> Option<Arc<bb_local::FolderFiles>> {
-    backends.local_files.clone()
+    Ok(Started { addr, banner: lines.join("\n"), app, task })
 }
 
 /// The demo client's credentials and a ready `curl` line, read back from the store.
@@ -75,10 +67,7 @@ async fn demo_lines(app: &App, addr: SocketAddr) -> Vec<String> {
     let Some(client) = demo.clients.first() else {
         return Vec::new();
     };
-    let stored = match app.store.get(&bb_core::keys::client_email(&client.email)).await {
-        Ok(Some(_)) => true,
-        _ => false,
-    };
+    let stored = matches!(app.store.get(&bb_core::keys::client_email(&client.email)).await, Ok(Some(_)));
     if !stored {
         return Vec::new();
     }

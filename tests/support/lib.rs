@@ -25,6 +25,9 @@ pub const OTHER_KEY: &str = "OtherKey000000000000000000000002";
 pub const OTHER_EMAIL: &str = "other@example.com";
 pub const OTHER_PASSWORD: &str = "Other12345";
 
+/// Store, mailer and file store of one backend.
+pub type Adapters = (Arc<dyn Store>, Arc<dyn Mailer>, Arc<dyn FileStore>);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -70,30 +73,27 @@ impl TestApp {
     }
 
     pub async fn with_config(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
-        let mut config = Config::default();
-        config.cookie_secure = false;
+        let mut config = Config { cookie_secure: false, ..Config::default() };
         adjust(&mut config);
         let dir = tempfile::tempdir().expect("temp dir");
         let clock = Arc::new(ManualClock::new(start_of_second()));
-        let (store, mailer, files, outbox, aws): (Arc<dyn Store>, Arc<dyn Mailer>, Arc<dyn FileStore>, _, _) = match backend {
+        let (adapters, outbox, aws): (Adapters, _, _) = match backend {
             Backend::Sqlite => {
                 let store = bb_local::SqliteStore::open(&dir.path().join("bb.sqlite3")).expect("sqlite");
                 let outbox = dir.path().join("outbox");
                 let mailer = bb_local::OutboxMailer::new(&outbox).expect("outbox");
-                let files = bb_local::FolderFiles::new(&dir.path().join("files"), b"test signing key", "http://127.0.0.1:9")
-                    .expect("files");
-                (Arc::new(store), Arc::new(mailer), Arc::new(files), Some(outbox), None)
+                let files =
+                    bb_local::FolderFiles::new(&dir.path().join("files"), b"test signing key", "http://127.0.0.1:9")
+                        .expect("files");
+                ((Arc::new(store), Arc::new(mailer), Arc::new(files)), Some(outbox), None)
             }
             Backend::Aws => {
                 let res = moto::Resources::create().await;
-                let (store, mailer, files) = res.adapters();
-                (store, mailer, files, None, Some(res))
+                (res.adapters(), None, Some(res))
             }
         };
-        let mailer = Arc::new(SwitchMailer {
-            inner: mailer,
-            fail: AtomicBool::new(false),
-        });
+        let (store, mailer, files) = adapters;
+        let mailer = Arc::new(SwitchMailer { inner: mailer, fail: AtomicBool::new(false) });
         let app = AppBuilder {
             store,
             mailer: mailer.clone(),
@@ -117,15 +117,7 @@ impl TestApp {
             };
             bb_cli::fixtures::load(&app, &sender, "sender").await.expect("sender");
         }
-        TestApp {
-            app,
-            backend,
-            clock,
-            mailer,
-            dir,
-            outbox,
-            aws,
-        }
+        TestApp { app, backend, clock, mailer, dir, outbox, aws }
     }
 
     /// Sends a request through the pipeline, as the Lambda adapter and local server do.
@@ -140,11 +132,7 @@ impl TestApp {
                 .expect("outbox")
                 .read_all()
                 .into_iter()
-                .map(|m| SentMail {
-                    to: m.to,
-                    subject: m.subject,
-                    body: m.html,
-                })
+                .map(|m| SentMail { to: m.to, subject: m.subject, body: m.html })
                 .collect(),
             (_, Some(aws)) => aws.sent_mail().await,
             _ => Vec::new(),

@@ -4,15 +4,13 @@
 //! it, the first test that needs one starts `moto_server` from `.venv` (or `PATH`) on a free
 //! port; it stops when the test process ends.
 
-use bb_core::files::FileStore;
-use bb_core::mail::Mailer;
-use bb_core::store::Store;
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, OnceLock};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-static ENDPOINT: OnceLock<String> = OnceLock::new();
+/// The emulator's URL, and the watchdog shell of a moto this process started.
+static ENDPOINT: OnceLock<(String, Option<Mutex<Child>>)> = OnceLock::new();
 
 fn moto_binary() -> String {
     let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/moto_server");
@@ -20,13 +18,10 @@ fn moto_binary() -> String {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
-fn start() -> String {
+fn start() -> (String, Option<Mutex<Child>>) {
     let port = free_port();
     let moto = moto_binary();
     // The shell stops moto once this test process is gone.
@@ -34,7 +29,7 @@ fn start() -> String {
         "{moto} -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; while kill -0 {pid} 2>/dev/null; do sleep 1; done; kill $m",
         pid = std::process::id()
     );
-    Command::new("sh")
+    let watchdog = Command::new("sh")
         .arg("-c")
         .arg(script)
         .stdin(Stdio::null())
@@ -45,19 +40,23 @@ fn start() -> String {
         assert!(Instant::now() < deadline, "moto_server did not come up on port {port}");
         std::thread::sleep(Duration::from_millis(100));
     }
-    format!("http://127.0.0.1:{port}")
+    (format!("http://127.0.0.1:{port}"), Some(Mutex::new(watchdog)))
 }
 
 /// The emulator's base URL.
 pub fn endpoint() -> String {
     ENDPOINT
-        .get_or_init(|| std::env::var("BB_TEST_MOTO_URL").unwrap_or_else(|_| start()))
+        .get_or_init(|| match std::env::var("BB_TEST_MOTO_URL") {
+            Ok(url) => (url, None),
+            Err(_) => start(),
+        })
+        .0
         .clone()
 }
 
 fn unique(prefix: &str) -> String {
     let bytes = bb_core::crypto::random_bytes::<6>().expect("random");
-    format!("{prefix}-{}", bb_core::crypto::sha256_hex(&bytes)[..12].to_string())
+    format!("{prefix}-{}", &bb_core::crypto::sha256_hex(&bytes)[..12])
 }
 
 /// One test's own table, bucket and verified sender on the shared emulator.
@@ -76,35 +75,22 @@ impl Resources {
         let table = unique("bb");
         let bucket = unique("bb-files");
         let sender = format!("{}@example.com", unique("billing"));
-        bb_aws::create_table(&bb_aws::DynamoClient::new(&sdk), &table)
-            .await
-            .expect("create table");
-        bb_aws::s3_client(&sdk)
-            .create_bucket()
-            .bucket(&bucket)
-            .send()
-            .await
-            .expect("create bucket");
+        bb_aws::create_table(&bb_aws::DynamoClient::new(&sdk), &table).await.expect("create table");
+        bb_aws::s3_client(&sdk).create_bucket().bucket(&bucket).send().await.expect("create bucket");
         bb_aws::SesClient::new(&sdk)
             .verify_email_identity()
             .email_address(&sender)
             .send()
             .await
             .expect("verify sender");
-        Resources {
-            endpoint,
-            table,
-            bucket,
-            sender,
-            sdk,
-        }
+        Resources { endpoint, table, bucket, sender, sdk }
     }
 
     pub fn store(&self) -> bb_aws::DynamoStore {
         bb_aws::DynamoStore::new(bb_aws::DynamoClient::new(&self.sdk), self.table.clone())
     }
 
-    pub fn adapters(&self) -> (Arc<dyn Store>, Arc<dyn Mailer>, Arc<dyn FileStore>) {
+    pub fn adapters(&self) -> crate::Adapters {
         (
             Arc::new(self.store()),
             Arc::new(bb_aws::SesMailer::new(bb_aws::SesClient::new(&self.sdk))),

@@ -20,14 +20,7 @@ impl Req {
             Some((p, q)) => (p.to_string(), Some(q.to_string())),
             None => (path.to_string(), None),
         };
-        Req {
-            method: method.into(),
-            path,
-            query,
-            headers: Vec::new(),
-            body: Vec::new(),
-            ip: "198.51.100.7".into(),
-        }
+        Req { method: method.into(), path, query, headers: Vec::new(), body: Vec::new(), ip: "198.51.100.7".into() }
     }
     pub fn post(path: &str) -> Req {
         Req::new("POST", path)
@@ -94,29 +87,16 @@ pub struct Resp {
 impl From<ApiResponse> for Resp {
     fn from(r: ApiResponse) -> Resp {
         let json = serde_json::from_str(&r.body).unwrap_or(Value::Null);
-        Resp {
-            status: r.status,
-            headers: r.headers,
-            body: r.body,
-            json,
-            store_calls: r.store_calls,
-        }
+        Resp { status: r.status, headers: r.headers, body: r.body, json, store_calls: r.store_calls }
     }
 }
 
 impl Resp {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
     pub fn headers_named(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-            .collect()
+        self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
     }
     /// The result, asserting the call succeeded.
     #[track_caller]
@@ -156,7 +136,9 @@ impl Session {
     pub fn absorb(&mut self, resp: &Resp) {
         for set in resp.headers_named("set-cookie") {
             let first = set.split(';').next().unwrap_or("");
-            let Some((name, value)) = first.split_once('=') else { continue };
+            let Some((name, value)) = first.split_once('=') else {
+                continue;
+            };
             self.cookies.retain(|(n, _)| n != name);
             if !set.contains("Max-Age=0") {
                 self.cookies.push((name.to_string(), value.to_string()));
@@ -171,12 +153,7 @@ impl Session {
         if self.cookies.is_empty() {
             return req;
         }
-        let cookie = self
-            .cookies
-            .iter()
-            .map(|(n, v)| format!("{n}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
+        let cookie = self.cookies.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ");
         req.header("cookie", &cookie)
     }
     /// Adds cookies and the CSRF header.

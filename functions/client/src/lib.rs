@@ -12,9 +12,7 @@ use bb_core::store::next_ids;
 use bb_core::validate;
 
 pub fn module() -> Module {
-    Module::new("client")
-        .method(Access::Sensitive, "create", create)
-        .method(Access::Sensitive, "login", login)
+    Module::new("client").method(Access::Sensitive, "create", create).method(Access::Sensitive, "login", login)
 }
 
 #[derive(Params)]
@@ -167,12 +165,8 @@ fn start_session(ctx: &Ctx, client: &mut ClientRecord) -> ApiResult<(NewSession,
     let now = ctx.epoch();
     let session = auth::new_session(&ctx.app.config, client, now, &ctx.meta.ip)?;
     let previous = ctx.meta.session_token.as_deref().map(|t| crypto::sha256_hex(t.as_bytes()));
-    let existing: Vec<SessionRef> = client
-        .sessions
-        .iter()
-        .filter(|s| Some(&s.hash) != previous.as_ref())
-        .cloned()
-        .collect();
+    let existing: Vec<SessionRef> =
+        client.sessions.iter().filter(|s| Some(&s.hash) != previous.as_ref()).cloned().collect();
     let added = SessionRef { hash: session.token_hash.clone(), expires: session.expires };
     let (kept, ended) = auth::rotate_sessions(&ctx.app.config, &existing, added, now);
     client.sessions = kept;

@@ -13,8 +13,8 @@ use aws_sdk_dynamodb::types::{
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bb_core::store::{
-    Attr, Cond, Cursor, Index, Item, Key, PK, Page, Query, Returning, SK, SkCond, Store, StoreError, StoreResult,
-    TTL, TxOp, Update, UpdateOp, is_expired, metrics, validate_transaction,
+    Attr, Cond, Cursor, Index, Item, Key, PK, Page, Query, Returning, SK, SkCond, Store, StoreError, StoreResult, TTL,
+    TxOp, Update, UpdateOp, is_expired, metrics, validate_transaction,
 };
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -197,19 +197,12 @@ fn decode_cursor(cursor: &Cursor) -> StoreResult<AttrMap> {
     let bad = || StoreError::Invalid("cursor is not one of ours".into());
     let raw = URL_SAFE_NO_PAD.decode(&cursor.0).map_err(|_| bad())?;
     let json: serde_json::Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
-    json.as_object()
-        .ok_or_else(bad)?
-        .iter()
-        .map(|(k, v)| Ok((k.clone(), to_ddb(&Attr::from_tagged(v)?))))
-        .collect()
+    json.as_object().ok_or_else(bad)?.iter().map(|(k, v)| Ok((k.clone(), to_ddb(&Attr::from_tagged(v)?)))).collect()
 }
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> DynamoStore {
-        DynamoStore {
-            client,
-            table: table.into(),
-        }
+        DynamoStore { client, table: table.into() }
     }
 
     pub fn client(&self) -> &Client {
@@ -233,7 +226,9 @@ impl DynamoStore {
                 )
             }
             TxOp::Update(update) => {
-                let update_expr = expr.update(&update.ops).ok_or_else(|| StoreError::Invalid("update without actions in a transaction".into()))?;
+                let update_expr = expr
+                    .update(&update.ops)
+                    .ok_or_else(|| StoreError::Invalid("update without actions in a transaction".into()))?;
                 let cond = update.cond.as_ref().map(|c| expr.cond(c));
                 TransactWriteItem::builder().update(
                     DdbUpdate::builder()
@@ -310,13 +305,8 @@ impl Store for DynamoStore {
                 .consistent_read(true)
                 .build()
                 .map_err(invalid)?;
-            let resp = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, request)
-                .send()
-                .await
-                .map_err(unavailable)?;
+            let resp =
+                self.client.batch_get_item().request_items(&self.table, request).send().await.map_err(unavailable)?;
             if let Some(items) = resp.responses().and_then(|r| r.get(&self.table)) {
                 out.extend(items.iter().map(item_from_ddb).filter_map(live));
             }
@@ -452,11 +442,8 @@ impl Store for DynamoStore {
             Ok(_) => Ok(()),
             Err(e) => match e.into_service_error() {
                 TransactWriteItemsError::TransactionCanceledException(t) => {
-                    let failed: Vec<bool> = t
-                        .cancellation_reasons()
-                        .iter()
-                        .map(|r| r.code() == Some("ConditionalCheckFailed"))
-                        .collect();
+                    let failed: Vec<bool> =
+                        t.cancellation_reasons().iter().map(|r| r.code() == Some("ConditionalCheckFailed")).collect();
                     if failed.iter().any(|f| *f) {
                         Err(StoreError::TransactionCanceled { failed })
                     } else {
@@ -478,7 +465,9 @@ pub async fn create_table(client: &Client, table: &str) -> StoreResult<()> {
             .build()
             .map_err(invalid)
     };
-    let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build().map_err(invalid);
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder().attribute_name(name).key_type(kind).build().map_err(invalid)
+    };
     let gsi = |name: &str, pk: &str, sk: &str| -> StoreResult<GlobalSecondaryIndex> {
         GlobalSecondaryIndex::builder()
             .index_name(name)

@@ -15,10 +15,7 @@ pub struct S3Files {
 
 impl S3Files {
     pub fn new(client: Client, bucket: impl Into<String>) -> S3Files {
-        S3Files {
-            client,
-            bucket: bucket.into(),
-        }
+        S3Files { client, bucket: bucket.into() }
     }
 }
 

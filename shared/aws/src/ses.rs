@@ -17,11 +17,7 @@ impl SesMailer {
 }
 
 fn content(text: &str) -> Result<Content, MailError> {
-    Content::builder()
-        .data(text)
-        .charset("UTF-8")
-        .build()
-        .map_err(|e| MailError(e.to_string()))
+    Content::builder().data(text).charset("UTF-8").build().map_err(|e| MailError(e.to_string()))
 }
 
 #[async_trait]

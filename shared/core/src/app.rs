@@ -4,10 +4,10 @@
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::Sealer;
+use crate::error::ApiResult;
 use crate::files::FileStore;
 use crate::keys;
 use crate::mail::Mailer;
-use crate::error::ApiResult;
 use crate::module::Registry;
 use crate::notifier::{Template, load_templates};
 use crate::params::is_truthy;
@@ -108,16 +108,11 @@ struct Cached<T> {
 
 impl<T> Cached<T> {
     fn new(ttl: std::time::Duration) -> Self {
-        Cached {
-            ttl,
-            slot: Mutex::new(None),
-        }
+        Cached { ttl, slot: Mutex::new(None) }
     }
     fn fresh(&self) -> Option<Arc<T>> {
         let slot = self.slot.lock().ok()?;
-        slot.as_ref()
-            .filter(|(at, _)| at.elapsed() < self.ttl)
-            .map(|(_, v)| v.clone())
+        slot.as_ref().filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, v)| v.clone())
     }
     fn store(&self, value: T) -> Arc<T> {
         let value = Arc::new(value);

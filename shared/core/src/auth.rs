@@ -58,14 +58,8 @@ fn presented(req: &ApiRequest) -> Presented {
             return Presented::Malformed;
         };
         return match decoded.split_once(':') {
-            Some((user, password)) => Presented::Basic {
-                user: user.to_string(),
-                password: Some(password.to_string()),
-            },
-            None => Presented::Basic {
-                user: decoded,
-                password: None,
-            },
+            Some((user, password)) => Presented::Basic { user: user.to_string(), password: Some(password.to_string()) },
+            None => Presented::Basic { user: decoded, password: None },
         };
     }
     match req.cookie(SESSION_COOKIE) {
@@ -171,18 +165,17 @@ pub fn new_session(config: &Config, client: &ClientRecord, now: i64, ip: &str) -
     item.insert("expires".into(), expires.into());
     item.insert("idle_until".into(), idle_until.into());
     item.insert(TTL.into(), expires.into());
-    Ok(NewSession {
-        token,
-        csrf,
-        token_hash,
-        expires,
-        item,
-    })
+    Ok(NewSession { token, csrf, token_hash, expires, item })
 }
 
 /// The client's live sessions after adding one: expired ones dropped, the oldest ended when
 /// over the cap. Returns (kept, ended).
-pub fn rotate_sessions(config: &Config, existing: &[SessionRef], added: SessionRef, now: i64) -> (Vec<SessionRef>, Vec<SessionRef>) {
+pub fn rotate_sessions(
+    config: &Config,
+    existing: &[SessionRef],
+    added: SessionRef,
+    now: i64,
+) -> (Vec<SessionRef>, Vec<SessionRef>) {
     let mut live: Vec<SessionRef> = existing.iter().filter(|s| s.expires > now).cloned().collect();
     live.push(added);
     let mut ended = Vec::new();
@@ -227,10 +220,5 @@ pub fn api_key_item(app: &App, client: &ClientRecord, key: String, now: i64) -> 
     item.insert("client_id".into(), client.id.into());
     item.insert("status".into(), client.status.clone().into());
     item.insert("created".into(), now.into());
-    Ok(NewApiKey {
-        key,
-        hash,
-        sealed,
-        item,
-    })
+    Ok(NewApiKey { key, hash, sealed, item })
 }

@@ -18,13 +18,7 @@ pub struct RateLimits {
 
 impl Default for RateLimits {
     fn default() -> Self {
-        RateLimits {
-            span: 3600,
-            limit: 1000,
-            login_span: 60,
-            login_limit: 20,
-            client_limit: 1000,
-        }
+        RateLimits { span: 3600, limit: 1000, login_span: 60, login_limit: 20, client_limit: 1000 }
     }
 }
 

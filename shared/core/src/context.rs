@@ -48,7 +48,8 @@ impl Paging {
     pub fn paginate<T: Serialize>(&self, rows: Vec<T>) -> ApiResult<Value> {
         let total = rows.len() as u64;
         let list: Vec<T> = rows.into_iter().skip(self.offset()).take(self.per_page as usize).collect();
-        let list = serde_json::to_value(list).map_err(|e| ApiError::internal(format!("list does not serialise: {e}")))?;
+        let list =
+            serde_json::to_value(list).map_err(|e| ApiError::internal(format!("list does not serialise: {e}")))?;
         Ok(json!({
             "pages": total.div_ceil(self.per_page),
             "page": self.page,
@@ -119,7 +120,9 @@ impl Ctx {
             Some(Value::String(s)) if s.is_empty() => DEFAULT_PER_PAGE,
             Some(v) => match whole_number(v) {
                 Some(p) if p >= 1 => (p as u64).min(MAX_PER_PAGE),
-                _ => return Err(ApiError::new("Per page must be a whole number of at least 1")),
+                _ => {
+                    return Err(ApiError::new("Per page must be a whole number of at least 1"));
+                }
             },
         };
         Ok(Paging { page, per_page })
@@ -158,11 +161,7 @@ impl FromCall for ClientCtx {
     const ROLE: Role = Role::Client;
     fn from_call(call: Call) -> ApiResult<Self> {
         let identity = call.identity.ok_or_else(|| ApiError::auth(201))?;
-        Ok(ClientCtx {
-            ctx: call.ctx,
-            client_id: identity.client_id,
-            credential: identity.credential,
-        })
+        Ok(ClientCtx { ctx: call.ctx, client_id: identity.client_id, credential: identity.credential })
     }
 }
 

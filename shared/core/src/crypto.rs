@@ -59,9 +59,7 @@ pub fn sha1_hex(data: &[u8]) -> String {
 }
 
 pub fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
-    hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), data)
-        .as_ref()
-        .to_vec()
+    hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), data).as_ref().to_vec()
 }
 
 /// Equality that takes the same time wherever the inputs differ.
@@ -104,9 +102,7 @@ pub struct Sealer {
 impl Sealer {
     pub fn new(key: &[u8; 32]) -> Result<Self, CryptoError> {
         let unbound = UnboundKey::new(&AES_256_GCM, key).map_err(|_| CryptoError("bad data key"))?;
-        Ok(Sealer {
-            key: LessSafeKey::new(unbound),
-        })
+        Ok(Sealer { key: LessSafeKey::new(unbound) })
     }
 
     pub fn seal(&self, plaintext: &str) -> Result<String, CryptoError> {

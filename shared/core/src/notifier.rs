@@ -40,23 +40,11 @@ pub struct Notice {
 
 impl Notice {
     pub fn to_client(template: &str, id: i64, email: &str, name: &str, vars: Value) -> Notice {
-        Notice {
-            template: template.into(),
-            to: Recipient::Client {
-                id,
-                email: email.into(),
-                name: name.into(),
-            },
-            vars,
-        }
+        Notice { template: template.into(), to: Recipient::Client { id, email: email.into(), name: name.into() }, vars }
     }
 
     pub fn to_staff(template: &str, vars: Value) -> Notice {
-        Notice {
-            template: template.into(),
-            to: Recipient::Staff,
-            vars,
-        }
+        Notice { template: template.into(), to: Recipient::Staff, vars }
     }
 
     pub fn is_for_client(&self) -> bool {
@@ -190,11 +178,13 @@ pub async fn prepare(app: &App, notices: &[Notice], email_ids: &[i64]) -> ApiRes
         }
         let mut vars = notice.vars.clone();
         if let Value::Object(map) = &mut vars {
-            map.entry("company").or_insert_with(|| serde_json::json!({
-                "name": settings.text("company_name"),
-                "email": settings.text("company_email"),
-                "url": app.config.public_url,
-            }));
+            map.entry("company").or_insert_with(|| {
+                serde_json::json!({
+                    "name": settings.text("company_name"),
+                    "email": settings.text("company_email"),
+                    "url": app.config.public_url,
+                })
+            });
         }
         let subject = render(&template.subject, &vars, Escape::None);
         let html = render(&template.content, &vars, Escape::Html);

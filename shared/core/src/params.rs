@@ -26,10 +26,8 @@ pub fn parse_body(content_type: Option<&str>, body: &[u8]) -> Result<ParamMap, A
     if trimmed.is_empty() {
         return Ok(ParamMap::new());
     }
-    let mime = content_type
-        .and_then(|c| c.split(';').next())
-        .map(|m| m.trim().to_ascii_lowercase())
-        .unwrap_or_default();
+    let mime =
+        content_type.and_then(|c| c.split(';').next()).map(|m| m.trim().to_ascii_lowercase()).unwrap_or_default();
     let looks_json = trimmed.starts_with('{') || trimmed.starts_with('[');
     if mime == "application/json" || mime.ends_with("+json") || looks_json {
         return match serde_json::from_str::<Value>(trimmed) {
@@ -38,9 +36,7 @@ pub fn parse_body(content_type: Option<&str>, body: &[u8]) -> Result<ParamMap, A
         };
     }
     if mime == "multipart/form-data" {
-        let boundary = content_type
-            .and_then(multipart_boundary)
-            .ok_or_else(ApiError::malformed)?;
+        let boundary = content_type.and_then(multipart_boundary).ok_or_else(ApiError::malformed)?;
         return parse_multipart(text, &boundary);
     }
     parse_form(text)
@@ -89,9 +85,7 @@ pub fn insert_bracketed(out: &mut ParamMap, key: &str, value: Value) -> Result<(
         out.insert(key.to_string(), value);
         return Ok(());
     }
-    let slot = out
-        .entry(head.to_string())
-        .or_insert_with(|| Value::Object(Map::new()));
+    let slot = out.entry(head.to_string()).or_insert_with(|| Value::Object(Map::new()));
     place(slot, &path, value);
     Ok(())
 }
@@ -126,8 +120,7 @@ fn place(slot: &mut Value, path: &[String], value: Value) {
 fn multipart_boundary(content_type: &str) -> Option<String> {
     content_type.split(';').skip(1).find_map(|part| {
         let (k, v) = part.trim().split_once('=')?;
-        k.eq_ignore_ascii_case("boundary")
-            .then(|| v.trim_matches('"').to_string())
+        k.eq_ignore_ascii_case("boundary").then(|| v.trim_matches('"').to_string())
     })
 }
 
@@ -323,9 +316,7 @@ impl FromParam for Decimal {
             .unwrap_or(&text)
             .split_once('.')
             .map_or(text.chars().all(|c| c.is_ascii_digit()) && !text.is_empty(), |(i, f)| {
-                !i.is_empty()
-                    && i.chars().all(|c| c.is_ascii_digit())
-                    && f.chars().all(|c| c.is_ascii_digit())
+                !i.is_empty() && i.chars().all(|c| c.is_ascii_digit()) && f.chars().all(|c| c.is_ascii_digit())
             });
         if !plain {
             return Err(err());
@@ -467,10 +458,7 @@ mod tests {
         assert!(i64::from_param("id", Some(&json!("12abc"))).is_err());
         assert!(bool::from_param("f", Some(&json!("0"))).map(|b| !b).unwrap());
         assert!(bool::from_param("f", Some(&json!("yes"))).unwrap());
-        assert_eq!(
-            Decimal::from_param("amount", Some(&json!("10.50"))).unwrap(),
-            Decimal::new(1050, 2)
-        );
+        assert_eq!(Decimal::from_param("amount", Some(&json!("10.50"))).unwrap(), Decimal::new(1050, 2));
         assert!(Decimal::from_param("amount", Some(&json!("1e3"))).is_err());
         assert!(Decimal::from_param("amount", Some(&json!("abc"))).is_err());
         assert_eq!(Option::<i64>::from_param("id", Some(&json!(""))).unwrap(), None);

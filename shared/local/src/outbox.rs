@@ -38,7 +38,11 @@ impl OutboxMailer {
     /// Every message in the outbox, oldest first.
     pub fn read_all(&self) -> Vec<StoredEmail> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
-            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect())
+            .map(|d| {
+                d.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .collect()
+            })
             .unwrap_or_default();
         files.sort();
         files.into_iter().filter_map(|f| parse(&f)).collect()
@@ -94,10 +98,7 @@ fn parse(path: &Path) -> Option<StoredEmail> {
     let raw = std::fs::read_to_string(path).ok()?;
     let (head, body) = raw.split_once("\r\n\r\n")?;
     let header = |name: &str| {
-        head.lines()
-            .find_map(|l| l.strip_prefix(&format!("{name}: ")))
-            .map(decode_header)
-            .unwrap_or_default()
+        head.lines().find_map(|l| l.strip_prefix(&format!("{name}: "))).map(decode_header).unwrap_or_default()
     };
     let part = |mime: &str| {
         let start = body.find(&format!("Content-Type: {mime}"))?;

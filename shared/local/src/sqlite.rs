@@ -24,9 +24,7 @@ fn unavailable(e: impl std::fmt::Display) -> StoreError {
 }
 
 fn now_epoch() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 const SCHEMA: &str = "
@@ -56,11 +54,8 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(unavailable)?;
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
         // Expired items are invisible already; dropping them keeps the file small.
-        conn.execute("DELETE FROM items WHERE ttl IS NOT NULL AND ttl <= ?1", [now_epoch()])
-            .map_err(unavailable)?;
-        Ok(SqliteStore {
-            conn: Arc::new(Mutex::new(conn)),
-        })
+        conn.execute("DELETE FROM items WHERE ttl IS NOT NULL AND ttl <= ?1", [now_epoch()]).map_err(unavailable)?;
+        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)) })
     }
 
     /// Runs blocking SQLite work off the async threads; one round trip.
@@ -95,11 +90,13 @@ fn text_attr(item: &Item, name: &str) -> Option<String> {
 }
 
 fn read(conn: &Connection, key: &Key) -> StoreResult<Option<Item>> {
-    conn.query_row("SELECT item FROM items WHERE pk = ?1 AND sk = ?2", [&key.pk, &key.sk], |row| row.get::<_, String>(0))
-        .optional()
-        .map_err(unavailable)?
-        .map(|text| decode_item(&text))
-        .transpose()
+    conn.query_row("SELECT item FROM items WHERE pk = ?1 AND sk = ?2", [&key.pk, &key.sk], |row| {
+        row.get::<_, String>(0)
+    })
+    .optional()
+    .map_err(unavailable)?
+    .map(|text| decode_item(&text))
+    .transpose()
 }
 
 fn write(conn: &Connection, item: &Item) -> StoreResult<()> {
@@ -121,8 +118,7 @@ fn write(conn: &Connection, item: &Item) -> StoreResult<()> {
 }
 
 fn remove(conn: &Connection, key: &Key) -> StoreResult<()> {
-    conn.execute("DELETE FROM items WHERE pk = ?1 AND sk = ?2", [&key.pk, &key.sk])
-        .map_err(unavailable)?;
+    conn.execute("DELETE FROM items WHERE pk = ?1 AND sk = ?2", [&key.pk, &key.sk]).map_err(unavailable)?;
     Ok(())
 }
 
@@ -162,8 +158,7 @@ fn decode_cursor(cursor: &Cursor) -> StoreResult<Vec<String>> {
 impl Store for SqliteStore {
     async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
         let key = key.clone();
-        self.run(move |conn| Ok(read(conn, &key)?.filter(|i| !is_expired(i, now_epoch()))))
-            .await
+        self.run(move |conn| Ok(read(conn, &key)?.filter(|i| !is_expired(i, now_epoch())))).await
     }
 
     async fn get_many(&self, keys: &[Key]) -> StoreResult<Vec<Item>> {
@@ -347,10 +342,7 @@ fn run_query(conn: &Connection, query: &Query, after: Option<Vec<String>>) -> St
         }
         last = Some(if on_table { vec![sk] } else { vec![isk, pk, sk] });
     }
-    Ok(Page {
-        items,
-        cursor: if more { last.map(|l| encode_cursor(&l)) } else { None },
-    })
+    Ok(Page { items, cursor: if more { last.map(|l| encode_cursor(&l)) } else { None } })
 }
 
 fn push(sql: &mut String, args: &mut Vec<String>, clause: &str, values: &[&String]) {

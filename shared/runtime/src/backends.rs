@@ -64,10 +64,7 @@ impl Choice {
 
     /// Everything local, under `dir`.
     pub fn local(dir: &Path) -> Choice {
-        Choice {
-            data_dir: dir.to_path_buf(),
-            ..Choice::default()
-        }
+        Choice { data_dir: dir.to_path_buf(), ..Choice::default() }
     }
 }
 
@@ -104,11 +101,7 @@ pub async fn build(choice: &Choice, config: &Config) -> Result<Backends, String>
     let table = choice.table.clone();
     let use_ses = choice.ses;
     let bucket = choice.bucket.clone();
-    let sdk = if table.is_some() || use_ses || bucket.is_some() {
-        Some(bb_aws::sdk_config().await)
-    } else {
-        None
-    };
+    let sdk = if table.is_some() || use_ses || bucket.is_some() { Some(bb_aws::sdk_config().await) } else { None };
     let mut summary = Vec::new();
 
     let store: Arc<dyn Store> = match (&table, &sdk) {
@@ -151,15 +144,7 @@ pub async fn build(choice: &Choice, config: &Config) -> Result<Backends, String>
             (local.clone() as Arc<dyn FileStore>, Some(local))
         }
     };
-    Ok(Backends {
-        store,
-        mailer,
-        files,
-        local_files,
-        data_key,
-        data_dir: dir,
-        summary: summary.join("; "),
-    })
+    Ok(Backends { store, mailer, files, local_files, data_key, data_dir: dir, summary: summary.join("; ") })
 }
 
 /// The application over these backends.

@@ -35,8 +35,7 @@ fn plain(status: u16, content_type: &str, body: impl Into<Bytes>) -> Response<Fu
     if let Ok(v) = hyper::header::HeaderValue::from_str(content_type) {
         resp.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
     }
-    resp.headers_mut()
-        .insert("x-content-type-options", hyper::header::HeaderValue::from_static("nosniff"));
+    resp.headers_mut().insert("x-content-type-options", hyper::header::HeaderValue::from_static("nosniff"));
     resp
 }
 
@@ -44,10 +43,9 @@ fn from_api(answer: ApiResponse) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(Bytes::from(answer.body)));
     *resp.status_mut() = hyper::StatusCode::from_u16(answer.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     for (name, value) in answer.headers {
-        if let (Ok(n), Ok(v)) = (
-            hyper::header::HeaderName::from_bytes(name.as_bytes()),
-            hyper::header::HeaderValue::from_str(&value),
-        ) {
+        if let (Ok(n), Ok(v)) =
+            (hyper::header::HeaderName::from_bytes(name.as_bytes()), hyper::header::HeaderValue::from_str(&value))
+        {
             resp.headers_mut().append(n, v);
         }
     }
@@ -55,10 +53,7 @@ fn from_api(answer: ApiResponse) -> Response<Full<Bytes>> {
 }
 
 fn query_value(query: &str, name: &str) -> Option<String> {
-    bb_core::params::parse_form(query)
-        .ok()?
-        .get(name)
-        .and_then(|v| v.as_str().map(String::from))
+    bb_core::params::parse_form(query).ok()?.get(name).and_then(|v| v.as_str().map(String::from))
 }
 
 fn serve_file(files: &FolderFiles, key: &str, query: &str) -> Response<Full<Bytes>> {

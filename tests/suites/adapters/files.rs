@@ -11,14 +11,18 @@ async fn fetch(url: &str) -> (u16, Vec<u8>) {
 }
 
 async fn conformance(files: Arc<dyn FileStore>) -> String {
-    files.put("products/7/manual v2.pdf".replace(' ', "-").as_str(), b"%PDF-demo".to_vec(), "application/pdf").await.unwrap();
+    files
+        .put("products/7/manual v2.pdf".replace(' ', "-").as_str(), b"%PDF-demo".to_vec(), "application/pdf")
+        .await
+        .unwrap();
     assert!(files.exists("products/7/manual-v2.pdf").await.unwrap());
     assert!(!files.exists("products/7/other.pdf").await.unwrap());
     for bad in ["../etc/passwd", "/abs", "a//b", "a/./b", "spaces are bad", ""] {
         assert!(files.put(bad, vec![], "text/plain").await.is_err(), "{bad}");
         assert!(files.download_url(bad, "x", Duration::from_secs(60)).await.is_err(), "{bad}");
     }
-    let url = files.download_url("products/7/manual-v2.pdf", "Manual \"v2\".pdf", Duration::from_secs(300)).await.unwrap();
+    let url =
+        files.download_url("products/7/manual-v2.pdf", "Manual \"v2\".pdf", Duration::from_secs(300)).await.unwrap();
     let (status, body) = fetch(&url).await;
     assert_eq!((status, body.as_slice()), (200, b"%PDF-demo".as_slice()));
     url

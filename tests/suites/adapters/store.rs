@@ -47,14 +47,18 @@ macro_rules! conformance {
 conformance!(put_get_round_trip_every_type, |s: Arc<dyn Store>| async move {
     let mut nested = std::collections::BTreeMap::new();
     nested.insert("a".to_string(), Attr::N("-12".into()));
-    let it = item("P", "S", &[
-        ("text", "héllo ✓".into()),
-        ("num", Attr::N("42".into())),
-        ("flag", true.into()),
-        ("nothing", Attr::Null),
-        ("list", Attr::L(vec!["x".into(), Attr::N("1".into())])),
-        ("map", Attr::M(nested)),
-    ]);
+    let it = item(
+        "P",
+        "S",
+        &[
+            ("text", "héllo ✓".into()),
+            ("num", Attr::N("42".into())),
+            ("flag", true.into()),
+            ("nothing", Attr::Null),
+            ("list", Attr::L(vec!["x".into(), Attr::N("1".into())])),
+            ("map", Attr::M(nested)),
+        ],
+    );
     s.put(it.clone(), None).await.unwrap();
     assert_eq!(s.get(&Key::new("P", "S")).await.unwrap(), Some(it));
     assert_eq!(s.get(&Key::new("P", "missing")).await.unwrap(), None);
@@ -63,7 +67,10 @@ conformance!(put_get_round_trip_every_type, |s: Arc<dyn Store>| async move {
 conformance!(conditional_writes, |s: Arc<dyn Store>| async move {
     let k = Key::new("C", "1");
     s.put(item("C", "1", &[("v", "a".into())]), Some(Cond::absent())).await.unwrap();
-    assert_eq!(s.put(item("C", "1", &[("v", "b".into())]), Some(Cond::absent())).await, Err(StoreError::ConditionFailed));
+    assert_eq!(
+        s.put(item("C", "1", &[("v", "b".into())]), Some(Cond::absent())).await,
+        Err(StoreError::ConditionFailed)
+    );
     assert_eq!(s.get(&k).await.unwrap().unwrap()["v"], "a".into());
     s.put(item("C", "1", &[("v", "c".into())]), Some(Cond::eq("v", "a"))).await.unwrap();
     let ne = Cond::Ne("v".into(), "c".into());
@@ -76,7 +83,10 @@ conformance!(conditional_writes, |s: Arc<dyn Store>| async move {
     s.put(item("C", "2", &[("n", Attr::N("5".into()))]), None).await.unwrap();
     let both = Cond::And(vec![Cond::Ne("missing".into(), "x".into()), Cond::Gt("n".into(), Attr::N("4".into()))]);
     s.put(item("C", "2", &[("n", Attr::N("6".into()))]), Some(both)).await.unwrap();
-    assert_eq!(s.put(item("C", "2", &[]), Some(Cond::Gt("n".into(), Attr::N("10".into())))).await, Err(StoreError::ConditionFailed));
+    assert_eq!(
+        s.put(item("C", "2", &[]), Some(Cond::Gt("n".into(), Attr::N("10".into())))).await,
+        Err(StoreError::ConditionFailed)
+    );
     let or = Cond::Or(vec![Cond::eq("n", 1), Cond::BeginsWith("sk".into(), "2".into())]);
     s.put(item("C", "2", &[("n", Attr::N("7".into()))]), Some(or)).await.unwrap();
     let not = Cond::Not(Box::new(Cond::exists()));
@@ -86,13 +96,27 @@ conformance!(conditional_writes, |s: Arc<dyn Store>| async move {
 conformance!(updates, |s: Arc<dyn Store>| async move {
     let k = Key::new("U", "1");
     let new = s
-        .update(Update::new(k.clone()).add("n", 5).set("name", "x").set_if_absent("first", "one").append("log", vec!["a".into()]), Returning::AllNew)
+        .update(
+            Update::new(k.clone())
+                .add("n", 5)
+                .set("name", "x")
+                .set_if_absent("first", "one")
+                .append("log", vec!["a".into()]),
+            Returning::AllNew,
+        )
         .await
         .unwrap()
         .unwrap();
     assert_eq!((new["n"].as_i64(), new["pk"].as_str()), (Some(5), Some("U")));
     let old = s
-        .update(Update::new(k.clone()).add("n", -2).set_if_absent("first", "two").append("log", vec!["b".into()]).remove("name"), Returning::AllOld)
+        .update(
+            Update::new(k.clone())
+                .add("n", -2)
+                .set_if_absent("first", "two")
+                .append("log", vec!["b".into()])
+                .remove("name"),
+            Returning::AllOld,
+        )
         .await
         .unwrap()
         .unwrap();
@@ -105,7 +129,8 @@ conformance!(updates, |s: Arc<dyn Store>| async move {
     let failed = s.update(Update::new(k.clone()).add("n", 1).when(Cond::eq("n", 99)), Returning::AllNew).await;
     assert_eq!(failed, Err(StoreError::ConditionFailed));
     assert_eq!(s.get(&k).await.unwrap().unwrap()["n"].as_i64(), Some(3));
-    let missing = s.update(Update::new(Key::new("U", "none")).set("a", "b").when(Cond::exists()), Returning::Nothing).await;
+    let missing =
+        s.update(Update::new(Key::new("U", "none")).set("a", "b").when(Cond::exists()), Returning::Nothing).await;
     assert_eq!(missing, Err(StoreError::ConditionFailed));
     assert_eq!(s.get(&Key::new("U", "none")).await.unwrap(), None);
     assert_eq!(s.update(Update::new(k).set("z", "y"), Returning::Nothing).await.unwrap(), None);
@@ -124,7 +149,8 @@ conformance!(queries_order_filter_and_page, |s: Arc<dyn Store>| async move {
     assert!(all.cursor.is_none());
     let back = s.query(Query::partition("Q").prefix("INV#").backward()).await.unwrap();
     assert_eq!(sks(&back)[0], "INV#0010");
-    let between = s.query(Query::partition("Q").sk(SkCond::Between("INV#0002".into(), "INV#0007".into()))).await.unwrap();
+    let between =
+        s.query(Query::partition("Q").sk(SkCond::Between("INV#0002".into(), "INV#0007".into()))).await.unwrap();
     assert_eq!(sks(&between), ["INV#0002", "INV#0003", "INV#0007"]);
     let lt = s.query(Query::partition("Q").sk(SkCond::Lt("INV#0003".into()))).await.unwrap();
     assert_eq!(sks(&lt), ["INV#0001", "INV#0002"]);
@@ -210,7 +236,9 @@ conformance!(transactions_all_or_nothing, |s: Arc<dyn Store>| async move {
         TxOp::Check { key: Key::new("T", "guard"), cond: Cond::exists() },
     ];
     match s.transact(failing).await {
-        Err(StoreError::TransactionCanceled { failed }) => assert_eq!(failed, [false, false, false, true]),
+        Err(StoreError::TransactionCanceled { failed }) => {
+            assert_eq!(failed, [false, false, false, true])
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!(s.get(&Key::new("T", "a")).await.unwrap(), None, "rolled back");
@@ -278,7 +306,8 @@ conformance!(round_trips_are_counted, |s: Arc<dyn Store>| async move {
 async fn sqlite_file_shared_by_several_openers() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shared.sqlite3");
-    let stores: Vec<Arc<dyn Store>> = (0..4).map(|_| Arc::new(bb_local::SqliteStore::open(&path).unwrap()) as Arc<dyn Store>).collect();
+    let stores: Vec<Arc<dyn Store>> =
+        (0..4).map(|_| Arc::new(bb_local::SqliteStore::open(&path).unwrap()) as Arc<dyn Store>).collect();
     let tasks: Vec<_> = (0..40)
         .map(|n| {
             let s = stores[n % 4].clone();

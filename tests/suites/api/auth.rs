@@ -48,7 +48,9 @@ both!(suspended_client_is_refused_at_once, |t: TestApp| async move {
     bb_cli::ops::set_client_status(&t.app, 1, "suspended").await.unwrap();
     t.call(profile().key(DEMO_KEY)).await.assert_err(401, 204, "Authentication Failed");
     t.call(jar.send(profile())).await.assert_err(401, 201, "Authentication Failed");
-    let relogin = t.call(Req::post("/api/guest/client/login").json(json!({"email": DEMO_EMAIL, "password": DEMO_PASSWORD}))).await;
+    let relogin = t
+        .call(Req::post("/api/guest/client/login").json(json!({"email": DEMO_EMAIL, "password": DEMO_PASSWORD})))
+        .await;
     relogin.assert_err(200, 403, "Please check your login details");
     // Reactivated: the key works again; ended sessions stay ended.
     bb_cli::ops::set_client_status(&t.app, 1, "active").await.unwrap();
@@ -94,7 +96,11 @@ both!(login_rotates_and_logout_ends_the_session, |t: TestApp| async move {
     // Logging in again from the same browser replaces its session.
     let mut second = Session::default();
     let resp = t
-        .call(first.send(Req::post("/api/guest/client/login").json(json!({"email": DEMO_EMAIL, "password": DEMO_PASSWORD}))))
+        .call(
+            first.send(
+                Req::post("/api/guest/client/login").json(json!({"email": DEMO_EMAIL, "password": DEMO_PASSWORD})),
+            ),
+        )
         .await;
     second.absorb(&resp);
     assert_ne!(first.cookies, second.cookies);
@@ -136,8 +142,16 @@ both!(login_failures_look_alike, |t: TestApp| async move {
     try_login(DEMO_EMAIL, "wrong").await.assert_err(200, 403, "Please check your login details");
     try_login("nobody@example.com", "whatever1").await.assert_err(200, 403, "Please check your login details");
     try_login("DEMO@Example.com", DEMO_PASSWORD).await.ok();
-    t.call(Req::post("/api/guest/client/login").json(json!({"password": "x"}))).await.assert_err(200, 9999, "Email required");
-    t.call(Req::post("/api/guest/client/login").json(json!({"email": DEMO_EMAIL}))).await.assert_err(200, 9999, "Password required");
+    t.call(Req::post("/api/guest/client/login").json(json!({"password": "x"}))).await.assert_err(
+        200,
+        9999,
+        "Email required",
+    );
+    t.call(Req::post("/api/guest/client/login").json(json!({"email": DEMO_EMAIL}))).await.assert_err(
+        200,
+        9999,
+        "Password required",
+    );
 });
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -153,9 +167,7 @@ async fn rate_limit_per_ip_rejects_with_retry_after() {
     assert!((1..=3600).contains(&retry));
     assert_eq!(r.header("x-ratelimit-remaining"), Some("0"));
     // A forged X-Forwarded-For does not make a new caller.
-    let spoofed = t
-        .call(profile().key(DEMO_KEY).from_ip("203.0.113.9").header("x-forwarded-for", "192.0.2.1"))
-        .await;
+    let spoofed = t.call(profile().key(DEMO_KEY).from_ip("203.0.113.9").header("x-forwarded-for", "192.0.2.1")).await;
     assert_eq!(spoofed.status, 429);
     // Another address is its own caller; the next window starts afresh.
     assert_eq!(t.call(profile().key(DEMO_KEY).from_ip("203.0.113.10")).await.status, 200);

@@ -6,12 +6,7 @@ use std::collections::BTreeSet;
 fn reference() -> BTreeSet<String> {
     let text = include_str!("../../../spec/methods.json");
     let spec: Value = serde_json::from_str(text).unwrap();
-    spec["methods"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["path"].as_str().unwrap().to_string())
-        .collect()
+    spec["methods"].as_array().unwrap().iter().map(|m| m["path"].as_str().unwrap().to_string()).collect()
 }
 
 fn pending() -> BTreeSet<String> {
@@ -54,7 +49,8 @@ fn openapi_document_is_valid_and_complete() {
     }
     assert_eq!(paths.len(), routed().len());
     // Required parameters and their types come from the method's params struct.
-    let change = &paths["/api/client/profile/change_password"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+    let change =
+        &paths["/api/client/profile/change_password"]["post"]["requestBody"]["content"]["application/json"]["schema"];
     assert_eq!(change["required"], serde_json::json!(["password", "password_confirm"]));
     assert_eq!(change["properties"]["current_password"]["type"], "string");
     let dir = tempfile::tempdir().unwrap();

@@ -41,7 +41,13 @@ fn body_json(resp: &lambda_http::Response<Body>) -> Value {
 both!(api_gateway_events_reach_the_pipeline, |t: TestApp| async move {
     use base64::Engine;
     let auth = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("client:{DEMO_KEY}")));
-    let req = event("POST", "/api/client/profile/get", json!({"authorization": auth, "content-type": "application/json"}), json!([]), "{}");
+    let req = event(
+        "POST",
+        "/api/client/profile/get",
+        json!({"authorization": auth, "content-type": "application/json"}),
+        json!([]),
+        "{}",
+    );
     let converted = bb_runtime::lambda::from_lambda(&req);
     assert_eq!(converted.source_ip.as_deref(), Some("192.0.2.44"), "sourceIp from the request context");
     assert_eq!(converted.path, "/api/client/profile/get");
@@ -63,7 +69,13 @@ both!(api_gateway_events_reach_the_pipeline, |t: TestApp| async move {
     let set_cookie = resp.headers()["set-cookie"].to_str().unwrap().to_string();
     let cookie = set_cookie.split(';').next().unwrap().to_string();
     let csrf = resp.headers()["x-csrf-token"].to_str().unwrap().to_string();
-    let req = event("POST", "/api/client/profile/update", json!({"content-type": "application/json", "x-csrf-token": csrf}), json!([cookie]), r#"{"city":"Lambda"}"#);
+    let req = event(
+        "POST",
+        "/api/client/profile/update",
+        json!({"content-type": "application/json", "x-csrf-token": csrf}),
+        json!([cookie]),
+        r#"{"city":"Lambda"}"#,
+    );
     let resp = bb_runtime::lambda::handle(&t.app, req).await;
     assert_eq!(body_json(&resp), json!({"result": true, "error": null}));
     let req = event("GET", "/api/client/profile/get", json!({}), json!([cookie]), "");

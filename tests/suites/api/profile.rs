@@ -17,9 +17,31 @@ both!(get_has_boxbillings_shape, |t: TestApp| async move {
     assert_eq!(
         keys,
         [
-            "id", "aid", "email", "type", "group_id", "company", "company_vat", "company_number", "first_name",
-            "last_name", "gender", "birthday", "phone_cc", "phone", "address_1", "address_2", "city", "state",
-            "postcode", "country", "currency", "notes", "created_at", "document_nr", "balance"
+            "id",
+            "aid",
+            "email",
+            "type",
+            "group_id",
+            "company",
+            "company_vat",
+            "company_number",
+            "first_name",
+            "last_name",
+            "gender",
+            "birthday",
+            "phone_cc",
+            "phone",
+            "address_1",
+            "address_2",
+            "city",
+            "state",
+            "postcode",
+            "country",
+            "currency",
+            "notes",
+            "created_at",
+            "document_nr",
+            "balance"
         ]
     );
     assert_eq!(p["id"], 1);
@@ -35,8 +57,12 @@ both!(get_has_boxbillings_shape, |t: TestApp| async move {
 
 both!(update_changes_only_what_is_sent, |t: TestApp| async move {
     let before = get(&t).await;
-    let r = update(&t, json!({"company": "Acme Ltd", "phone": "5551234", "city": "Vilnius", "birthday": "1990-02-28",
-                              "custom_2": "blue", "document_type": "id_card", "document_nr": "AB123"})).await;
+    let r = update(
+        &t,
+        json!({"company": "Acme Ltd", "phone": "5551234", "city": "Vilnius", "birthday": "1990-02-28",
+                              "custom_2": "blue", "document_type": "id_card", "document_nr": "AB123"}),
+    )
+    .await;
     assert_eq!(r.ok(), &json!(true));
     let after = get(&t).await;
     assert_eq!(after["company"], "Acme Ltd");
@@ -56,11 +82,15 @@ both!(update_changes_only_what_is_sent, |t: TestApp| async move {
 
 both!(update_ignores_admin_owned_fields, |t: TestApp| async move {
     let before = get(&t).await;
-    let r = update(&t, json!({
-        "status": "active", "group_id": 7, "balance": "1000.00", "currency": "EUR", "tax_exempt": 1,
-        "api_token": "x", "password": "Hacked123", "aid": "A-1", "client_id": 2, "id": 2, "role": "admin",
-        "email_approved": 1, "created_at": "2000-01-01 00:00:00", "first_name": "Still Demo"
-    })).await;
+    let r = update(
+        &t,
+        json!({
+            "status": "active", "group_id": 7, "balance": "1000.00", "currency": "EUR", "tax_exempt": 1,
+            "api_token": "x", "password": "Hacked123", "aid": "A-1", "client_id": 2, "id": 2, "role": "admin",
+            "email_approved": 1, "created_at": "2000-01-01 00:00:00", "first_name": "Still Demo"
+        }),
+    )
+    .await;
     assert_eq!(r.ok(), &json!(true));
     let after = get(&t).await;
     for same in ["id", "group_id", "balance", "currency", "aid", "created_at"] {
@@ -68,7 +98,9 @@ both!(update_ignores_admin_owned_fields, |t: TestApp| async move {
     }
     assert_eq!(after["first_name"], "Still Demo");
     // The password is what it was; the other client is untouched.
-    let login = t.call(Req::post("/api/guest/client/login").json(json!({"email": DEMO_EMAIL, "password": DEMO_PASSWORD}))).await;
+    let login = t
+        .call(Req::post("/api/guest/client/login").json(json!({"email": DEMO_EMAIL, "password": DEMO_PASSWORD})))
+        .await;
     login.ok();
     let other = t.call(Req::post("/api/client/profile/get").key(OTHER_KEY)).await;
     assert_eq!(other.ok()["first_name"], "Other");
@@ -95,15 +127,25 @@ both!(text_round_trips_exactly, |t: TestApp| async move {
 });
 
 both!(email_change_rules, |t: TestApp| async move {
-    update(&t, json!({"email": OTHER_EMAIL})).await.assert_err(200, 9999, "Can not change email. It is already registered.");
-    update(&t, json!({"email": "Other@Example.COM"})).await.assert_err(200, 9999, "Can not change email. It is already registered.");
+    update(&t, json!({"email": OTHER_EMAIL})).await.assert_err(
+        200,
+        9999,
+        "Can not change email. It is already registered.",
+    );
+    update(&t, json!({"email": "Other@Example.COM"})).await.assert_err(
+        200,
+        9999,
+        "Can not change email. It is already registered.",
+    );
     // Changing case of one's own address is no change.
     update(&t, json!({"email": "DEMO@example.com"})).await.ok();
     assert_eq!(get(&t).await["email"], DEMO_EMAIL);
     update(&t, json!({"email": " New.Address@Example.com "})).await.ok();
     assert_eq!(get(&t).await["email"], "new.address@example.com");
     // The old address is free again; the new one logs in.
-    let login = |email: &str| t.call(Req::post("/api/guest/client/login").json(json!({"email": email, "password": DEMO_PASSWORD})));
+    let login = |email: &str| {
+        t.call(Req::post("/api/guest/client/login").json(json!({"email": email, "password": DEMO_PASSWORD})))
+    };
     login("new.address@example.com").await.ok();
     login(DEMO_EMAIL).await.assert_err(200, 403, "Please check your login details");
     let taken = t.call(Req::post("/api/client/profile/update").key(OTHER_KEY).json(json!({"email": DEMO_EMAIL}))).await;
@@ -127,18 +169,34 @@ async fn change(t: &TestApp, body: Value) -> Resp {
 both!(password_rules_in_order, |t: TestApp| async move {
     change(&t, json!({})).await.assert_err(200, 9999, "Password required");
     change(&t, json!({"password": "Abcdef12"})).await.assert_err(200, 9999, "Password confirmation required");
-    change(&t, json!({"password": "Abcdef12", "password_confirm": "Abcdef13"})).await.assert_err(200, 9999, "Passwords do not match.");
-    change(&t, json!({"password": "abc", "password_confirm": "abc"})).await.assert_err(200, 9999, "Current password required");
-    change(&t, json!({"password": "abc", "password_confirm": "abc", "current_password": "nope"})).await
-        .assert_err(200, 9999, "Current password is incorrect");
+    change(&t, json!({"password": "Abcdef12", "password_confirm": "Abcdef13"})).await.assert_err(
+        200,
+        9999,
+        "Passwords do not match.",
+    );
+    change(&t, json!({"password": "abc", "password_confirm": "abc"})).await.assert_err(
+        200,
+        9999,
+        "Current password required",
+    );
+    change(&t, json!({"password": "abc", "password_confirm": "abc", "current_password": "nope"})).await.assert_err(
+        200,
+        9999,
+        "Current password is incorrect",
+    );
     let weak = |p: &str| json!({"password": p, "password_confirm": p, "current_password": DEMO_PASSWORD});
     change(&t, weak("abc")).await.assert_err(200, 9999, "Password too short!");
     change(&t, weak("abcdefgh")).await.assert_err(200, 9999, "Password must include at least one number!");
     change(&t, weak("ABCDEFG1")).await.assert_err(200, 9999, "Password must include at least one letter!");
     // FOSSBilling's parameter names work too.
-    let r = change(&t, json!({"new_password": "Newpass123", "confirm_password": "Newpass123", "current_password": DEMO_PASSWORD})).await;
+    let r = change(
+        &t,
+        json!({"new_password": "Newpass123", "confirm_password": "Newpass123", "current_password": DEMO_PASSWORD}),
+    )
+    .await;
     assert_eq!(r.ok(), &json!(true));
-    let login = |p: &str| t.call(Req::post("/api/guest/client/login").json(json!({"email": DEMO_EMAIL, "password": p})));
+    let login =
+        |p: &str| t.call(Req::post("/api/guest/client/login").json(json!({"email": DEMO_EMAIL, "password": p})));
     login(DEMO_PASSWORD).await.assert_err(200, 403, "Please check your login details");
     login("Newpass123").await.ok();
 });
@@ -146,7 +204,10 @@ both!(password_rules_in_order, |t: TestApp| async move {
 both!(password_change_ends_every_other_session, |t: TestApp| async move {
     let login = || async {
         let mut jar = Session::default();
-        jar.absorb(&t.call(Req::post("/api/guest/client/login").json(json!({"email": DEMO_EMAIL, "password": DEMO_PASSWORD}))).await);
+        jar.absorb(
+            &t.call(Req::post("/api/guest/client/login").json(json!({"email": DEMO_EMAIL, "password": DEMO_PASSWORD})))
+                .await,
+        );
         jar
     };
     let (laptop, phone, tablet) = (login().await, login().await, login().await);
@@ -164,9 +225,11 @@ both!(password_change_ends_every_other_session, |t: TestApp| async move {
     assert_eq!(get(&t).await["id"], 1);
     // Changed through the key: every session ends.
     let r = t
-        .call(Req::post("/api/client/profile/change_password").key(DEMO_KEY).json(
-            json!({"password": "Third1234", "password_confirm": "Third1234", "current_password": "Newpass123"}),
-        ))
+        .call(
+            Req::post("/api/client/profile/change_password").key(DEMO_KEY).json(
+                json!({"password": "Third1234", "password_confirm": "Third1234", "current_password": "Newpass123"}),
+            ),
+        )
         .await;
     r.ok();
     profile(&laptop).await.assert_err(401, 201, "Authentication Failed");
@@ -210,7 +273,11 @@ both!(round_trips_per_method, |t: TestApp| async move {
     let r = t.call(Req::post("/api/client/profile/change_password").key(&new_key).json(pw)).await;
     assert_eq!(calls(r), 4);
     assert_eq!(calls(t.call(Req::post("/api/client/profile/logout").key(&new_key)).await), 3);
-    let login = t.call(Req::post("/api/guest/client/login").json(json!({"email": "moved@example.com", "password": "Newpass123"}))).await;
+    let login = t
+        .call(
+            Req::post("/api/guest/client/login").json(json!({"email": "moved@example.com", "password": "Newpass123"})),
+        )
+        .await;
     assert_eq!(login.store_calls, 4, "IP counter, e-mail guard, client, one transaction");
     let mut jar = Session::default();
     jar.absorb(&login);

@@ -15,15 +15,29 @@ fn john() -> Value {
 both!(required_parameters_in_order, |t: TestApp| async move {
     t.call(signup(json!({}))).await.assert_err(200, 9999, "Email required");
     t.call(signup(json!({"email": "john@example.com"}))).await.assert_err(200, 9999, "First name required");
-    t.call(signup(json!({"email": "j@example.com", "first_name": "J"}))).await.assert_err(200, 9999, "Password required");
-    t.call(signup(json!({"email": "j@example.com", "first_name": "J", "password": "Secret123"}))).await
-        .assert_err(200, 9999, "Password confirmation required");
-    t.call(signup(json!({"email": "j@example.com", "first_name": "J", "password": "Secret123", "password_confirm": "Secret124"}))).await
-        .assert_err(200, 9999, "Passwords do not match.");
-    t.call(signup(json!({"email": "j@example.com", "first_name": "J", "password": "abc", "password_confirm": "abc"}))).await
+    t.call(signup(json!({"email": "j@example.com", "first_name": "J"}))).await.assert_err(
+        200,
+        9999,
+        "Password required",
+    );
+    t.call(signup(json!({"email": "j@example.com", "first_name": "J", "password": "Secret123"}))).await.assert_err(
+        200,
+        9999,
+        "Password confirmation required",
+    );
+    t.call(signup(
+        json!({"email": "j@example.com", "first_name": "J", "password": "Secret123", "password_confirm": "Secret124"}),
+    ))
+    .await
+    .assert_err(200, 9999, "Passwords do not match.");
+    t.call(signup(json!({"email": "j@example.com", "first_name": "J", "password": "abc", "password_confirm": "abc"})))
+        .await
         .assert_err(200, 9999, "Password too short!");
-    t.call(signup(json!({"email": "not-mail", "first_name": "J", "password": "Secret123", "password_confirm": "Secret123"}))).await
-        .assert_err(200, 9999, "Email is not valid");
+    t.call(signup(
+        json!({"email": "not-mail", "first_name": "J", "password": "Secret123", "password_confirm": "Secret123"}),
+    ))
+    .await
+    .assert_err(200, 9999, "Email is not valid");
     t.call(signup(json!({"email": "  ", "first_name": "J"}))).await.assert_err(200, 9999, "Email required");
 });
 
@@ -31,7 +45,11 @@ both!(creates_an_active_client_and_sends_mail, |t: TestApp| async move {
     let id = t.call(signup(john())).await.ok().as_i64().unwrap();
     assert!(id > 2, "ids continue after the fixtures' clients");
     let mut jar = Session::default();
-    let login = t.call(Req::post("/api/guest/client/login").json(json!({"email": "john@example.com", "password": "Secret12345!"}))).await;
+    let login = t
+        .call(
+            Req::post("/api/guest/client/login").json(json!({"email": "john@example.com", "password": "Secret12345!"})),
+        )
+        .await;
     jar.absorb(&login);
     let me = t.call(jar.send(Req::post("/api/client/profile/get"))).await;
     let me = me.ok();
@@ -53,10 +71,18 @@ both!(duplicate_email_is_refused_whatever_its_case, |t: TestApp| async move {
     t.call(signup(john())).await.ok();
     let mut again = john();
     again["email"] = json!("JOHN@example.COM");
-    t.call(signup(again)).await.assert_err(200, 9999, "Email is already registered. You may want to login instead of registering.");
+    t.call(signup(again)).await.assert_err(
+        200,
+        9999,
+        "Email is already registered. You may want to login instead of registering.",
+    );
     let mut demo = john();
     demo["email"] = json!(DEMO_EMAIL);
-    t.call(signup(demo)).await.assert_err(200, 9999, "Email is already registered. You may want to login instead of registering.");
+    t.call(signup(demo)).await.assert_err(
+        200,
+        9999,
+        "Email is already registered. You may want to login instead of registering.",
+    );
 });
 
 both!(auto_login_starts_a_session, |t: TestApp| async move {
@@ -79,7 +105,12 @@ both!(guests_cannot_set_admin_fields, |t: TestApp| async move {
     body["aid"] = json!("X");
     let id = t.call(signup(body)).await.ok().as_i64().unwrap();
     let mut jar = Session::default();
-    jar.absorb(&t.call(Req::post("/api/guest/client/login").json(json!({"email": "john@example.com", "password": "Secret12345!"}))).await);
+    jar.absorb(
+        &t.call(
+            Req::post("/api/guest/client/login").json(json!({"email": "john@example.com", "password": "Secret12345!"})),
+        )
+        .await,
+    );
     let me = t.call(jar.send(Req::post("/api/client/profile/get"))).await.ok().clone();
     assert_eq!(me["id"], id);
     assert_eq!(me["group_id"], Value::Null);
@@ -98,7 +129,11 @@ both!(operator_settings_govern_signup, |t: TestApp| async move {
     let mut body = john();
     body["phone"] = json!("555");
     body["city"] = json!("Vilnius");
-    t.call(signup(body.clone())).await.assert_err(200, 9999, "It is required that you provide details for field \"Tax office\"");
+    t.call(signup(body.clone())).await.assert_err(
+        200,
+        9999,
+        "It is required that you provide details for field \"Tax office\"",
+    );
     body["custom_1"] = json!("Vilnius 1");
     t.call(signup(body)).await.ok();
     let closed = bb_cli::fixtures::parse(r#"{"settings": {"mod_client": {"allow_signup": false}}}"#).unwrap();
@@ -139,7 +174,8 @@ both!(failed_sends_never_fail_the_signup, |t: TestApp| async move {
     let second = t.call(signup(body)).await.ok().as_i64().unwrap();
     let items = bb_core::store::query_all(
         t.app.store.as_ref(),
-        bb_core::store::Query::partition(bb_core::keys::client_partition(second)).prefix(bb_core::keys::EMAIL_LOG_PREFIX),
+        bb_core::store::Query::partition(bb_core::keys::client_partition(second))
+            .prefix(bb_core::keys::EMAIL_LOG_PREFIX),
     )
     .await
     .unwrap();

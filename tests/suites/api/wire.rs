@@ -33,7 +33,8 @@ both!(json_body_basic, |t: TestApp| async move {
     // laravel-boxbilling: JSON bodies with Basic auth.
     let send = |r: Req| r.key(DEMO_KEY).header("accept", "application/json");
     scenario(&t, &send).await;
-    let resp = t.call(send(Req::post("/api/client/profile/update").json(json!({"city": "Kaunas", "phone_cc": 370})))).await;
+    let resp =
+        t.call(send(Req::post("/api/client/profile/update").json(json!({"city": "Kaunas", "phone_cc": 370})))).await;
     assert_eq!(resp.ok(), &json!(true));
     let got = t.call(send(Req::post("/api/client/profile/get").json(json!({})))).await;
     assert_eq!((got.ok()["city"].clone(), got.ok()["phone_cc"].clone()), (json!("Kaunas"), json!("370")));
@@ -42,9 +43,8 @@ both!(json_body_basic, |t: TestApp| async move {
 both!(session_cookie_form_and_csrf_header, |t: TestApp| async move {
     // bb.post in a browser: login, then the session cookie with form bodies and the CSRF token.
     let mut jar = Session::default();
-    let login = t
-        .call(Req::post("/api/guest/client/login").form(&[("email", DEMO_EMAIL), ("password", DEMO_PASSWORD)]))
-        .await;
+    let login =
+        t.call(Req::post("/api/guest/client/login").form(&[("email", DEMO_EMAIL), ("password", DEMO_PASSWORD)])).await;
     let result = login.ok().clone();
     jar.absorb(&login);
     assert_eq!(result["id"], 1);
@@ -60,9 +60,13 @@ both!(session_cookie_form_and_csrf_header, |t: TestApp| async move {
 
 both!(csrf_token_accepted_in_body_and_query, |t: TestApp| async move {
     let mut jar = Session::default();
-    jar.absorb(&t.call(Req::post("/api/guest/client/login").json(json!({"email": DEMO_EMAIL, "password": DEMO_PASSWORD}))).await);
+    jar.absorb(
+        &t.call(Req::post("/api/guest/client/login").json(json!({"email": DEMO_EMAIL, "password": DEMO_PASSWORD})))
+            .await,
+    );
     let token = jar.csrf.clone().unwrap();
-    let in_json = t.call(jar.send(Req::post("/api/client/profile/update").json(json!({"city": "A", "CSRFToken": token})))).await;
+    let in_json =
+        t.call(jar.send(Req::post("/api/client/profile/update").json(json!({"city": "A", "CSRFToken": token})))).await;
     assert_eq!(in_json.ok(), &json!(true));
     let in_query = t
         .call(jar.send(Req::post(&format!("/api/client/profile/update?CSRFToken={token}")).form(&[("city", "B")])))
@@ -96,9 +100,17 @@ both!(envelope_headers_and_status, |t: TestApp| async move {
 
 both!(routing_errors, |t: TestApp| async move {
     let call = |path: &str| t.call(Req::post(path).key(DEMO_KEY).json(json!({})));
-    call("/api/client/profile/nope").await.assert_err(404, 740, "Client API call nope does not exist in module profile");
+    call("/api/client/profile/nope").await.assert_err(
+        404,
+        740,
+        "Client API call nope does not exist in module profile",
+    );
     call("/api/guest/profile/get").await.assert_err(404, 740, "Guest API call get does not exist in module profile");
-    call("/api/client/nomodule/get").await.assert_err(404, 715, "BoxBilling module nomodule is not installed/activated");
+    call("/api/client/nomodule/get").await.assert_err(
+        404,
+        715,
+        "BoxBilling module nomodule is not installed/activated",
+    );
     call("/api/superuser/profile/get").await.assert_err(404, 701, "Unknow API call");
     call("/api/admin/profile/get").await.assert_err(404, 701, "Unknow API call");
     call("/api/system/system/version").await.assert_err(404, 701, "Unknow API call");
@@ -123,7 +135,11 @@ both!(malformed_and_oversized_bodies, |t: TestApp| async move {
     send("application/json", b"[1, 2]").await.assert_err(400, 400, "Malformed request");
     send("application/json", b"\"text\"").await.assert_err(400, 400, "Malformed request");
     send("application/x-www-form-urlencoded", b"{broken json").await.assert_err(400, 400, "Malformed request");
-    send("application/x-www-form-urlencoded", &[0x63, 0x3d, 0xff, 0xfe]).await.assert_err(400, 400, "Malformed request");
+    send("application/x-www-form-urlencoded", &[0x63, 0x3d, 0xff, 0xfe]).await.assert_err(
+        400,
+        400,
+        "Malformed request",
+    );
     send("application/x-www-form-urlencoded", b"city=%ZZ%C3").await.assert_err(400, 400, "Malformed request");
     let big = vec![b'a'; 256 * 1024 + 1];
     send("application/x-www-form-urlencoded", &big).await.assert_err(413, 413, "Request body is too large");
@@ -136,9 +152,7 @@ both!(malformed_and_oversized_bodies, |t: TestApp| async move {
 });
 
 both!(get_reads_the_query_string, |t: TestApp| async move {
-    let r = t
-        .call(Req::get("/api/client/profile/update?city=Tartu&custom_1[]=ignored").key(DEMO_KEY))
-        .await;
+    let r = t.call(Req::get("/api/client/profile/update?city=Tartu&custom_1[]=ignored").key(DEMO_KEY)).await;
     assert_eq!(r.err().1, "Parameter custom_1 must be a string");
     let r = t.call(Req::get("/api/client/profile/update?city=Tartu").key(DEMO_KEY)).await;
     assert_eq!(r.ok(), &json!(true));

@@ -71,9 +71,26 @@ pub struct ClientRecord {
 
 /// The profile fields a client may change through `profile/update`, in BoxBilling's order.
 pub const EDITABLE_FIELDS: &[&str] = &[
-    "first_name", "last_name", "gender", "birthday", "company", "company_vat", "company_number",
-    "type", "address_1", "address_2", "phone_cc", "phone", "country", "postcode", "city", "state",
-    "document_type", "document_nr", "lang", "notes",
+    "first_name",
+    "last_name",
+    "gender",
+    "birthday",
+    "company",
+    "company_vat",
+    "company_number",
+    "type",
+    "address_1",
+    "address_2",
+    "phone_cc",
+    "phone",
+    "country",
+    "postcode",
+    "city",
+    "state",
+    "document_type",
+    "document_nr",
+    "lang",
+    "notes",
 ];
 
 pub const CUSTOM_FIELDS: usize = 10;
@@ -231,8 +248,16 @@ impl ProfileFields {
         patch_text("Language", &self.lang, &mut c.lang, 16)?;
         patch_text("Notes", &self.notes, &mut c.notes, 10_000)?;
         let customs = [
-            &self.custom_1, &self.custom_2, &self.custom_3, &self.custom_4, &self.custom_5,
-            &self.custom_6, &self.custom_7, &self.custom_8, &self.custom_9, &self.custom_10,
+            &self.custom_1,
+            &self.custom_2,
+            &self.custom_3,
+            &self.custom_4,
+            &self.custom_5,
+            &self.custom_6,
+            &self.custom_7,
+            &self.custom_8,
+            &self.custom_9,
+            &self.custom_10,
         ];
         for (n, patch) in customs.into_iter().enumerate() {
             let name = format!("custom_{}", n + 1);
@@ -268,10 +293,7 @@ pub async fn load(store: &dyn crate::store::Store, id: i64) -> ApiResult<ClientR
 
 /// The update of a client record guarded by its version (optimistic locking).
 pub fn versioned_update(c: &ClientRecord, now: &str) -> Update {
-    Update::new(c.key())
-        .set("updated_at", now)
-        .add("version", 1)
-        .when(Cond::eq("version", c.version))
+    Update::new(c.key()).set("updated_at", now).add("version", 1).when(Cond::eq("version", c.version))
 }
 
 /// The unique e-mail guard of a client (`EMAIL#<lower-cased e-mail>` → client id).

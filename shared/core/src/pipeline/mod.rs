@@ -76,22 +76,16 @@ impl App {
         trace.route = Some(route.label());
 
         let query = parse_form(req.query.as_deref().unwrap_or(""))?;
-        let mut params = if is_get {
-            query.clone()
-        } else {
-            parse_body(req.header("content-type"), &req.body)?
-        };
+        let mut params = if is_get { query.clone() } else { parse_body(req.header("content-type"), &req.body)? };
         // Pagination may come in the query string of a POST too; the body wins.
         let raw_paging = RawPaging {
             page: params.get("page").or_else(|| query.get("page")).cloned(),
             per_page: params.get("per_page").or_else(|| query.get("per_page")).cloned(),
         };
-        let csrf_param = take_text(&mut params, CSRF_PARAM).or_else(|| query.get(CSRF_PARAM).and_then(Value::as_str).map(String::from));
+        let csrf_param = take_text(&mut params, CSRF_PARAM)
+            .or_else(|| query.get(CSRF_PARAM).and_then(Value::as_str).map(String::from));
 
-        let def = self
-            .registry
-            .module(&route.module)
-            .and_then(|m| m.find(route.role, &route.method));
+        let def = self.registry.module(&route.module).and_then(|m| m.find(route.role, &route.method));
         let class = match def.map(|d| d.access) {
             Some(Access::Sensitive) => RateClass::Login,
             _ => RateClass::General,
@@ -124,10 +118,7 @@ impl App {
         };
 
         let Some(module) = self.registry.module(&route.module) else {
-            return Err(ApiError::coded(
-                715,
-                format!("BoxBilling module {} is not installed/activated", route.module),
-            ));
+            return Err(ApiError::coded(715, format!("BoxBilling module {} is not installed/activated", route.module)));
         };
         let def: &MethodDef = module.find(route.role, &route.method).ok_or_else(|| {
             let role = match route.role {
@@ -159,7 +150,14 @@ impl App {
         result
     }
 
-    fn render(&self, result: ApiResult<Value>, trace: &mut Trace, now: i64, store_calls: u32, req: &ApiRequest) -> ApiResponse {
+    fn render(
+        &self,
+        result: ApiResult<Value>,
+        trace: &mut Trace,
+        now: i64,
+        store_calls: u32,
+        req: &ApiRequest,
+    ) -> ApiResponse {
         let (status, body, error_code) = match result {
             Ok(value) => (200, json!({"result": value, "error": null}), None),
             Err(e) => {
@@ -188,13 +186,7 @@ impl App {
         headers.push(("X-RateLimit-Limit".into(), limit));
         headers.push(("X-RateLimit-Remaining".into(), remaining));
         headers.append(&mut trace.headers);
-        ApiResponse {
-            status,
-            headers,
-            body: body.to_string(),
-            error_code,
-            store_calls,
-        }
+        ApiResponse { status, headers, body: body.to_string(), error_code, store_calls }
     }
 }
 

@@ -48,23 +48,22 @@ fn window(span: u64, now: i64) -> (u64, i64) {
 }
 
 /// Counts one call from `ip` and returns the window's quota.
-pub async fn count_ip(store: &dyn Store, limits: &RateLimits, class: RateClass, ip: &str, now: i64) -> StoreResult<Quota> {
+pub async fn count_ip(
+    store: &dyn Store,
+    limits: &RateLimits,
+    class: RateClass,
+    ip: &str,
+    now: i64,
+) -> StoreResult<Quota> {
     let (span, limit, name) = match class {
         RateClass::General => (limits.span, limits.limit, "ip"),
         RateClass::Login => (limits.login_span, limits.login_limit, "login"),
     };
     let (w, resets_at) = window(span, now);
-    let update = Update::new(keys::rate_counter(name, ip, w))
-        .add("n", 1)
-        .set(TTL, Attr::from(resets_at + 60));
+    let update = Update::new(keys::rate_counter(name, ip, w)).add("n", 1).set(TTL, Attr::from(resets_at + 60));
     let item = store.update(update, Returning::AllNew).await?;
     let used = item.as_ref().and_then(|i| i.get("n")).and_then(Attr::as_i64).unwrap_or(1);
-    Ok(Quota {
-        span,
-        limit,
-        used: used.max(0) as u64,
-        resets_at,
-    })
+    Ok(Quota { span, limit, used: used.max(0) as u64, resets_at })
 }
 
 fn counter_name(w: u64) -> String {
@@ -88,10 +87,5 @@ pub fn count_on_credential(update: Update, limits: &RateLimits, now: i64) -> Upd
 pub fn credential_quota(item: &Item, limits: &RateLimits, now: i64) -> Quota {
     let (w, resets_at) = window(limits.span, now);
     let used = item.get(&counter_name(w)).and_then(Attr::as_i64).unwrap_or(1);
-    Quota {
-        span: limits.span,
-        limit: limits.client_limit,
-        used: used.max(0) as u64,
-        resets_at,
-    }
+    Quota { span: limits.span, limit: limits.client_limit, used: used.max(0) as u64, resets_at }
 }

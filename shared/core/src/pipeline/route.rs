@@ -57,11 +57,7 @@ pub fn parse(path: &str) -> Result<Route, ApiError> {
     if module.is_empty() || module == "0" {
         return Err(ApiError::coded(714, "Invalid module name"));
     }
-    Ok(Route {
-        role,
-        module: module.to_string(),
-        method: method.to_string(),
-    })
+    Ok(Route { role, module: module.to_string(), method: method.to_string() })
 }
 
 #[cfg(test)]

@@ -16,15 +16,10 @@ pub fn condition_holds(cond: &Cond, item: Option<&Item>) -> bool {
         // DynamoDB: `a <> :v` is true when `a` is missing.
         Cond::Ne(n, v) => get(n).is_none_or(|a| compare(a, v) != Some(Ordering::Equal)),
         Cond::Lt(n, v) => get(n).is_some_and(|a| compare(a, v) == Some(Ordering::Less)),
-        Cond::Le(n, v) => {
-            get(n).is_some_and(|a| matches!(compare(a, v), Some(Ordering::Less | Ordering::Equal)))
-        }
+        Cond::Le(n, v) => get(n).is_some_and(|a| matches!(compare(a, v), Some(Ordering::Less | Ordering::Equal))),
         Cond::Gt(n, v) => get(n).is_some_and(|a| compare(a, v) == Some(Ordering::Greater)),
-        Cond::Ge(n, v) => get(n)
-            .is_some_and(|a| matches!(compare(a, v), Some(Ordering::Greater | Ordering::Equal))),
-        Cond::BeginsWith(n, prefix) => get(n)
-            .and_then(Attr::as_str)
-            .is_some_and(|s| s.starts_with(prefix.as_str())),
+        Cond::Ge(n, v) => get(n).is_some_and(|a| matches!(compare(a, v), Some(Ordering::Greater | Ordering::Equal))),
+        Cond::BeginsWith(n, prefix) => get(n).and_then(Attr::as_str).is_some_and(|s| s.starts_with(prefix.as_str())),
         Cond::And(all) => all.iter().all(|c| condition_holds(c, item)),
         Cond::Or(any) => any.iter().any(|c| condition_holds(c, item)),
         Cond::Not(c) => !condition_holds(c, item),
@@ -43,9 +38,7 @@ pub fn compare(a: &Attr, b: &Attr) -> Option<Ordering> {
         (Attr::Bool(x), Attr::Bool(y)) if x == y => Some(Ordering::Equal),
         (Attr::Null, Attr::Null) => Some(Ordering::Equal),
         (Attr::L(_) | Attr::M(_), _) if a == b => Some(Ordering::Equal),
-        (Attr::Bool(_), Attr::Bool(_)) | (Attr::L(_), Attr::L(_)) | (Attr::M(_), Attr::M(_)) => {
-            Some(Ordering::Less)
-        }
+        (Attr::Bool(_), Attr::Bool(_)) | (Attr::L(_), Attr::L(_)) | (Attr::M(_), Attr::M(_)) => Some(Ordering::Less),
         _ => None,
     }
 }
@@ -63,12 +56,11 @@ pub fn apply_update(item: &mut Item, ops: &[UpdateOp]) -> Result<(), StoreError>
             UpdateOp::Add(n, by) => {
                 let current = match item.get(n) {
                     None => Decimal::ZERO,
-                    Some(Attr::N(text)) => Decimal::from_str(text)
-                        .map_err(|_| StoreError::Invalid(format!("{n} is not a number")))?,
+                    Some(Attr::N(text)) => {
+                        Decimal::from_str(text).map_err(|_| StoreError::Invalid(format!("{n} is not a number")))?
+                    }
                     Some(_) => {
-                        return Err(StoreError::Invalid(format!(
-                            "ADD on {n}, which is not a number"
-                        )));
+                        return Err(StoreError::Invalid(format!("ADD on {n}, which is not a number")));
                     }
                 };
                 item.insert(n.clone(), Attr::N((current + Decimal::from(*by)).to_string()));

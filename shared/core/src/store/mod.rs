@@ -34,10 +34,7 @@ pub struct Key {
 
 impl Key {
     pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
-        Key {
-            pk: pk.into(),
-            sk: sk.into(),
-        }
+        Key { pk: pk.into(), sk: sk.into() }
     }
 
     /// The key of a stored item, if it has one.
@@ -140,11 +137,7 @@ pub struct Update {
 
 impl Update {
     pub fn new(key: Key) -> Self {
-        Update {
-            key,
-            ops: Vec::new(),
-            cond: None,
-        }
+        Update { key, ops: Vec::new(), cond: None }
     }
     pub fn set(mut self, name: &str, value: impl Into<Attr>) -> Self {
         self.ops.push(UpdateOp::Set(name.into(), value.into()));
@@ -208,14 +201,7 @@ pub struct Query {
 
 impl Query {
     pub fn partition(pk: impl Into<String>) -> Self {
-        Query {
-            index: Index::Table,
-            pk: pk.into(),
-            sk: None,
-            forward: true,
-            limit: None,
-            cursor: None,
-        }
+        Query { index: Index::Table, pk: pk.into(), sk: None, forward: true, limit: None, cursor: None }
     }
     pub fn on(mut self, index: Index) -> Self {
         self.index = index;
@@ -268,10 +254,7 @@ impl TxOp {
         TxOp::Put { item, cond: None }
     }
     pub fn put_new(item: Item) -> Self {
-        TxOp::Put {
-            item,
-            cond: Some(Cond::absent()),
-        }
+        TxOp::Put { item, cond: Some(Cond::absent()) }
     }
     pub fn delete(key: Key) -> Self {
         TxOp::Delete { key, cond: None }
@@ -306,10 +289,7 @@ impl StoreError {
         matches!(self, StoreError::TransactionCanceled { failed } if failed.get(index).copied().unwrap_or(false))
     }
     pub fn is_condition_failure(&self) -> bool {
-        matches!(
-            self,
-            StoreError::ConditionFailed | StoreError::TransactionCanceled { .. }
-        )
+        matches!(self, StoreError::ConditionFailed | StoreError::TransactionCanceled { .. })
     }
 }
 
@@ -354,20 +334,13 @@ pub fn validate_transaction(ops: &[TxOp]) -> StoreResult<()> {
         return Err(StoreError::Invalid("empty transaction".into()));
     }
     if ops.len() > MAX_TX_ITEMS {
-        return Err(StoreError::Invalid(format!(
-            "transaction of {} items exceeds {MAX_TX_ITEMS}",
-            ops.len()
-        )));
+        return Err(StoreError::Invalid(format!("transaction of {} items exceeds {MAX_TX_ITEMS}", ops.len())));
     }
     let mut seen = std::collections::HashSet::new();
     for op in ops {
-        let key = op
-            .key()
-            .ok_or_else(|| StoreError::Invalid("transaction item without key".into()))?;
+        let key = op.key().ok_or_else(|| StoreError::Invalid("transaction item without key".into()))?;
         if !seen.insert(key.clone()) {
-            return Err(StoreError::Invalid(format!(
-                "two operations on one item ({key}) in a transaction"
-            )));
+            return Err(StoreError::Invalid(format!("two operations on one item ({key}) in a transaction")));
         }
     }
     Ok(())
