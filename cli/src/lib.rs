@@ -1,6 +1,9 @@
 //! `bb`: the local server, the fixtures loader, the OpenAPI writer and the operator commands
 //! (ops have no admin API; these work on either backend).
 
+// Request paths return errors; they never panic on input.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 pub mod fixtures;
 pub mod ops;
 pub mod serve;

@@ -1,7 +1,9 @@
 //! Test harness: an application on either backend (embedded SQLite, or DynamoDB/SES/S3 on
 //! moto), requests in the three wire dialects, and the fixtures every test starts from.
 
+pub mod events;
 pub mod moto;
+pub mod runtime_api;
 pub mod wire;
 
 use async_trait::async_trait;

@@ -1,6 +1,9 @@
 //! `/api/client/client/*` and the guest account methods `/api/guest/client/*`
 //! (sign-up and login, which start a client's life with the API).
 
+// Request paths return errors; they never panic on input.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 use bb_core::auth::{self, NewSession};
 use bb_core::crypto;
 use bb_core::domain::activity;

@@ -1,5 +1,8 @@
 //! `/api/client/profile/*`: the caller's own account.
 
+// Request paths return errors; they never panic on input.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 use bb_core::auth::{self, Credential};
 use bb_core::crypto;
 use bb_core::domain::activity;

@@ -2,6 +2,9 @@
 //! per process from the standard environment (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL`
 //! for emulators) and reused across invocations.
 
+// Request paths return errors; they never panic on input.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 mod dynamodb;
 mod s3;
 mod ses;

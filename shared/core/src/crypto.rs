@@ -89,9 +89,11 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
 /// A hash no password matches, verified instead when the e-mail is unknown so that a failed
 /// login takes as long either way.
 pub fn decoy_password_hash() -> &'static str {
-    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DECOY.get_or_init(|| hash_password("decoy password nobody has").unwrap_or_default())
+    // Argon2id of 32 random bytes nobody kept, with the same parameters as real hashes.
+    DECOY
 }
+
+const DECOY: &str = "$argon2id$v=19$m=19456,t=2,p=1$ZGVjb3lzYWx0ZGVjb3lzYQ$7QRnO0T3xHDBuq7H9cR1Yb3Nh8tN2y2mYg8OHd9m0U8";
 
 /// AES-256-GCM under the deployment's data key, for secrets that must be shown again
 /// (the API key `api_key_get` returns). Output: base64(nonce || ciphertext || tag).
@@ -163,5 +165,19 @@ mod tests {
         assert_ne!(a.seal("token").unwrap(), sealed, "fresh nonce each time");
         assert_eq!(a.open(&sealed).unwrap(), "token");
         assert!(b.open(&sealed).is_err());
+    }
+}
+
+#[cfg(test)]
+mod decoy_tests {
+    #[test]
+    fn decoy_is_a_valid_argon2id_hash_with_default_cost() {
+        use argon2::password_hash::PasswordHash;
+        let parsed = PasswordHash::new(super::decoy_password_hash()).unwrap();
+        assert_eq!(parsed.algorithm.as_str(), "argon2id");
+        let fresh = super::hash_password("x").unwrap();
+        let fresh = PasswordHash::new(&fresh).unwrap();
+        assert_eq!(parsed.params, fresh.params, "same cost as real hashes, so failures take as long");
+        assert!(!super::verify_password("", super::decoy_password_hash()));
     }
 }

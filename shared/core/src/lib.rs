@@ -1,6 +1,9 @@
 //! bb-core: the request pipeline, the ports (store, mail, files) and the domain every
 //! bb-lambda function shares. A module crate adds only its method table and functions.
 
+// Request paths return errors; they never panic on input.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 extern crate self as bb_core;
 
 pub mod app;

@@ -5,29 +5,7 @@ use lambda_http::Body;
 use serde_json::{Value, json};
 
 fn event(method: &str, path: &str, headers: Value, cookies: Value, body: &str) -> lambda_http::Request {
-    let event = json!({
-        "version": "2.0",
-        "routeKey": format!("ANY /api/client/profile/{{method}}"),
-        "rawPath": path,
-        "rawQueryString": "",
-        "cookies": cookies,
-        "headers": headers,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "api",
-            "domainName": "api.example.com",
-            "domainPrefix": "api",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.44", "userAgent": "test"},
-            "requestId": "req-1",
-            "routeKey": "ANY /api/client/profile/{method}",
-            "stage": "$default",
-            "time": "29/Nov/2026:04:00:00 +0000",
-            "timeEpoch": 1795929600000i64
-        },
-        "pathParameters": {"method": path.rsplit('/').next().unwrap_or("")},
-        "body": body,
-        "isBase64Encoded": false
-    });
+    let event = bb_tests::events::apigw_v2(method, path, headers, cookies, body);
     lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event")
 }
 
@@ -87,3 +65,46 @@ both!(api_gateway_events_reach_the_pipeline, |t: TestApp| async move {
     assert_eq!(resp.status(), 401);
     assert_eq!(body_json(&resp)["error"]["code"], 201);
 });
+
+/// The shipped shape: a function binary started as Lambda starts it, answering events that
+/// arrive through the Runtime API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn function_binary_answers_through_the_runtime_api() {
+    use bb_runtime::backends::{self, Choice};
+    let dir = tempfile::tempdir().unwrap();
+    let config = bb_core::config::Config::default();
+    let built = backends::build(&Choice::local(dir.path()), &config).await.unwrap();
+    let app =
+        backends::app(&built, config, bb_cli::registry(), std::sync::Arc::new(bb_core::clock::SystemClock)).unwrap();
+    for (name, text) in [("base", bb_cli::fixtures::BASE), ("demo", bb_cli::fixtures::DEMO)] {
+        bb_cli::fixtures::load(&app, &bb_cli::fixtures::parse(text).unwrap(), name).await.unwrap();
+    }
+    let api = bb_tests::runtime_api::RuntimeApi::start().await;
+    let mut function = tokio::process::Command::new(bb_tests::events::function_binary("profile"))
+        .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "profile")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("BB_DATA_DIR", dir.path())
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    api.wait_for_first_poll().await;
+    use base64::Engine;
+    let auth = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("client:{DEMO_KEY}")));
+    let event =
+        bb_tests::events::apigw_v2("POST", "/api/client/profile/get", json!({"authorization": auth}), json!([]), "");
+    let out = api.invoke(&event).await;
+    assert_eq!(out["statusCode"], 200, "{out}");
+    let body: Value = serde_json::from_str(out["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["result"]["email"], DEMO_EMAIL);
+    assert_eq!(out["headers"]["x-content-type-options"], "nosniff");
+    // This function serves its own module only.
+    let event = bb_tests::events::apigw_v2("POST", "/api/guest/client/login", json!({}), json!([]), "");
+    let out = api.invoke(&event).await;
+    assert_eq!(out["statusCode"], 404);
+    let body: Value = serde_json::from_str(out["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], 715);
+    function.kill().await.unwrap();
+}
