@@ -55,11 +55,11 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
     to_lambda(app.handle(from_lambda(&req)).await)
 }
 
-/// Runs a module as a Lambda function: adapters and clients are built once per execution
-/// environment, before the first event.
-pub async fn run(module: Module) -> Result<(), lambda_http::Error> {
+/// Runs a registry (one module, or none for the fallback) as a Lambda function: adapters and
+/// clients are built once per execution environment, before the first event.
+pub async fn run(registry: Registry) -> Result<(), lambda_http::Error> {
     crate::logging::init();
-    let (app, backends) = crate::backends::app_from_env(Registry::new(vec![module])).await?;
+    let (app, backends) = crate::backends::app_from_env(registry).await?;
     tracing::info!(backends = %backends.summary, "function ready");
     lambda_http::run(service_fn(move |req: Request| {
         let app = app.clone();
@@ -68,9 +68,14 @@ pub async fn run(module: Module) -> Result<(), lambda_http::Error> {
     .await
 }
 
-/// The whole `main` of a function binary: a single-threaded runtime (Lambda hands a process one
-/// event at a time) running [`run`].
+/// The whole `main` of a module's function binary: a single-threaded runtime (Lambda hands a
+/// process one event at a time) running [`run`] over that module.
 pub fn main(module: fn() -> Module) -> std::process::ExitCode {
+    main_with(|| Registry::new(vec![module()]))
+}
+
+/// `main` over any registry (the fallback function serves none).
+pub fn main_with(registry: impl FnOnce() -> Registry) -> std::process::ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -78,7 +83,7 @@ pub fn main(module: fn() -> Module) -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(module())) {
+    match runtime.block_on(run(registry())) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("function stopped: {e}");

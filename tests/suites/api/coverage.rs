@@ -65,3 +65,42 @@ fn openapi_document_is_valid_and_complete() {
         .expect("python with openapi-spec-validator (scripts/setup installs it)");
     assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
 }
+
+/// Every served module has its function and routes in the SAM template and in the
+/// `cargo lambda watch` router, and nothing there is left over.
+#[test]
+fn deployment_routes_match_the_registry() {
+    let template = include_str!("../../../infra/template.yaml");
+    let cargo = include_str!("../../../Cargo.toml");
+    let registry = bb_cli::registry();
+    let mut expected = BTreeSet::new();
+    for (role, module, _) in registry.routes() {
+        expected.insert(format!("/api/{}/{}/{{method}}", role.as_str(), module));
+    }
+    for module in &registry.modules {
+        assert!(
+            template.contains(&format!("Binary: {}\n", module.name)),
+            "no function for {} in the template",
+            module.name
+        );
+    }
+    let declared: BTreeSet<String> = template
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Path: "))
+        .filter(|p| p.starts_with("/api/"))
+        .map(String::from)
+        .collect();
+    assert!(declared.is_superset(&expected), "template routes {declared:?} miss some of {expected:?}");
+    for path in &declared {
+        let module = path.split('/').nth(3).unwrap_or_default();
+        assert!(registry.module(module).is_some(), "{path} routes to no module");
+    }
+    // Everything else reaches the fallback function, which answers 701/715/879 as BoxBilling.
+    assert!(template.contains("Path: $default"), "no catch-all route");
+    let watched: BTreeSet<String> = cargo
+        .lines()
+        .filter_map(|l| l.strip_prefix('"').and_then(|l| l.split_once('"')).map(|(p, _)| p.to_string()))
+        .filter(|p| p.starts_with("/api/"))
+        .collect();
+    assert_eq!(watched, declared, "cargo lambda watch routes");
+}

@@ -80,16 +80,7 @@ async fn function_binary_answers_through_the_runtime_api() {
         bb_cli::fixtures::load(&app, &bb_cli::fixtures::parse(text).unwrap(), name).await.unwrap();
     }
     let api = bb_tests::runtime_api::RuntimeApi::start().await;
-    let mut function = tokio::process::Command::new(bb_tests::events::function_binary("profile"))
-        .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "profile")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("BB_DATA_DIR", dir.path())
-        .env("RUST_LOG", "warn")
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let _function = start_function("profile", &api, dir.path());
     api.wait_for_first_poll().await;
     use base64::Engine;
     let auth = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("client:{DEMO_KEY}")));
@@ -106,5 +97,38 @@ async fn function_binary_answers_through_the_runtime_api() {
     assert_eq!(out["statusCode"], 404);
     let body: Value = serde_json::from_str(out["body"].as_str().unwrap()).unwrap();
     assert_eq!(body["error"]["code"], 715);
-    function.kill().await.unwrap();
+
+    // The catch-all function answers what no module route matches, as BoxBilling would.
+    let fallback_api = bb_tests::runtime_api::RuntimeApi::start().await;
+    let _fallback = start_function("fallback", &fallback_api, dir.path());
+    fallback_api.wait_for_first_poll().await;
+    for (path, auth, code) in [
+        ("/api/client/profile", None, 879),
+        ("/api/superuser/profile/get", None, 701),
+        ("/api/client/nomodule/get", Some(auth.clone()), 715),
+        ("/api/client/nomodule/get", None, 201),
+        ("/favicon.ico", None, 879),
+    ] {
+        let headers = auth.map_or_else(|| json!({}), |a| json!({"authorization": a}));
+        let out = fallback_api.invoke(&bb_tests::events::apigw_v2("GET", path, headers, json!([]), "")).await;
+        let body: Value = serde_json::from_str(out["body"].as_str().unwrap()).unwrap();
+        assert_eq!(body["error"]["code"], code, "{path}: {out}");
+    }
+}
+
+fn start_function(
+    name: &str,
+    api: &bb_tests::runtime_api::RuntimeApi,
+    data: &std::path::Path,
+) -> tokio::process::Child {
+    tokio::process::Command::new(bb_tests::events::function_binary(name))
+        .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", name)
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("BB_DATA_DIR", data)
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
 }
