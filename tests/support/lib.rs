@@ -75,6 +75,15 @@ impl TestApp {
     }
 
     pub async fn with_config(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        TestApp::build(backend, adjust, |store| store).await
+    }
+
+    /// With the store wrapped (to inject faults or count calls).
+    pub async fn build(
+        backend: Backend,
+        adjust: impl FnOnce(&mut Config),
+        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+    ) -> TestApp {
         let mut config = Config { cookie_secure: false, ..Config::default() };
         adjust(&mut config);
         let dir = tempfile::tempdir().expect("temp dir");
@@ -95,6 +104,7 @@ impl TestApp {
             }
         };
         let (store, mailer, files) = adapters;
+        let store = wrap(store);
         let mailer = Arc::new(SwitchMailer { inner: mailer, fail: AtomicBool::new(false) });
         let app = AppBuilder {
             store,

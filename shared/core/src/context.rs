@@ -107,26 +107,28 @@ impl Ctx {
 
     /// Checked pagination: page ≥ 1, 1 ≤ per_page (clamped to 500), default 100.
     pub fn paging(&self) -> ApiResult<Paging> {
-        let page = match &self.raw_paging.page {
-            None | Some(Value::Null) => 1,
-            Some(Value::String(s)) if s.is_empty() => 1,
-            Some(v) => match whole_number(v) {
-                Some(p) if p >= 1 => p as u64,
-                _ => return Err(ApiError::new("Page must be a whole number of at least 1")),
-            },
-        };
-        let per_page = match &self.raw_paging.per_page {
-            None | Some(Value::Null) => DEFAULT_PER_PAGE,
-            Some(Value::String(s)) if s.is_empty() => DEFAULT_PER_PAGE,
-            Some(v) => match whole_number(v) {
-                Some(p) if p >= 1 => (p as u64).min(MAX_PER_PAGE),
-                _ => {
-                    return Err(ApiError::new("Per page must be a whole number of at least 1"));
-                }
-            },
-        };
-        Ok(Paging { page, per_page })
+        check_paging(&self.raw_paging)
     }
+}
+
+fn check_paging(raw: &RawPaging) -> ApiResult<Paging> {
+    let page = match &raw.page {
+        None | Some(Value::Null) => 1,
+        Some(Value::String(s)) if s.is_empty() => 1,
+        Some(v) => match whole_number(v) {
+            Some(p) if p >= 1 => p as u64,
+            _ => return Err(ApiError::new("Page must be a whole number of at least 1")),
+        },
+    };
+    let per_page = match &raw.per_page {
+        None | Some(Value::Null) => DEFAULT_PER_PAGE,
+        Some(Value::String(s)) if s.is_empty() => DEFAULT_PER_PAGE,
+        Some(v) => match whole_number(v) {
+            Some(p) if p >= 1 => (p as u64).min(MAX_PER_PAGE),
+            _ => return Err(ApiError::new("Per page must be a whole number of at least 1")),
+        },
+    };
+    Ok(Paging { page, per_page })
 }
 
 /// Everything the pipeline hands a method.
@@ -182,5 +184,37 @@ impl FromCall for GuestCtx {
     const ROLE: Role = Role::Guest;
     fn from_call(call: Call) -> ApiResult<Self> {
         Ok(GuestCtx { ctx: call.ctx })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn paging(page: Option<Value>, per_page: Option<Value>) -> ApiResult<Paging> {
+        check_paging(&RawPaging { page, per_page })
+    }
+
+    #[test]
+    fn paging_defaults_clamps_and_refuses() {
+        assert_eq!(paging(None, None).unwrap(), Paging { page: 1, per_page: 100 });
+        assert_eq!(paging(Some(json!("2")), Some(json!(10))).unwrap(), Paging { page: 2, per_page: 10 });
+        assert_eq!(paging(None, Some(json!("100000"))).unwrap().per_page, 500);
+        assert!(paging(Some(json!(0)), None).is_err());
+        assert!(paging(Some(json!(-1)), None).is_err());
+        assert!(paging(Some(json!("x")), None).is_err());
+        assert!(paging(None, Some(json!(0))).is_err());
+    }
+
+    #[test]
+    fn pages_of_a_list() {
+        let p = Paging { page: 2, per_page: 2 };
+        let v = p.paginate(vec![1, 2, 3, 4, 5]).unwrap();
+        assert_eq!(v, json!({"pages": 3, "page": 2, "per_page": 2, "total": 5, "list": [3, 4]}));
+        let empty = Paging { page: 1, per_page: 100 }.paginate(Vec::<i32>::new()).unwrap();
+        assert_eq!(empty, json!({"pages": 0, "page": 1, "per_page": 100, "total": 0, "list": []}));
+        let beyond = Paging { page: 9, per_page: 2 }.paginate(vec![1]).unwrap();
+        assert_eq!(beyond["list"], json!([]));
     }
 }

@@ -3,6 +3,7 @@
 
 mod auth;
 mod coverage;
+mod faults;
 mod lambda;
 mod local_server;
 mod profile;
