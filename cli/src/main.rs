@@ -10,6 +10,7 @@ USAGE:
   bb openapi [--out <file>]                      write the OpenAPI document
   bb table create                                create the DynamoDB table (BB_TABLE_NAME)
   bb client status <id> <active|suspended|canceled>
+  bb mail retry                                  send queued and failed mail again
 
 The environment chooses the backends (see README: BB_TABLE_NAME, BB_MAIL, BB_FILES_BUCKET,
 BB_DATA_DIR, BB_DATA_KEY); without it everything runs on files under .bb-data/.";
@@ -70,6 +71,12 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             let id = id.parse().map_err(|_| format!("{id} is not a client id"))?;
             let client = bb_cli::ops::set_client_status(&app, id, status).await?;
             println!("client #{} is now {}", client.id, client.status);
+            Ok(())
+        }
+        ["mail", "retry"] => {
+            let (app, _) = bb_runtime::backends::app_from_env(bb_cli::registry()).await?;
+            let (sent, failing) = bb_cli::ops::retry_mail(&app).await?;
+            println!("{sent} sent, {failing} still failing");
             Ok(())
         }
         [] | ["help" | "--help" | "-h"] => {

@@ -33,3 +33,25 @@ pub async fn set_client_status(app: &App, client_id: i64, status: &str) -> Resul
     app.store.transact(ops).await.map_err(|e| e.to_string())?;
     clients::load(app.store.as_ref(), client_id).await.map_err(|e| e.to_string())
 }
+
+/// Sends again every mail item that is queued or failed (found through the `MAILQ` index).
+/// Returns (delivered now, still failing).
+pub async fn retry_mail(app: &App) -> Result<(usize, usize), String> {
+    use bb_core::notifier::{self, EmailLog};
+    use bb_core::store::{Index, Query, from_item, query_all};
+    let items = query_all(app.store.as_ref(), Query::partition(keys::MAIL_QUEUE_GSI).on(Index::Gsi1))
+        .await
+        .map_err(|e| e.to_string())?;
+    let (mut sent, mut failing) = (0, 0);
+    for item in items {
+        let Ok(mail) = from_item::<EmailLog>(&item) else { continue };
+        let now = bb_core::clock::format_datetime(app.clock.now());
+        notifier::deliver(app.store.as_ref(), app.mailer.as_ref(), &now, &mail).await;
+        let after = app.store.get(&mail.key()).await.map_err(|e| e.to_string())?;
+        match after.and_then(|i| from_item::<EmailLog>(&i).ok()).map(|m| m.status) {
+            Some(status) if status == notifier::SENT => sent += 1,
+            _ => failing += 1,
+        }
+    }
+    Ok((sent, failing))
+}

@@ -137,8 +137,9 @@ impl TestApp {
         Resp::from(self.app.handle(req.into_api()).await)
     }
 
-    /// Mail the transport accepted, as (to, subject, text) in sending order.
+    /// Mail the transport accepted, in sending order (after queued mail was delivered).
     pub async fn sent_mail(&self) -> Vec<SentMail> {
+        self.app.mail_dispatch.flush().await;
         match (&self.outbox, &self.aws) {
             (Some(dir), _) => bb_local::OutboxMailer::new(dir)
                 .expect("outbox")

@@ -129,7 +129,7 @@ async fn create(ctx: GuestCtx, p: CreateParams) -> ApiResult<i64> {
     validate::email(&email)?;
     client.password_hash = crypto::hash_password(&p.password).map_err(|e| ApiError::internal(e.to_string()))?;
 
-    let ids = next_ids(ctx.store(), &["client", "email"]).await?;
+    let ids = next_ids(ctx.store(), &["client", "email", "email"]).await?;
     client.id = ids[0];
     let mut ops = vec![TxOp::Put { item: clients::email_item(&email, client.id), cond: Some(Cond::absent()) }];
     let session = if p.auto_login.unwrap_or(false) {
@@ -158,7 +158,7 @@ async fn create(ctx: GuestCtx, p: CreateParams) -> ApiResult<i64> {
     if let Some(session) = session {
         announce_session(&ctx, &session);
     }
-    notifier::send(&ctx.app, mail).await;
+    notifier::dispatch(&ctx.app, mail);
     Ok(client.id)
 }
 

@@ -9,7 +9,7 @@ use crate::files::FileStore;
 use crate::keys;
 use crate::mail::Mailer;
 use crate::module::Registry;
-use crate::notifier::{Template, load_templates};
+use crate::notifier::{Dispatcher, Template, load_templates};
 use crate::params::is_truthy;
 use crate::store::{Attr, Store, StoreResult};
 use serde_json::{Map, Value};
@@ -24,6 +24,8 @@ pub struct AppParts {
     pub config: Config,
     pub registry: Registry,
     pub sealer: Sealer,
+    /// Delivery of queued mail after commits (see `notifier`).
+    pub mail_dispatch: Dispatcher,
     settings: Cached<Settings>,
     templates: Cached<Vec<Template>>,
 }
@@ -53,7 +55,10 @@ pub struct AppBuilder {
 impl AppBuilder {
     pub fn build(self) -> Result<App, String> {
         let sealer = Sealer::new(&self.data_key).map_err(|e| e.to_string())?;
+        let mail_dispatch =
+            Dispatcher::new(self.config.mail_delivery, self.store.clone(), self.mailer.clone(), self.clock.clone());
         Ok(App(Arc::new(AppParts {
+            mail_dispatch,
             store: self.store,
             mailer: self.mailer,
             files: self.files,

@@ -1,6 +1,7 @@
 //! Deployment configuration, read once per process from the environment. The README lists
 //! every variable; `Config::default()` is what tests and the local server start from.
 
+use crate::notifier::DeliveryMode;
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +38,8 @@ pub struct Config {
     pub settings_ttl: Duration,
     /// Base URL used in links (`BB_PUBLIC_URL`).
     pub public_url: String,
+    /// How queued mail is delivered (`BB_MAIL_DELIVERY`: `background` or `stream`).
+    pub mail_delivery: DeliveryMode,
     /// The product version reported by the API.
     pub version: &'static str,
 }
@@ -51,6 +54,7 @@ impl Default for Config {
             cookie_secure: true,
             settings_ttl: Duration::from_secs(30),
             public_url: "http://127.0.0.1:8080".into(),
+            mail_delivery: DeliveryMode::Background,
             version: env!("CARGO_PKG_VERSION"),
         }
     }
@@ -85,6 +89,13 @@ impl Config {
         }
         if let Ok(v) = std::env::var("BB_PUBLIC_URL") {
             c.public_url = v.trim_end_matches('/').to_string();
+        }
+        if let Ok(v) = std::env::var("BB_MAIL_DELIVERY") {
+            c.mail_delivery = match v.trim() {
+                "background" => DeliveryMode::Background,
+                "stream" => DeliveryMode::Stream,
+                other => return Err(format!("BB_MAIL_DELIVERY={other}: use background or stream")),
+            };
         }
         if c.rate.span == 0 || c.rate.login_span == 0 {
             return Err("rate limit spans must be at least one second".into());

@@ -64,6 +64,11 @@ pub fn email_log(client_id: i64, email_id: i64) -> Key {
 
 pub const EMAIL_LOG_PREFIX: &str = "EMAIL#";
 
+/// Staff mail (notices to the company's own addresses).
+pub fn staff_email(email_id: i64) -> Key {
+    Key::new("STAFF", format!("EMAIL#{}", pad(email_id)))
+}
+
 /// Sparse index entry (gsi1) for mail that is queued or failed, so a sweeper can find it
 /// without a scan.
 pub const MAIL_QUEUE_GSI: &str = "MAILQ";

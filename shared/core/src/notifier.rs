@@ -1,11 +1,18 @@
-//! The notifier every module sends e-mail through.
+//! The notifier every module sends e-mail through: a transactional outbox.
 //!
-//! An action prepares its notices before it commits: each client notice becomes an entry of the
-//! client's e-mail log (what `email/get_list` shows), written *in the action's own transaction*
-//! with status `queued`, so a committed action always has its log and an aborted one has none.
-//! After the commit the messages go out through the mail port, and one more write records each
-//! outcome (`sent`, or `failed` with the reason). A failed send never fails the action; queued
-//! and failed entries stay findable through a sparse index (`gsi1pk = MAILQ`) for retries.
+//! An action prepares its notices before it commits. Each becomes a mail item written *in the
+//! action's own transaction* with status `queued`: client notices in the client's e-mail log
+//! (what `email/get_list` shows), staff notices in the staff log. A committed action therefore
+//! always has its mail, an aborted one has none, and sending costs the request nothing.
+//! Delivery happens after the commit, outside the request:
+//!
+//! - `background` (default; local server, `cargo lambda watch`, tests): an in-process worker
+//!   sends and records the outcome;
+//! - `stream` (AWS): the table's stream triggers the mailer function, which does the same.
+//!
+//! The outcome is `sent`, or `failed` with the reason; a failed send never fails the action.
+//! Queued and failed items carry a sparse index key (`gsi1pk = MAILQ`) so they can be found
+//! and retried without a scan.
 //!
 //! Templates are data (items `TEMPLATE`/`<code>`, defaults from the fixtures) chosen by
 //! BoxBilling's action code. Rendering substitutes `{{ path.to.value }}` once; values are
@@ -71,6 +78,15 @@ fn yes() -> bool {
     true
 }
 
+fn mail_kind() -> String {
+    MAIL_KIND.into()
+}
+
+pub const MAIL_KIND: &str = "mail";
+
+/// The partition of staff mail (no client's log).
+pub const STAFF_CLIENT_ID: i64 = 0;
+
 impl Template {
     pub fn to_item(&self) -> Result<Item, crate::store::StoreError> {
         let mut item = to_item(self)?;
@@ -81,11 +97,19 @@ impl Template {
     }
 }
 
-/// A client's e-mail log entry.
+/// A mail item: an entry of a client's e-mail log (or of the staff log, `client_id` 0) that
+/// also carries what the transport needs.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct EmailLog {
+    /// Always `mail` (stream filters select on it).
+    #[serde(default = "mail_kind")]
+    pub kind: String,
     pub id: i64,
     pub client_id: i64,
+    pub from_email: String,
+    #[serde(default)]
+    pub from_name: Option<String>,
+    pub to: Vec<String>,
     pub sender: String,
     pub recipients: String,
     pub subject: String,
@@ -103,7 +127,23 @@ pub struct EmailLog {
 
 impl EmailLog {
     pub fn key(&self) -> Key {
-        keys::email_log(self.client_id, self.id)
+        if self.client_id == STAFF_CLIENT_ID {
+            keys::staff_email(self.id)
+        } else {
+            keys::email_log(self.client_id, self.id)
+        }
+    }
+
+    /// What the transport sends for this item.
+    pub fn message(&self) -> OutgoingEmail {
+        OutgoingEmail {
+            from: self.from_email.clone(),
+            from_name: self.from_name.clone(),
+            to: self.to.clone(),
+            subject: self.subject.clone(),
+            html: self.content_html.clone(),
+            text: self.content_text.clone(),
+        }
     }
 
     pub fn to_item(&self) -> Result<Item, crate::store::StoreError> {
@@ -111,7 +151,7 @@ impl EmailLog {
         let key = self.key();
         item.insert("pk".into(), key.pk.into());
         item.insert("sk".into(), key.sk.into());
-        if self.status != "sent" {
+        if self.status != SENT {
             item.insert("gsi1pk".into(), keys::MAIL_QUEUE_GSI.into());
             item.insert("gsi1sk".into(), format!("{}#{}#{}", self.created_at, self.client_id, self.id).into());
         }
@@ -134,24 +174,21 @@ impl EmailLog {
     }
 }
 
-/// Notices rendered and ready: `ops` go into the action's transaction, `send` after it.
+/// Notices rendered and ready: `ops` go into the action's transaction, then [`dispatch`].
 #[derive(Debug, Default)]
 pub struct Prepared {
     pub ops: Vec<TxOp>,
-    outgoing: Vec<(Option<Key>, OutgoingEmail)>,
+    mail: Vec<EmailLog>,
 }
 
 impl Prepared {
     pub fn is_empty(&self) -> bool {
-        self.outgoing.is_empty()
-    }
-    pub fn messages(&self) -> impl Iterator<Item = &OutgoingEmail> {
-        self.outgoing.iter().map(|(_, m)| m)
+        self.mail.is_empty()
     }
 }
 
-/// Renders `notices`; `email_ids` supplies one id per client notice, in order (allocate them
-/// with the action's other ids in one counter call).
+/// Renders `notices` into queued mail items. `email_ids` supplies one id per notice, in order
+/// (allocate them with the action's other ids in one counter call).
 pub async fn prepare(app: &App, notices: &[Notice], email_ids: &[i64]) -> ApiResult<Prepared> {
     let mut prepared = Prepared::default();
     if notices.is_empty() {
@@ -166,9 +203,7 @@ pub async fn prepare(app: &App, notices: &[Notice], email_ids: &[i64]) -> ApiRes
         _ => from.is_empty().then(Vec::new).unwrap_or_else(|| vec![from.clone()]),
     };
     let now = format_datetime(app.clock.now());
-    let mut ids = email_ids.iter();
-    for notice in notices {
-        let id = if notice.is_for_client() { ids.next().copied() } else { None };
+    for (notice, id) in notices.iter().zip(email_ids) {
         let Some(template) = templates.iter().find(|t| t.code == notice.template) else {
             tracing::warn!(template = %notice.template, "no such e-mail template; nothing sent");
             continue;
@@ -186,81 +221,170 @@ pub async fn prepare(app: &App, notices: &[Notice], email_ids: &[i64]) -> ApiRes
                 })
             });
         }
-        let subject = render(&template.subject, &vars, Escape::None);
-        let html = render(&template.content, &vars, Escape::Html);
-        let text = render(&html_to_text(&template.content), &vars, Escape::None);
-        let to = match &notice.to {
-            Recipient::Client { email, .. } => vec![email.clone()],
-            Recipient::Staff => staff.clone(),
+        let (client_id, to) = match &notice.to {
+            Recipient::Client { id, email, .. } => (*id, vec![email.clone()]),
+            Recipient::Staff => (STAFF_CLIENT_ID, staff.clone()),
         };
         if to.is_empty() {
             continue;
         }
-        let message = OutgoingEmail {
-            from: from.clone(),
+        let mail = EmailLog {
+            kind: MAIL_KIND.into(),
+            id: *id,
+            client_id,
+            from_email: from.clone(),
             from_name: from_name.clone(),
             to: to.clone(),
-            subject: subject.clone(),
-            html: html.clone(),
-            text: text.clone(),
+            sender: crate::mail::mailbox(&from, from_name.as_deref()),
+            recipients: to.join(", "),
+            subject: render(&template.subject, &vars, Escape::None),
+            content_html: render(&template.content, &vars, Escape::Html),
+            content_text: render(&html_to_text(&template.content), &vars, Escape::None),
+            status: QUEUED.into(),
+            template: Some(template.code.clone()),
+            error: None,
+            created_at: now.clone(),
+            updated_at: now.clone(),
         };
-        let log_key = match (&notice.to, id) {
-            (Recipient::Client { id: client_id, .. }, Some(email_id)) => {
-                let log = EmailLog {
-                    id: email_id,
-                    client_id: *client_id,
-                    sender: crate::mail::mailbox(&from, from_name.as_deref()),
-                    recipients: to.join(", "),
-                    subject,
-                    content_html: html,
-                    content_text: text,
-                    status: "queued".into(),
-                    template: Some(template.code.clone()),
-                    error: None,
-                    created_at: now.clone(),
-                    updated_at: now.clone(),
-                };
-                prepared.ops.push(TxOp::put_new(log.to_item()?));
-                Some(log.key())
-            }
-            _ => None,
-        };
-        prepared.outgoing.push((log_key, message));
+        prepared.ops.push(TxOp::put_new(mail.to_item()?));
+        prepared.mail.push(mail);
     }
     Ok(prepared)
 }
 
-/// Sends prepared messages and records each outcome on its log entry. Never fails: problems
-/// are recorded (`failed`) and logged.
-pub async fn send(app: &App, prepared: Prepared) {
-    let mut outcomes = Vec::new();
-    for (log_key, message) in prepared.outgoing {
-        let result = app.mailer.send(&message).await;
-        if let Err(e) = &result {
-            tracing::warn!(target: "bb::mail", error = %e, to = message.to.len(), "e-mail not sent");
-        }
-        if let Some(key) = log_key {
-            outcomes.push(record_outcome(app, key, result.err().map(|e| e.0)));
+pub const QUEUED: &str = "queued";
+pub const SENT: &str = "sent";
+pub const FAILED: &str = "failed";
+
+/// After the action committed: hands its mail to delivery.
+pub fn dispatch(app: &App, prepared: Prepared) {
+    app.mail_dispatch.enqueue(prepared.mail);
+}
+
+/// Sends one mail item and records the outcome on it. Never fails: problems are recorded
+/// (`failed`) and logged.
+pub async fn deliver(store: &dyn Store, mailer: &dyn crate::mail::Mailer, now: &str, mail: &EmailLog) {
+    let result = mailer.send(&mail.message()).await;
+    if let Err(e) = &result {
+        tracing::warn!(target: "bb::mail", error = %e, mail = mail.id, "e-mail not sent");
+    }
+    let update = outcome(mail.key(), now, result.err().map(|e| e.0));
+    if let Err(e) = store.update(update, crate::store::Returning::Nothing).await {
+        tracing::error!(target: "bb::mail", error = %e, mail = mail.id, "could not record the e-mail outcome");
+    }
+}
+
+/// The update that records a send's outcome on a mail item.
+pub fn outcome(key: Key, now: &str, error: Option<String>) -> Update {
+    let update = Update::new(key).set("updated_at", Attr::S(now.to_string())).when(crate::store::Cond::exists());
+    match error {
+        None => update.set("status", SENT).remove("error").remove("gsi1pk").remove("gsi1sk"),
+        Some(reason) => update.set("status", FAILED).set("error", Attr::S(reason)),
+    }
+}
+
+/// How queued mail leaves the process (`BB_MAIL_DELIVERY`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryMode {
+    /// An in-process worker sends after the commit.
+    Background,
+    /// The table's stream feeds the mailer function; nothing is sent in process.
+    Stream,
+}
+
+/// The in-process side of delivery.
+pub struct Dispatcher {
+    mode: DeliveryMode,
+    store: std::sync::Arc<dyn Store>,
+    mailer: std::sync::Arc<dyn crate::mail::Mailer>,
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
+    queue: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<EmailLog>>,
+    pending: std::sync::Arc<(std::sync::atomic::AtomicUsize, tokio::sync::Notify)>,
+}
+
+impl Dispatcher {
+    pub fn new(
+        mode: DeliveryMode,
+        store: std::sync::Arc<dyn Store>,
+        mailer: std::sync::Arc<dyn crate::mail::Mailer>,
+        clock: std::sync::Arc<dyn crate::clock::Clock>,
+    ) -> Self {
+        Dispatcher {
+            mode,
+            store,
+            mailer,
+            clock,
+            queue: std::sync::OnceLock::new(),
+            pending: std::sync::Arc::new((std::sync::atomic::AtomicUsize::new(0), tokio::sync::Notify::new())),
         }
     }
-    if outcomes.is_empty() {
-        return;
+
+    pub fn mode(&self) -> DeliveryMode {
+        self.mode
     }
-    for chunk in outcomes.chunks(crate::store::MAX_TX_ITEMS) {
-        if let Err(e) = app.store.transact(chunk.to_vec()).await {
-            tracing::error!(target: "bb::mail", error = %e, "could not record e-mail outcomes");
+
+    fn enqueue(&self, mail: Vec<EmailLog>) {
+        if self.mode == DeliveryMode::Stream || mail.is_empty() {
+            return;
+        }
+        use std::sync::atomic::Ordering;
+        let queue = self.queue.get_or_init(|| {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<EmailLog>();
+            let (store, mailer, clock, pending) =
+                (self.store.clone(), self.mailer.clone(), self.clock.clone(), self.pending.clone());
+            tokio::spawn(async move {
+                while let Some(mail) = rx.recv().await {
+                    let now = format_datetime(clock.now());
+                    deliver(store.as_ref(), mailer.as_ref(), &now, &mail).await;
+                    if pending.0.fetch_sub(1, Ordering::SeqCst) == 1 {
+                        pending.1.notify_waiters();
+                    }
+                }
+            });
+            tx
+        });
+        for m in mail {
+            self.pending.0.fetch_add(1, Ordering::SeqCst);
+            if queue.send(m).is_err() {
+                self.pending.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// Waits until everything handed over so far was delivered (tests, shutdown).
+    pub async fn flush(&self) {
+        use std::sync::atomic::Ordering;
+        loop {
+            let notified = self.pending.1.notified();
+            if self.pending.0.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            notified.await;
         }
     }
 }
 
-/// The update that records a send's outcome on a log entry.
-pub fn record_outcome(app: &App, key: Key, error: Option<String>) -> TxOp {
-    let now = format_datetime(app.clock.now());
-    let update = Update::new(key).set("updated_at", Attr::S(now)).when(crate::store::Cond::exists());
-    TxOp::Update(match error {
-        None => update.set("status", "sent").remove("error").remove("gsi1pk").remove("gsi1sk"),
-        Some(reason) => update.set("status", "failed").set("error", Attr::S(reason)),
-    })
+/// Delivers the queued mail items of a DynamoDB stream batch (the mailer function's work).
+/// Returns how many were delivered.
+pub async fn deliver_stream_batch(app: &App, event: &Value) -> usize {
+    let mut delivered = 0;
+    let records = event.get("Records").and_then(Value::as_array).cloned().unwrap_or_default();
+    for record in &records {
+        if record.get("eventName").and_then(Value::as_str) != Some("INSERT") {
+            continue;
+        }
+        let Some(Value::Object(image)) = record.pointer("/dynamodb/NewImage") else { continue };
+        let item: Option<crate::store::Item> =
+            image.iter().map(|(k, v)| Attr::from_tagged(v).ok().map(|a| (k.clone(), a))).collect();
+        let Some(mail) = item.and_then(|i| crate::store::from_item::<EmailLog>(&i).ok()) else { continue };
+        if mail.kind != MAIL_KIND || mail.status != QUEUED {
+            continue;
+        }
+        let now = format_datetime(app.clock.now());
+        deliver(app.store.as_ref(), app.mailer.as_ref(), &now, &mail).await;
+        delivered += 1;
+    }
+    delivered
 }
 
 /// Every template, from the `TEMPLATE` partition.

@@ -91,3 +91,39 @@ pub fn main_with(registry: impl FnOnce() -> Registry) -> std::process::ExitCode 
         }
     }
 }
+
+/// The whole `main` of an event-driven function (not HTTP): `handler` gets the application
+/// and each event's JSON payload, and returns the response payload.
+pub fn main_events<F, Fut>(handler: F) -> std::process::ExitCode
+where
+    F: Fn(App, serde_json::Value) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = serde_json::Value> + Send,
+{
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result: Result<(), lambda_http::Error> = runtime.block_on(async move {
+        crate::logging::init();
+        let (app, backends) = crate::backends::app_from_env(Registry::default()).await?;
+        tracing::info!(backends = %backends.summary, "function ready");
+        let handler = std::sync::Arc::new(handler);
+        lambda_http::lambda_runtime::run(lambda_http::service_fn(
+            move |event: lambda_http::LambdaEvent<serde_json::Value>| {
+                let (app, handler) = (app.clone(), handler.clone());
+                async move { Ok::<_, Infallible>(handler(app, event.payload).await) }
+            },
+        ))
+        .await
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("function stopped: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

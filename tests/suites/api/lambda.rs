@@ -132,3 +132,49 @@ fn start_function(
         .spawn()
         .unwrap()
 }
+
+/// The stream-triggered mailer: queued mail items written by an action are delivered from the
+/// stream records and marked sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mailer_function_delivers_queued_mail_from_stream_records() {
+    use bb_core::store::{Query, query_all};
+    use bb_runtime::backends::{self, Choice};
+    let dir = tempfile::tempdir().unwrap();
+    let config = bb_core::config::Config {
+        mail_delivery: bb_core::notifier::DeliveryMode::Stream,
+        ..bb_core::config::Config::default()
+    };
+    let built = backends::build(&Choice::local(dir.path()), &config).await.unwrap();
+    let app =
+        backends::app(&built, config, bb_cli::registry(), std::sync::Arc::new(bb_core::clock::SystemClock)).unwrap();
+    bb_cli::fixtures::load(&app, &bb_cli::fixtures::parse(bb_cli::fixtures::BASE).unwrap(), "base").await.unwrap();
+    let signup = Req::post("/api/guest/client/create")
+        .json(json!({"email": "stream@example.com", "first_name": "Stream",
+        "password": "Stream1234", "password_confirm": "Stream1234"}));
+    let id = Resp::from(app.handle(signup.into_api()).await).ok().as_i64().unwrap();
+    app.mail_dispatch.flush().await;
+    let outbox = bb_local::OutboxMailer::new(&dir.path().join("outbox")).unwrap();
+    assert!(outbox.read_all().is_empty(), "stream mode sends nothing in process");
+    let mut images =
+        query_all(app.store.as_ref(), Query::partition(bb_core::keys::client_partition(id)).prefix("EMAIL#"))
+            .await
+            .unwrap();
+    images.extend(query_all(app.store.as_ref(), Query::partition("STAFF").prefix("EMAIL#")).await.unwrap());
+    assert_eq!(images.len(), 2);
+    let record = |event: &str, item: &bb_core::store::Item| json!({"eventName": event, "dynamodb": {"NewImage": Value::Object(item.iter().map(|(k, v)| (k.clone(), v.to_tagged())).collect())}});
+    let mut records: Vec<Value> = images.iter().map(|i| record("INSERT", i)).collect();
+    records.push(record("MODIFY", &images[0])); // updates are not deliveries
+    let api = bb_tests::runtime_api::RuntimeApi::start().await;
+    let _mailer = start_function("mailer", &api, dir.path());
+    api.wait_for_first_poll().await;
+    let out = api.invoke(&json!({"Records": records})).await;
+    assert_eq!(out, json!({"delivered": 2}));
+    let sent = outbox.read_all();
+    assert_eq!(sent.len(), 2);
+    assert!(sent.iter().any(|m| m.to == "stream@example.com"));
+    let after = query_all(app.store.as_ref(), Query::partition(bb_core::keys::client_partition(id)).prefix("EMAIL#"))
+        .await
+        .unwrap();
+    let log: bb_core::notifier::EmailLog = bb_core::store::from_item(&after[0]).unwrap();
+    assert_eq!(log.status, "sent");
+}

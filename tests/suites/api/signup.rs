@@ -146,7 +146,7 @@ both!(operator_settings_govern_signup, |t: TestApp| async move {
 both!(failed_sends_never_fail_the_signup, |t: TestApp| async move {
     t.fail_mail(true);
     let id = t.call(signup(john())).await.ok().as_i64().unwrap();
-    assert!(t.sent_mail().await.is_empty());
+    assert!(t.sent_mail().await.is_empty(), "delivery was attempted and refused");
     // The e-mail log holds the message as failed (email/* will show and resend it).
     let items = bb_core::store::query_all(
         t.app.store.as_ref(),
@@ -159,19 +159,30 @@ both!(failed_sends_never_fail_the_signup, |t: TestApp| async move {
     assert_eq!(log.status, "failed");
     assert_eq!(log.recipients, "john@example.com");
     assert!(log.error.unwrap().contains("refused"));
-    // The sweeper's index finds it.
+    // The retry index finds it, and the staff notice that failed too.
     let queue = t
         .app
         .store
         .query(bb_core::store::Query::partition(bb_core::keys::MAIL_QUEUE_GSI).on(bb_core::store::Index::Gsi1))
         .await
         .unwrap();
-    assert_eq!(queue.items.len(), 1);
-    // A delivered message leaves the index.
+    assert_eq!(queue.items.len(), 2);
+    // Once the transport works again, the operator's retry sends them and empties the index.
     t.fail_mail(false);
+    assert_eq!(bb_cli::ops::retry_mail(&t.app).await.unwrap(), (2, 0));
+    assert_eq!(t.sent_mail().await.len(), 2);
+    let queue = t
+        .app
+        .store
+        .query(bb_core::store::Query::partition(bb_core::keys::MAIL_QUEUE_GSI).on(bb_core::store::Index::Gsi1))
+        .await
+        .unwrap();
+    assert!(queue.items.is_empty());
+    // A delivered message leaves the index.
     let mut body = john();
     body["email"] = json!("second@example.com");
     let second = t.call(signup(body)).await.ok().as_i64().unwrap();
+    t.app.mail_dispatch.flush().await;
     let items = bb_core::store::query_all(
         t.app.store.as_ref(),
         bb_core::store::Query::partition(bb_core::keys::client_partition(second))
