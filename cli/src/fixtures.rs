@@ -110,7 +110,10 @@ pub async fn load(app: &App, fixtures: &Fixtures, name: &str) -> Result<Report, 
 pub async fn reserve_id(app: &App, kind: &str, id: i64) -> Result<(), String> {
     let update = Update::new(Key::new("COUNTER", "IDS"))
         .set(kind, id)
-        .when(Cond::Or(vec![Cond::NotExists(kind.into()), Cond::Lt(kind.into(), Attr::from(id))]));
+        .when(Cond::Or(vec![
+            Cond::NotExists(kind.into()),
+            Cond::Lt(kind.into(), Attr::from(id)),
+        ]));
     match app.store.update(update, Returning::Nothing).await {
         Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
         Err(e) => Err(e.to_string()),
@@ -120,7 +123,12 @@ pub async fn reserve_id(app: &App, kind: &str, id: i64) -> Result<(), String> {
 async fn create_client(app: &App, f: &FixtureClient) -> Result<bool, String> {
     let store = app.store.as_ref();
     let email = f.email.trim().to_lowercase();
-    if store.get(&keys::client_email(&email)).await.map_err(|e| e.to_string())?.is_some() {
+    if store
+        .get(&keys::client_email(&email))
+        .await
+        .map_err(|e| e.to_string())?
+        .is_some()
+    {
         return Ok(false);
     }
     let id = match f.id {
@@ -128,7 +136,9 @@ async fn create_client(app: &App, f: &FixtureClient) -> Result<bool, String> {
             reserve_id(app, "client", id).await?;
             id
         }
-        None => bb_core::store::next_ids(store, &["client"]).await.map_err(|e| e.to_string())?[0],
+        None => bb_core::store::next_ids(store, &["client"])
+            .await
+            .map_err(|e| e.to_string())?[0],
     };
     let now = bb_core::clock::format_datetime(app.clock.now());
     let mut client = ClientRecord {
@@ -153,7 +163,10 @@ async fn create_client(app: &App, f: &FixtureClient) -> Result<bool, String> {
         updated_at: now,
         ..ClientRecord::default()
     };
-    let mut ops = vec![TxOp::Put { item: clients::email_item(&email, id), cond: Some(Cond::absent()) }];
+    let mut ops = vec![TxOp::Put {
+        item: clients::email_item(&email, id),
+        cond: Some(Cond::absent()),
+    }];
     if let Some(key) = &f.api_key {
         let new = auth::api_key_item(app, &client, key.clone(), app.clock.now().unix_timestamp())
             .map_err(|e| e.to_string())?;
@@ -175,9 +188,15 @@ fn marker() -> Key {
 
 async fn mark_loaded(app: &App, name: &str) -> Result<(), String> {
     let now = bb_core::clock::format_datetime(app.clock.now());
-    let update =
-        Update::new(marker()).set(&format!("loaded_{}", name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")), now);
-    app.store.update(update, Returning::Nothing).await.map(|_| ()).map_err(|e| e.to_string())
+    let update = Update::new(marker()).set(
+        &format!("loaded_{}", name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")),
+        now,
+    );
+    app.store
+        .update(update, Returning::Nothing)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Whether any fixtures were ever loaded into this store.

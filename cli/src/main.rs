@@ -16,7 +16,9 @@ The environment chooses the backends (see README: BB_TABLE_NAME, BB_MAIL, BB_FIL
 BB_DATA_DIR, BB_DATA_KEY); without it everything runs on files under .bb-data/.";
 
 fn flag(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
 }
 
 async fn run(args: Vec<String>) -> Result<(), String> {
@@ -42,7 +44,10 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             println!("{}", backends.summary);
             for file in files {
                 let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
-                let name = std::path::Path::new(file).file_stem().and_then(|s| s.to_str()).unwrap_or("fixtures");
+                let name = std::path::Path::new(file)
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or("fixtures");
                 let report = bb_cli::fixtures::load(&app, &bb_cli::fixtures::parse(&text)?, name).await?;
                 println!("{file}: {report:?}");
             }
@@ -62,7 +67,9 @@ async fn run(args: Vec<String>) -> Result<(), String> {
         ["table", "create"] => {
             let table = std::env::var("BB_TABLE_NAME").map_err(|_| "set BB_TABLE_NAME".to_string())?;
             let sdk = bb_aws::sdk_config().await;
-            bb_aws::create_table(&bb_aws::DynamoClient::new(&sdk), &table).await.map_err(|e| e.to_string())?;
+            bb_aws::create_table(&bb_aws::DynamoClient::new(&sdk), &table)
+                .await
+                .map_err(|e| e.to_string())?;
             println!("table {table} ready");
             Ok(())
         }

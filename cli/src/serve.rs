@@ -29,8 +29,9 @@ pub struct Started {
 
 /// Binds, prepares data and starts serving in the background.
 pub async fn start(options: Options) -> Result<Started, String> {
-    let listener =
-        TcpListener::bind(options.addr).await.map_err(|e| format!("cannot listen on {}: {e}", options.addr))?;
+    let listener = TcpListener::bind(options.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", options.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let mut config = Config::from_env()?;
     if std::env::var_os("BB_PUBLIC_URL").is_none() {
@@ -42,7 +43,10 @@ pub async fn start(options: Options) -> Result<Started, String> {
     }
     let backends = backends::build(&options.backends, &config).await?;
     let app = backends::app(&backends, config, crate::registry(), Arc::new(SystemClock))?;
-    let mut lines = vec![format!("bb-lambda API on http://{addr}/api/"), format!("  {}", backends.summary)];
+    let mut lines = vec![
+        format!("bb-lambda API on http://{addr}/api/"),
+        format!("  {}", backends.summary),
+    ];
     if options.demo && !fixtures::any_loaded(&app).await? {
         for (name, text) in [("base", fixtures::BASE), ("demo", fixtures::DEMO)] {
             fixtures::load(&app, &fixtures::parse(text)?, name).await?;
@@ -56,7 +60,12 @@ pub async fn start(options: Options) -> Result<Started, String> {
         files: backends.local_files.clone(),
     };
     let task = tokio::spawn(server::serve(app.clone(), listener, extras));
-    Ok(Started { addr, banner: lines.join("\n"), app, task })
+    Ok(Started {
+        addr,
+        banner: lines.join("\n"),
+        app,
+        task,
+    })
 }
 
 /// The demo client's credentials and a ready `curl` line, read back from the store.
@@ -67,13 +76,19 @@ async fn demo_lines(app: &App, addr: SocketAddr) -> Vec<String> {
     let Some(client) = demo.clients.first() else {
         return Vec::new();
     };
-    let stored = matches!(app.store.get(&bb_core::keys::client_email(&client.email)).await, Ok(Some(_)));
+    let stored = matches!(
+        app.store.get(&bb_core::keys::client_email(&client.email)).await,
+        Ok(Some(_))
+    );
     if !stored {
         return Vec::new();
     }
     let key = client.api_key.clone().unwrap_or_default();
     vec![
-        format!("  demo client: {} / password {} / API key {}", client.email, client.password, key),
+        format!(
+            "  demo client: {} / password {} / API key {}",
+            client.email, client.password, key
+        ),
         format!("  try: curl -s -u client:{key} http://{addr}/api/client/profile/get"),
     ]
 }

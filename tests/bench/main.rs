@@ -78,7 +78,12 @@ async fn load(url: &str, concurrency: usize, seconds: u64, basic: &str) {
                 let mut errors = 0usize;
                 while Instant::now() < deadline {
                     let t = Instant::now();
-                    let resp = client.post(&url).basic_auth(&user, Some(&password)).body("{}").send().await;
+                    let resp = client
+                        .post(&url)
+                        .basic_auth(&user, Some(&password))
+                        .body("{}")
+                        .send()
+                        .await;
                     match resp {
                         Ok(r) if r.status().is_success() => {
                             let _ = r.bytes().await;
@@ -118,7 +123,13 @@ async fn main() {
             cold_start(&args[1], args[2].parse().expect("runs"), &env).await;
         }
         Some("load") if args.len() == 5 => {
-            load(&args[1], args[2].parse().expect("concurrency"), args[3].parse().expect("seconds"), &args[4]).await;
+            load(
+                &args[1],
+                args[2].parse().expect("concurrency"),
+                args[3].parse().expect("seconds"),
+                &args[4],
+            )
+            .await;
         }
         _ => eprintln!(
             "usage: bb-bench cold-start <binary> <runs> [K=V...] | load <url> <concurrency> <seconds> <user:password>"

@@ -84,7 +84,10 @@ impl TestApp {
         adjust: impl FnOnce(&mut Config),
         wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
     ) -> TestApp {
-        let mut config = Config { cookie_secure: false, ..Config::default() };
+        let mut config = Config {
+            cookie_secure: false,
+            ..Config::default()
+        };
         adjust(&mut config);
         let dir = tempfile::tempdir().expect("temp dir");
         let clock = Arc::new(ManualClock::new(start_of_second()));
@@ -105,7 +108,10 @@ impl TestApp {
         };
         let (store, mailer, files) = adapters;
         let store = wrap(store);
-        let mailer = Arc::new(SwitchMailer { inner: mailer, fail: AtomicBool::new(false) });
+        let mailer = Arc::new(SwitchMailer {
+            inner: mailer,
+            fail: AtomicBool::new(false),
+        });
         let app = AppBuilder {
             store,
             mailer: mailer.clone(),
@@ -119,17 +125,30 @@ impl TestApp {
         .expect("app");
         for (name, text) in [("base", bb_cli::fixtures::BASE), ("demo", bb_cli::fixtures::DEMO)] {
             let fixtures = bb_cli::fixtures::parse(text).expect("fixtures parse");
-            bb_cli::fixtures::load(&app, &fixtures, name).await.expect("fixtures load");
+            bb_cli::fixtures::load(&app, &fixtures, name)
+                .await
+                .expect("fixtures load");
         }
         if let Some(res) = &aws {
             // This test's own verified sender, so its mail can be told apart on the emulator.
             let sender = bb_cli::fixtures::Fixtures {
-                settings: serde_json::json!({"company_email": res.sender}).as_object().cloned().unwrap_or_default(),
+                settings: serde_json::json!({"company_email": res.sender})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
                 ..Default::default()
             };
             bb_cli::fixtures::load(&app, &sender, "sender").await.expect("sender");
         }
-        TestApp { app, backend, clock, mailer, dir, outbox, aws }
+        TestApp {
+            app,
+            backend,
+            clock,
+            mailer,
+            dir,
+            outbox,
+            aws,
+        }
     }
 
     /// Sends a request through the pipeline, as the Lambda adapter and local server do.
@@ -145,7 +164,11 @@ impl TestApp {
                 .expect("outbox")
                 .read_all()
                 .into_iter()
-                .map(|m| SentMail { to: m.to, subject: m.subject, body: m.html })
+                .map(|m| SentMail {
+                    to: m.to,
+                    subject: m.subject,
+                    body: m.html,
+                })
                 .collect(),
             (_, Some(aws)) => aws.sent_mail().await,
             _ => Vec::new(),

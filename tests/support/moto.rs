@@ -14,11 +14,18 @@ static ENDPOINT: OnceLock<(String, Option<Mutex<Child>>)> = OnceLock::new();
 
 fn moto_binary() -> String {
     let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/moto_server");
-    if std::path::Path::new(venv).exists() { venv.to_string() } else { "moto_server".to_string() }
+    if std::path::Path::new(venv).exists() {
+        venv.to_string()
+    } else {
+        "moto_server".to_string()
+    }
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 fn start() -> (String, Option<Mutex<Child>>) {
@@ -75,15 +82,28 @@ impl Resources {
         let table = unique("bb");
         let bucket = unique("bb-files");
         let sender = format!("{}@example.com", unique("billing"));
-        bb_aws::create_table(&bb_aws::DynamoClient::new(&sdk), &table).await.expect("create table");
-        bb_aws::s3_client(&sdk).create_bucket().bucket(&bucket).send().await.expect("create bucket");
+        bb_aws::create_table(&bb_aws::DynamoClient::new(&sdk), &table)
+            .await
+            .expect("create table");
+        bb_aws::s3_client(&sdk)
+            .create_bucket()
+            .bucket(&bucket)
+            .send()
+            .await
+            .expect("create bucket");
         bb_aws::SesClient::new(&sdk)
             .verify_email_identity()
             .email_address(&sender)
             .send()
             .await
             .expect("verify sender");
-        Resources { endpoint, table, bucket, sender, sdk }
+        Resources {
+            endpoint,
+            table,
+            bucket,
+            sender,
+            sdk,
+        }
     }
 
     pub fn store(&self) -> bb_aws::DynamoStore {

@@ -38,9 +38,10 @@ fn respond(status: u16, body: impl Into<Bytes>, headers: &[(&str, String)]) -> R
     let mut r = Response::new(Full::new(body.into()));
     *r.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::OK);
     for (n, v) in headers {
-        if let (Ok(n), Ok(v)) =
-            (hyper::header::HeaderName::from_bytes(n.as_bytes()), hyper::header::HeaderValue::from_str(v))
-        {
+        if let (Ok(n), Ok(v)) = (
+            hyper::header::HeaderName::from_bytes(n.as_bytes()),
+            hyper::header::HeaderValue::from_str(v),
+        ) {
             r.headers_mut().insert(n, v);
         }
     }
@@ -58,18 +59,29 @@ impl RuntimeApi {
         let (st, pl) = (state.clone(), polled.clone());
         let task = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { return };
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
                 let (rx, st, pl) = (rx.clone(), st.clone(), pl.clone());
                 tokio::spawn(async move {
                     let service = service_fn(move |req: Request<Incoming>| {
                         let (rx, st, pl) = (rx.clone(), st.clone(), pl.clone());
                         async move { Ok::<_, Infallible>(handle(req, rx, st, pl).await) }
                     });
-                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
                 });
             }
         });
-        RuntimeApi { addr, events: tx, state, polled, next_id: Mutex::new(0), task }
+        RuntimeApi {
+            addr,
+            events: tx,
+            state,
+            polled,
+            next_id: Mutex::new(0),
+            task,
+        }
     }
 
     /// Waits until the function has finished its init and asked for the first event.
@@ -115,7 +127,12 @@ async fn handle(
 ) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
-    let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let body = String::from_utf8_lossy(&body).into_owned();
     if method == hyper::Method::GET && path == "/2018-06-01/runtime/invocation/next" {
         {
@@ -136,8 +153,14 @@ async fn handle(
             &[
                 ("lambda-runtime-aws-request-id", id),
                 ("lambda-runtime-deadline-ms", deadline.to_string()),
-                ("lambda-runtime-invoked-function-arn", "arn:aws:lambda:us-east-1:123456789012:function:local".into()),
-                ("lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000".into()),
+                (
+                    "lambda-runtime-invoked-function-arn",
+                    "arn:aws:lambda:us-east-1:123456789012:function:local".into(),
+                ),
+                (
+                    "lambda-runtime-trace-id",
+                    "Root=1-00000000-000000000000000000000000".into(),
+                ),
                 ("content-type", "application/json".into()),
             ],
         );
@@ -146,7 +169,11 @@ async fn handle(
         let (id, kind) = rest.split_once('/').unwrap_or((rest, ""));
         let sender = state.lock().expect("state").pending.remove(id);
         if let Some(tx) = sender {
-            let payload = if kind == "response" { body } else { serde_json::json!({"runtimeError": body}).to_string() };
+            let payload = if kind == "response" {
+                body
+            } else {
+                serde_json::json!({"runtimeError": body}).to_string()
+            };
             let _ = tx.send(payload);
         }
         return respond(202, "{}", &[]);

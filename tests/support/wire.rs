@@ -20,7 +20,14 @@ impl Req {
             Some((p, q)) => (p.to_string(), Some(q.to_string())),
             None => (path.to_string(), None),
         };
-        Req { method: method.into(), path, query, headers: Vec::new(), body: Vec::new(), ip: "198.51.100.7".into() }
+        Req {
+            method: method.into(),
+            path,
+            query,
+            headers: Vec::new(),
+            body: Vec::new(),
+            ip: "198.51.100.7".into(),
+        }
     }
     pub fn post(path: &str) -> Req {
         Req::new("POST", path)
@@ -87,16 +94,29 @@ pub struct Resp {
 impl From<ApiResponse> for Resp {
     fn from(r: ApiResponse) -> Resp {
         let json = serde_json::from_str(&r.body).unwrap_or(Value::Null);
-        Resp { status: r.status, headers: r.headers, body: r.body, json, store_calls: r.store_calls }
+        Resp {
+            status: r.status,
+            headers: r.headers,
+            body: r.body,
+            json,
+            store_calls: r.store_calls,
+        }
     }
 }
 
 impl Resp {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     pub fn headers_named(&self, name: &str) -> Vec<&str> {
-        self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
     /// The result, asserting the call succeeded.
     #[track_caller]
@@ -113,7 +133,9 @@ impl Resp {
     #[track_caller]
     pub fn err(&self) -> (i64, String) {
         assert!(self.json["result"].is_null(), "expected an error, got {}", self.body);
-        let code = self.json["error"]["code"].as_i64().unwrap_or_else(|| panic!("no error code in {}", self.body));
+        let code = self.json["error"]["code"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("no error code in {}", self.body));
         let message = self.json["error"]["message"].as_str().unwrap_or_default().to_string();
         (code, message)
     }
@@ -153,7 +175,12 @@ impl Session {
         if self.cookies.is_empty() {
             return req;
         }
-        let cookie = self.cookies.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ");
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
         req.header("cookie", &cookie)
     }
     /// Adds cookies and the CSRF header.

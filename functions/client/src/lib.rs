@@ -15,7 +15,10 @@ use bb_core::store::next_ids;
 use bb_core::validate;
 
 pub fn module() -> Module {
-    Module::new("client").method(Access::Sensitive, "create", create).method(Access::Sensitive, "login", login)
+    Module::new("client")
+        .method(Access::Read, "balance_get_list", balance_get_list)
+        .method(Access::Sensitive, "create", create)
+        .method(Access::Sensitive, "login", login)
 }
 
 #[derive(Params)]
@@ -43,7 +46,9 @@ fn field_title(name: &str) -> String {
         .filter(|w| !w.is_empty())
         .map(|w| {
             let mut chars = w.chars();
-            chars.next().map_or_else(String::new, |c| c.to_uppercase().collect::<String>() + chars.as_str())
+            chars
+                .next()
+                .map_or_else(String::new, |c| c.to_uppercase().collect::<String>() + chars.as_str())
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -54,7 +59,9 @@ fn capitalise_words(text: &str) -> String {
     text.split(' ')
         .map(|w| {
             let mut chars = w.chars();
-            chars.next().map_or_else(String::new, |c| c.to_uppercase().collect::<String>() + chars.as_str())
+            chars
+                .next()
+                .map_or_else(String::new, |c| c.to_uppercase().collect::<String>() + chars.as_str())
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -88,7 +95,9 @@ fn check_required_fields(config: &bb_core::app::ModuleConfig, client: &ClientRec
                     .and_then(Value::as_str)
                     .filter(|t| !t.is_empty())
                     .map_or_else(|| field_title(name), String::from);
-                return Err(ApiError::new(format!("It is required that you provide details for field \"{title}\"")));
+                return Err(ApiError::new(format!(
+                    "It is required that you provide details for field \"{title}\""
+                )));
             }
         }
     }
@@ -131,7 +140,10 @@ async fn create(ctx: GuestCtx, p: CreateParams) -> ApiResult<i64> {
 
     let ids = next_ids(ctx.store(), &["client", "email", "email"]).await?;
     client.id = ids[0];
-    let mut ops = vec![TxOp::Put { item: clients::email_item(&email, client.id), cond: Some(Cond::absent()) }];
+    let mut ops = vec![TxOp::Put {
+        item: clients::email_item(&email, client.id),
+        cond: Some(Cond::absent()),
+    }];
     let session = if p.auto_login.unwrap_or(false) {
         let (session, session_ops) = start_session(&ctx, &mut client)?;
         ops.extend(session_ops);
@@ -140,10 +152,20 @@ async fn create(ctx: GuestCtx, p: CreateParams) -> ApiResult<i64> {
         None
     };
     ops.push(TxOp::put_new(client.to_item()?));
-    ops.push(activity::log(&ctx, client.id, format!("Client #{} signed up", client.id)));
+    ops.push(activity::log(
+        &ctx,
+        client.id,
+        format!("Client #{} signed up", client.id),
+    ));
     let vars = json!({"c": client.view(false)});
     let notices = [
-        Notice::to_client("mod_client_signup", client.id, &client.email, &client.full_name(), vars.clone()),
+        Notice::to_client(
+            "mod_client_signup",
+            client.id,
+            &client.email,
+            &client.full_name(),
+            vars.clone(),
+        ),
         Notice::to_staff("mod_staff_client_signup", vars),
     ];
     let mail = notifier::prepare(&ctx.app, &notices, &ids[1..]).await?;
@@ -151,7 +173,9 @@ async fn create(ctx: GuestCtx, p: CreateParams) -> ApiResult<i64> {
     match ctx.store().transact(ops).await {
         Ok(()) => {}
         Err(e) if e.failed_at(0) => {
-            return Err(ApiError::new("Email is already registered. You may want to login instead of registering."));
+            return Err(ApiError::new(
+                "Email is already registered. You may want to login instead of registering.",
+            ));
         }
         Err(e) => return Err(e.into()),
     }
@@ -167,10 +191,21 @@ async fn create(ctx: GuestCtx, p: CreateParams) -> ApiResult<i64> {
 fn start_session(ctx: &Ctx, client: &mut ClientRecord) -> ApiResult<(NewSession, Vec<TxOp>)> {
     let now = ctx.epoch();
     let session = auth::new_session(&ctx.app.config, client, now, &ctx.meta.ip)?;
-    let previous = ctx.meta.session_token.as_deref().map(|t| crypto::sha256_hex(t.as_bytes()));
-    let existing: Vec<SessionRef> =
-        client.sessions.iter().filter(|s| Some(&s.hash) != previous.as_ref()).cloned().collect();
-    let added = SessionRef { hash: session.token_hash.clone(), expires: session.expires };
+    let previous = ctx
+        .meta
+        .session_token
+        .as_deref()
+        .map(|t| crypto::sha256_hex(t.as_bytes()));
+    let existing: Vec<SessionRef> = client
+        .sessions
+        .iter()
+        .filter(|s| Some(&s.hash) != previous.as_ref())
+        .cloned()
+        .collect();
+    let added = SessionRef {
+        hash: session.token_hash.clone(),
+        expires: session.expires,
+    };
     let (kept, ended) = auth::rotate_sessions(&ctx.app.config, &existing, added, now);
     client.sessions = kept;
     let mut ops = vec![TxOp::put_new(session.item.clone())];
@@ -184,7 +219,10 @@ fn start_session(ctx: &Ctx, client: &mut ClientRecord) -> ApiResult<(NewSession,
 /// The cookie and the CSRF header of a new session.
 fn announce_session(ctx: &Ctx, session: &NewSession) {
     let config = &ctx.app.config;
-    ctx.add_header("Set-Cookie", auth::session_cookie(config, &session.token, config.session_ttl as i64));
+    ctx.add_header(
+        "Set-Cookie",
+        auth::session_cookie(config, &session.token, config.session_ttl as i64),
+    );
     ctx.add_header("X-CSRF-Token", session.csrf.clone());
 }
 
@@ -208,11 +246,18 @@ async fn login(ctx: GuestCtx, p: LoginParams) -> ApiResult<Value> {
     let owner = ctx.store().get(&keys::client_email(&p.email)).await?;
     let client_id = owner.as_ref().and_then(|i| i.get("client_id")).and_then(Attr::as_i64);
     let client = match client_id {
-        Some(id) => ctx.store().get(&keys::client(id)).await?.map(|i| ClientRecord::from_item(&i)).transpose()?,
+        Some(id) => ctx
+            .store()
+            .get(&keys::client(id))
+            .await?
+            .map(|i| ClientRecord::from_item(&i))
+            .transpose()?,
         None => None,
     };
     // Verify against a decoy when the account is unknown, so failures take equally long.
-    let hash = client.as_ref().map_or_else(|| crypto::decoy_password_hash(), |c| c.password_hash.as_str());
+    let hash = client
+        .as_ref()
+        .map_or_else(|| crypto::decoy_password_hash(), |c| c.password_hash.as_str());
     let password_ok = crypto::verify_password(&p.password, hash);
     let Some(mut client) = client.filter(|c| password_ok && c.is_active()) else {
         return Err(login_failed());
@@ -224,11 +269,17 @@ async fn login(ctx: GuestCtx, p: LoginParams) -> ApiResult<Value> {
             .set("sessions", clients::sessions_attr(&client.sessions))
             .set("ip", ctx.meta.ip.clone()),
     ));
-    ops.push(activity::log(&ctx, client.id, format!("Client #{} logged in", client.id)));
+    ops.push(activity::log(
+        &ctx,
+        client.id,
+        format!("Client #{} logged in", client.id),
+    ));
     match ctx.store().transact(ops).await {
         Ok(()) => {}
         Err(e) if e.is_condition_failure() => {
-            return Err(ApiError::new("Your account was changed by another request. Please try again."));
+            return Err(ApiError::new(
+                "Your account was changed by another request. Please try again.",
+            ));
         }
         Err(e) => return Err(e.into()),
     }
@@ -240,4 +291,35 @@ async fn login(ctx: GuestCtx, p: LoginParams) -> ApiResult<Value> {
         "role": "client",
         "csrf_token": session.csrf,
     }))
+}
+
+#[derive(Params)]
+struct BalanceListParams {
+    /// One entry.
+    id: Option<i64>,
+    date_from: Option<String>,
+    date_to: Option<String>,
+    #[param(rename = "client_id")]
+    _client_id: Ignored,
+}
+
+/// The caller's balance entries (credits and charges), newest first.
+async fn balance_get_list(ctx: ClientCtx, p: BalanceListParams) -> ApiResult<Value> {
+    use bb_core::domain::invoice::{BALANCE_PREFIX, BalanceEntry};
+    let paging = ctx.paging()?;
+    let from = bb_core::clock::date_filter("date_from", &p.date_from)?;
+    let to = bb_core::clock::date_filter("date_to", &p.date_to)?;
+    let items = bb_core::store::query_all(
+        ctx.store(),
+        Query::partition(keys::client_partition(ctx.client_id)).prefix(BALANCE_PREFIX),
+    )
+    .await?;
+    let client = clients::view_from_header(&items).unwrap_or(Value::Null);
+    let currency = client.get("currency").and_then(Value::as_str);
+    let mut entries: Vec<BalanceEntry> = clients::records(&items)
+        .map(bb_core::store::from_item)
+        .collect::<Result<_, _>>()?;
+    entries.retain(|e| p.id.is_none_or(|id| e.id == id) && bb_core::clock::within(&e.created_at, from, to));
+    entries.sort_by(|a, b| b.id.cmp(&a.id));
+    paging.paginate(entries.iter().map(|e| e.view(currency)).collect())
 }

@@ -70,7 +70,10 @@ async fn update(ctx: ClientCtx, p: UpdateParams) -> ApiResult<bool> {
         clients::versioned_update(&current, &ctx.now_text()).set("email", client.email.clone()),
     )?)];
     if let Some(email) = &email_change {
-        ops.push(TxOp::Put { item: clients::email_item(email, client.id), cond: Some(Cond::absent()) });
+        ops.push(TxOp::Put {
+            item: clients::email_item(email, client.id),
+            cond: Some(Cond::absent()),
+        });
         ops.push(TxOp::Delete {
             key: keys::client_email(&current.email),
             cond: Some(Cond::eq("client_id", client.id)),
@@ -96,7 +99,12 @@ async fn api_key_get(ctx: ClientCtx, _: NoParams) -> ApiResult<Option<String>> {
     let client = clients::load(ctx.store(), ctx.client_id).await?;
     client
         .api_key_sealed
-        .map(|sealed| ctx.app.sealer.open(&sealed).map_err(|e| ApiError::internal(e.to_string())))
+        .map(|sealed| {
+            ctx.app
+                .sealer
+                .open(&sealed)
+                .map_err(|e| ApiError::internal(e.to_string()))
+        })
         .transpose()
 }
 
@@ -139,8 +147,10 @@ async fn change_password(ctx: ClientCtx, p: ChangePasswordParams) -> ApiResult<b
     if p.password != p.password_confirm {
         return Err(ApiError::new("Passwords do not match."));
     }
-    let current_password =
-        p.current_password.filter(|c| !c.is_empty()).ok_or_else(|| ApiError::new("Current password required"))?;
+    let current_password = p
+        .current_password
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| ApiError::new("Current password required"))?;
     let client = clients::load(ctx.store(), ctx.client_id).await?;
     if !crypto::verify_password(&current_password, &client.password_hash) {
         return Err(ApiError::new("Current password is incorrect"));
@@ -183,7 +193,9 @@ async fn logout(ctx: ClientCtx, _: NoParams) -> ApiResult<bool> {
     let log = activity::entry(&ctx, ctx.client_id, "Logged out");
     match &ctx.credential {
         Credential::Session { token_hash, .. } => {
-            ctx.store().transact(vec![TxOp::delete(keys::session(token_hash)), TxOp::put(log)]).await?;
+            ctx.store()
+                .transact(vec![TxOp::delete(keys::session(token_hash)), TxOp::put(log)])
+                .await?;
             ctx.add_header("Set-Cookie", auth::session_cookie(&ctx.app.config, "", 0));
         }
         Credential::ApiKey { .. } => ctx.store().put(log, None).await?,

@@ -35,7 +35,9 @@ fn invalid(e: impl std::fmt::Display) -> StoreError {
 }
 
 fn now_epoch() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 pub fn to_ddb(attr: &Attr) -> AttributeValue {
@@ -197,12 +199,19 @@ fn decode_cursor(cursor: &Cursor) -> StoreResult<AttrMap> {
     let bad = || StoreError::Invalid("cursor is not one of ours".into());
     let raw = URL_SAFE_NO_PAD.decode(&cursor.0).map_err(|_| bad())?;
     let json: serde_json::Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
-    json.as_object().ok_or_else(bad)?.iter().map(|(k, v)| Ok((k.clone(), to_ddb(&Attr::from_tagged(v)?)))).collect()
+    json.as_object()
+        .ok_or_else(bad)?
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), to_ddb(&Attr::from_tagged(v)?))))
+        .collect()
 }
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> DynamoStore {
-        DynamoStore { client, table: table.into() }
+        DynamoStore {
+            client,
+            table: table.into(),
+        }
     }
 
     pub fn client(&self) -> &Client {
@@ -305,8 +314,13 @@ impl Store for DynamoStore {
                 .consistent_read(true)
                 .build()
                 .map_err(invalid)?;
-            let resp =
-                self.client.batch_get_item().request_items(&self.table, request).send().await.map_err(unavailable)?;
+            let resp = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await
+                .map_err(unavailable)?;
             if let Some(items) = resp.responses().and_then(|r| r.get(&self.table)) {
                 out.extend(items.iter().map(item_from_ddb).filter_map(live));
             }
@@ -394,7 +408,11 @@ impl Store for DynamoStore {
         metrics::round_trip();
         let (pk_name, sk_name) = query.index.key_names();
         let mut expr = Expr::default();
-        let pk = format!("{} = {}", expr.name(pk_name), expr.value(AttributeValue::S(query.pk.clone())));
+        let pk = format!(
+            "{} = {}",
+            expr.name(pk_name),
+            expr.value(AttributeValue::S(query.pk.clone()))
+        );
         let key_cond = match &query.sk {
             None => pk,
             Some(sk) => {
@@ -438,12 +456,21 @@ impl Store for DynamoStore {
         validate_transaction(&ops)?;
         let items = ops.iter().map(|op| self.tx_item(op)).collect::<StoreResult<Vec<_>>>()?;
         metrics::round_trip();
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) => match e.into_service_error() {
                 TransactWriteItemsError::TransactionCanceledException(t) => {
-                    let failed: Vec<bool> =
-                        t.cancellation_reasons().iter().map(|r| r.code() == Some("ConditionalCheckFailed")).collect();
+                    let failed: Vec<bool> = t
+                        .cancellation_reasons()
+                        .iter()
+                        .map(|r| r.code() == Some("ConditionalCheckFailed"))
+                        .collect();
                     if failed.iter().any(|f| *f) {
                         Err(StoreError::TransactionCanceled { failed })
                     } else {
@@ -466,7 +493,11 @@ pub async fn create_table(client: &Client, table: &str) -> StoreResult<()> {
             .map_err(invalid)
     };
     let key = |name: &str, kind: KeyType| {
-        KeySchemaElement::builder().attribute_name(name).key_type(kind).build().map_err(invalid)
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .map_err(invalid)
     };
     let gsi = |name: &str, pk: &str, sk: &str| -> StoreResult<GlobalSecondaryIndex> {
         GlobalSecondaryIndex::builder()
@@ -504,7 +535,11 @@ pub async fn create_table(client: &Client, table: &str) -> StoreResult<()> {
         .update_time_to_live()
         .table_name(table)
         .time_to_live_specification(
-            TimeToLiveSpecification::builder().attribute_name(TTL).enabled(true).build().map_err(invalid)?,
+            TimeToLiveSpecification::builder()
+                .attribute_name(TTL)
+                .enabled(true)
+                .build()
+                .map_err(invalid)?,
         )
         .send()
         .await

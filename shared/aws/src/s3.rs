@@ -15,7 +15,10 @@ pub struct S3Files {
 
 impl S3Files {
     pub fn new(client: Client, bucket: impl Into<String>) -> S3Files {
-        S3Files { client, bucket: bucket.into() }
+        S3Files {
+            client,
+            bucket: bucket.into(),
+        }
     }
 }
 
@@ -52,7 +55,10 @@ impl FileStore for S3Files {
 
     async fn download_url(&self, key: &str, filename: &str, valid_for: Duration) -> Result<String, FileError> {
         check_key(key)?;
-        let safe_name: String = filename.chars().filter(|c| !matches!(c, '"' | '\\' | '\r' | '\n')).collect();
+        let safe_name: String = filename
+            .chars()
+            .filter(|c| !matches!(c, '"' | '\\' | '\r' | '\n'))
+            .collect();
         let config = PresigningConfig::expires_in(valid_for).map_err(|e| FileError(e.to_string()))?;
         let request = self
             .client

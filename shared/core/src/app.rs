@@ -4,6 +4,7 @@
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::Sealer;
+use crate::domain::catalog::{self, Catalog};
 use crate::error::ApiResult;
 use crate::files::FileStore;
 use crate::keys;
@@ -11,7 +12,7 @@ use crate::mail::Mailer;
 use crate::module::Registry;
 use crate::notifier::{Dispatcher, Template, load_templates};
 use crate::params::is_truthy;
-use crate::store::{Attr, Store, StoreResult};
+use crate::store::{Attr, Query, Store, StoreResult, query_all};
 use serde_json::{Map, Value};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -28,6 +29,7 @@ pub struct AppParts {
     pub mail_dispatch: Dispatcher,
     settings: Cached<Settings>,
     templates: Cached<Vec<Template>>,
+    catalog: Cached<Catalog>,
 }
 
 /// Cheap to clone; every request holds one.
@@ -55,8 +57,12 @@ pub struct AppBuilder {
 impl AppBuilder {
     pub fn build(self) -> Result<App, String> {
         let sealer = Sealer::new(&self.data_key).map_err(|e| e.to_string())?;
-        let mail_dispatch =
-            Dispatcher::new(self.config.mail_delivery, self.store.clone(), self.mailer.clone(), self.clock.clone());
+        let mail_dispatch = Dispatcher::new(
+            self.config.mail_delivery,
+            self.store.clone(),
+            self.mailer.clone(),
+            self.clock.clone(),
+        );
         Ok(App(Arc::new(AppParts {
             mail_dispatch,
             store: self.store,
@@ -65,6 +71,7 @@ impl AppBuilder {
             clock: self.clock,
             settings: Cached::new(self.config.settings_ttl),
             templates: Cached::new(self.config.settings_ttl),
+            catalog: Cached::new(self.config.settings_ttl),
             config: self.config,
             registry: self.registry,
             sealer,
@@ -98,10 +105,21 @@ impl App {
         Ok(self.templates.store(loaded))
     }
 
-    /// Drops cached settings and templates (after an operator command changed them).
+    /// The catalogue (products, currencies, taxes, promos, gateways), cached like the settings.
+    /// Counters that move (promo uses, stock) are enforced by conditions on write, not by it.
+    pub async fn catalog(&self) -> StoreResult<Arc<Catalog>> {
+        if let Some(c) = self.catalog.fresh() {
+            return Ok(c);
+        }
+        let items = query_all(self.store.as_ref(), Query::partition(catalog::PARTITION)).await?;
+        Ok(self.catalog.store(Catalog::from_items(&items)))
+    }
+
+    /// Drops cached settings, templates and catalogue (after an operator command changed them).
     pub fn forget_cached(&self) {
         self.settings.clear();
         self.templates.clear();
+        self.catalog.clear();
     }
 }
 
@@ -113,11 +131,16 @@ struct Cached<T> {
 
 impl<T> Cached<T> {
     fn new(ttl: std::time::Duration) -> Self {
-        Cached { ttl, slot: Mutex::new(None) }
+        Cached {
+            ttl,
+            slot: Mutex::new(None),
+        }
     }
     fn fresh(&self) -> Option<Arc<T>> {
         let slot = self.slot.lock().ok()?;
-        slot.as_ref().filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, v)| v.clone())
+        slot.as_ref()
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, v)| v.clone())
     }
     fn store(&self, value: T) -> Arc<T> {
         let value = Arc::new(value);

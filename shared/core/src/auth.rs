@@ -41,9 +41,9 @@ enum Presented {
     Nothing,
 }
 
-fn presented(req: &ApiRequest) -> Presented {
+fn presented(authorization: Option<&str>, session_token: Option<&str>) -> Presented {
     // A Basic header wins over a cookie: one request, one identity.
-    if let Some(header) = req.header("authorization") {
+    if let Some(header) = authorization {
         let Some((scheme, encoded)) = header.trim().split_once(' ') else {
             return Presented::Malformed;
         };
@@ -58,11 +58,17 @@ fn presented(req: &ApiRequest) -> Presented {
             return Presented::Malformed;
         };
         return match decoded.split_once(':') {
-            Some((user, password)) => Presented::Basic { user: user.to_string(), password: Some(password.to_string()) },
-            None => Presented::Basic { user: decoded, password: None },
+            Some((user, password)) => Presented::Basic {
+                user: user.to_string(),
+                password: Some(password.to_string()),
+            },
+            None => Presented::Basic {
+                user: decoded,
+                password: None,
+            },
         };
     }
-    match req.cookie(SESSION_COOKIE) {
+    match session_token {
         Some(token) if !token.is_empty() => Presented::Cookie(token.to_string()),
         _ => Presented::Nothing,
     }
@@ -70,8 +76,18 @@ fn presented(req: &ApiRequest) -> Presented {
 
 /// Authenticates a client call in one round trip (codes 201-206 as BoxBilling).
 pub async fn authenticate(app: &App, req: &ApiRequest, now: i64) -> ApiResult<Identity> {
+    authenticate_with(app, req.header("authorization"), req.cookie(SESSION_COOKIE), now).await
+}
+
+/// [`authenticate`] from the raw Authorization header and session cookie.
+pub async fn authenticate_with(
+    app: &App,
+    authorization: Option<&str>,
+    session_token: Option<&str>,
+    now: i64,
+) -> ApiResult<Identity> {
     let limits = &app.config.rate;
-    match presented(req) {
+    match presented(authorization, session_token) {
         Presented::Nothing | Presented::Malformed => Err(ApiError::auth(201)),
         Presented::Basic { user, password } => {
             if user.is_empty() {
@@ -165,7 +181,13 @@ pub fn new_session(config: &Config, client: &ClientRecord, now: i64, ip: &str) -
     item.insert("expires".into(), expires.into());
     item.insert("idle_until".into(), idle_until.into());
     item.insert(TTL.into(), expires.into());
-    Ok(NewSession { token, csrf, token_hash, expires, item })
+    Ok(NewSession {
+        token,
+        csrf,
+        token_hash,
+        expires,
+        item,
+    })
 }
 
 /// The client's live sessions after adding one: expired ones dropped, the oldest ended when
@@ -220,5 +242,10 @@ pub fn api_key_item(app: &App, client: &ClientRecord, key: String, now: i64) -> 
     item.insert("client_id".into(), client.id.into());
     item.insert("status".into(), client.status.clone().into());
     item.insert("created".into(), now.into());
-    Ok(NewApiKey { key, hash, sealed, item })
+    Ok(NewApiKey {
+        key,
+        hash,
+        sealed,
+        item,
+    })
 }

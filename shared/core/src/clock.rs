@@ -75,9 +75,36 @@ mod tests {
         assert_eq!(format_datetime(t), "2026-11-29 02:33:15");
         assert_eq!(parse_datetime("2026-11-29 02:33:15"), Some(t));
         assert_eq!(parse_date("1990-02-28").map(format_date).as_deref(), Some("1990-02-28"));
-        assert_eq!(parse_date("1990-02-28 10:00:00").map(format_date).as_deref(), Some("1990-02-28"));
+        assert_eq!(
+            parse_date("1990-02-28 10:00:00").map(format_date).as_deref(),
+            Some("1990-02-28")
+        );
         assert!(parse_date("1990-02-30").is_none());
         assert!(parse_date("yesterday").is_none());
         assert!(parse_date("1990-02-28xyz").is_none());
     }
+}
+
+pub use time::{Date, Duration};
+
+/// A date filter parameter (`YYYY-MM-DD`): absent or blank is no filter; anything else that is
+/// not a date is refused with a clear message.
+pub fn date_filter(name: &str, value: &Option<String>) -> crate::error::ApiResult<Option<Date>> {
+    match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(text) => parse_date(text)
+            .map(Some)
+            .ok_or_else(|| crate::error::ApiError::new(format!("{name} must be a date (YYYY-MM-DD)"))),
+    }
+}
+
+/// The calendar day of a stored `YYYY-MM-DD HH:MM:SS`.
+pub fn day_of(datetime: &str) -> Option<Date> {
+    parse_date(datetime)
+}
+
+/// Whether a stored datetime falls inside the inclusive day range of the filters.
+pub fn within(datetime: &str, from: Option<Date>, to: Option<Date>) -> bool {
+    let day = day_of(datetime);
+    from.is_none_or(|d| day.is_some_and(|x| x >= d)) && to.is_none_or(|d| day.is_some_and(|x| x <= d))
 }

@@ -19,7 +19,13 @@ pub struct RateLimits {
 
 impl Default for RateLimits {
     fn default() -> Self {
-        RateLimits { span: 3600, limit: 1000, login_span: 60, login_limit: 20, client_limit: 1000 }
+        RateLimits {
+            span: 3600,
+            limit: 1000,
+            login_span: 60,
+            login_limit: 20,
+            client_limit: 1000,
+        }
     }
 }
 
@@ -70,7 +76,10 @@ impl Config {
         let mut c = Config::default();
         fn num(name: &str, into: &mut u64) -> Result<(), String> {
             if let Ok(v) = std::env::var(name) {
-                *into = v.trim().parse().map_err(|_| format!("{name}={v} is not a whole number"))?;
+                *into = v
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("{name}={v} is not a whole number"))?;
             }
             Ok(())
         }

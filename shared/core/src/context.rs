@@ -21,6 +21,24 @@ pub struct RequestMeta {
     pub now: OffsetDateTime,
     /// The session cookie as sent (not yet checked).
     pub session_token: Option<String>,
+    /// Request headers, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// The CSRF token sent as a parameter (`CSRFToken`), taken out of the parameters.
+    pub csrf_param: Option<String>,
+}
+
+impl RequestMeta {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The CSRF token the request carries (header first, then parameter).
+    pub fn csrf(&self) -> Option<&str> {
+        self.header(crate::auth::CSRF_HEADER).or(self.csrf_param.as_deref())
+    }
 }
 
 /// Pagination asked for by the caller, checked when a list method reads it.
@@ -47,7 +65,11 @@ impl Paging {
     /// BoxBilling's list envelope over an already filtered and ordered list.
     pub fn paginate<T: Serialize>(&self, rows: Vec<T>) -> ApiResult<Value> {
         let total = rows.len() as u64;
-        let list: Vec<T> = rows.into_iter().skip(self.offset()).take(self.per_page as usize).collect();
+        let list: Vec<T> = rows
+            .into_iter()
+            .skip(self.offset())
+            .take(self.per_page as usize)
+            .collect();
         let list =
             serde_json::to_value(list).map_err(|e| ApiError::internal(format!("list does not serialise: {e}")))?;
         Ok(json!({
@@ -163,7 +185,11 @@ impl FromCall for ClientCtx {
     const ROLE: Role = Role::Client;
     fn from_call(call: Call) -> ApiResult<Self> {
         let identity = call.identity.ok_or_else(|| ApiError::auth(201))?;
-        Ok(ClientCtx { ctx: call.ctx, client_id: identity.client_id, credential: identity.credential })
+        Ok(ClientCtx {
+            ctx: call.ctx,
+            client_id: identity.client_id,
+            credential: identity.credential,
+        })
     }
 }
 
@@ -199,7 +225,10 @@ mod tests {
     #[test]
     fn paging_defaults_clamps_and_refuses() {
         assert_eq!(paging(None, None).unwrap(), Paging { page: 1, per_page: 100 });
-        assert_eq!(paging(Some(json!("2")), Some(json!(10))).unwrap(), Paging { page: 2, per_page: 10 });
+        assert_eq!(
+            paging(Some(json!("2")), Some(json!(10))).unwrap(),
+            Paging { page: 2, per_page: 10 }
+        );
         assert_eq!(paging(None, Some(json!("100000"))).unwrap().per_page, 500);
         assert!(paging(Some(json!(0)), None).is_err());
         assert!(paging(Some(json!(-1)), None).is_err());
@@ -211,9 +240,15 @@ mod tests {
     fn pages_of_a_list() {
         let p = Paging { page: 2, per_page: 2 };
         let v = p.paginate(vec![1, 2, 3, 4, 5]).unwrap();
-        assert_eq!(v, json!({"pages": 3, "page": 2, "per_page": 2, "total": 5, "list": [3, 4]}));
+        assert_eq!(
+            v,
+            json!({"pages": 3, "page": 2, "per_page": 2, "total": 5, "list": [3, 4]})
+        );
         let empty = Paging { page: 1, per_page: 100 }.paginate(Vec::<i32>::new()).unwrap();
-        assert_eq!(empty, json!({"pages": 0, "page": 1, "per_page": 100, "total": 0, "list": []}));
+        assert_eq!(
+            empty,
+            json!({"pages": 0, "page": 1, "per_page": 100, "total": 0, "list": []})
+        );
         let beyond = Paging { page: 9, per_page: 2 }.paginate(vec![1]).unwrap();
         assert_eq!(beyond["list"], json!([]));
     }

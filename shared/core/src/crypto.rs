@@ -59,7 +59,9 @@ pub fn sha1_hex(data: &[u8]) -> String {
 }
 
 pub fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
-    hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), data).as_ref().to_vec()
+    hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), data)
+        .as_ref()
+        .to_vec()
 }
 
 /// Equality that takes the same time wherever the inputs differ.
@@ -82,8 +84,11 @@ pub fn hash_password(password: &str) -> Result<String, CryptoError> {
 /// Verifies a password against a stored PHC hash; a malformed hash never matches.
 pub fn verify_password(password: &str, stored: &str) -> bool {
     use argon2::password_hash::{PasswordHash, PasswordVerifier};
-    PasswordHash::new(stored)
-        .is_ok_and(|hash| argon2::Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+    PasswordHash::new(stored).is_ok_and(|hash| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &hash)
+            .is_ok()
+    })
 }
 
 /// A hash no password matches, verified instead when the e-mail is unknown so that a failed
@@ -104,7 +109,9 @@ pub struct Sealer {
 impl Sealer {
     pub fn new(key: &[u8; 32]) -> Result<Self, CryptoError> {
         let unbound = UnboundKey::new(&AES_256_GCM, key).map_err(|_| CryptoError("bad data key"))?;
-        Ok(Sealer { key: LessSafeKey::new(unbound) })
+        Ok(Sealer {
+            key: LessSafeKey::new(unbound),
+        })
     }
 
     pub fn seal(&self, plaintext: &str) -> Result<String, CryptoError> {
@@ -119,7 +126,9 @@ impl Sealer {
     }
 
     pub fn open(&self, sealed: &str) -> Result<String, CryptoError> {
-        let raw = STANDARD.decode(sealed).map_err(|_| CryptoError("sealed value is not base64"))?;
+        let raw = STANDARD
+            .decode(sealed)
+            .map_err(|_| CryptoError("sealed value is not base64"))?;
         if raw.len() < NONCE_LEN {
             return Err(CryptoError("sealed value too short"));
         }
@@ -177,7 +186,10 @@ mod decoy_tests {
         assert_eq!(parsed.algorithm.as_str(), "argon2id");
         let fresh = super::hash_password("x").unwrap();
         let fresh = PasswordHash::new(&fresh).unwrap();
-        assert_eq!(parsed.params, fresh.params, "same cost as real hashes, so failures take as long");
+        assert_eq!(
+            parsed.params, fresh.params,
+            "same cost as real hashes, so failures take as long"
+        );
         assert!(!super::verify_password("", super::decoy_password_hash()));
     }
 }

@@ -29,7 +29,12 @@ impl ApiError {
 
     /// A business error with BoxBilling's own code, HTTP status from the code.
     pub fn coded(code: i64, message: impl Into<Cow<'static, str>>) -> Self {
-        ApiError { code, message: message.into(), status: status_for(code), detail: None }
+        ApiError {
+            code,
+            message: message.into(),
+            status: status_for(code),
+            detail: None,
+        }
     }
 
     /// A fault of ours (HTTP 500, code 9998). The detail goes to the log only.

@@ -29,7 +29,13 @@ pub fn check_key(key: &str) -> Result<(), FileError> {
     let ok = !key.is_empty()
         && key.len() <= 512
         && !key.starts_with('/')
-        && key.split('/').all(|part| !part.is_empty() && part != "." && part != "..")
+        && key
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..")
         && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b));
-    if ok { Ok(()) } else { Err(FileError(format!("invalid file key {key:?}"))) }
+    if ok {
+        Ok(())
+    } else {
+        Err(FileError(format!("invalid file key {key:?}")))
+    }
 }

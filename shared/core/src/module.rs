@@ -64,7 +64,10 @@ pub struct Module {
 
 impl Module {
     pub fn new(name: &'static str) -> Self {
-        Module { name, methods: Vec::new() }
+        Module {
+            name,
+            methods: Vec::new(),
+        }
     }
 
     pub fn method<C, P, R, F, Fut>(mut self, access: Access, name: &'static str, f: F) -> Self
@@ -85,7 +88,13 @@ impl Module {
                 serde_json::to_value(result).map_err(|e| ApiError::internal(format!("result does not serialise: {e}")))
             })
         });
-        self.methods.push(MethodDef { role: C::ROLE, name, access, params: P::describe, handler });
+        self.methods.push(MethodDef {
+            role: C::ROLE,
+            name,
+            access,
+            params: P::describe,
+            handler,
+        });
         self
     }
 
@@ -111,6 +120,9 @@ impl Registry {
 
     /// Every routed method as `(role, module, method)`.
     pub fn routes(&self) -> Vec<(Role, &'static str, &MethodDef)> {
-        self.modules.iter().flat_map(|m| m.methods.iter().map(move |d| (d.role, m.name, d))).collect()
+        self.modules
+            .iter()
+            .flat_map(|m| m.methods.iter().map(move |d| (d.role, m.name, d)))
+            .collect()
     }
 }

@@ -47,11 +47,23 @@ pub struct Notice {
 
 impl Notice {
     pub fn to_client(template: &str, id: i64, email: &str, name: &str, vars: Value) -> Notice {
-        Notice { template: template.into(), to: Recipient::Client { id, email: email.into(), name: name.into() }, vars }
+        Notice {
+            template: template.into(),
+            to: Recipient::Client {
+                id,
+                email: email.into(),
+                name: name.into(),
+            },
+            vars,
+        }
     }
 
     pub fn to_staff(template: &str, vars: Value) -> Notice {
-        Notice { template: template.into(), to: Recipient::Staff, vars }
+        Notice {
+            template: template.into(),
+            to: Recipient::Staff,
+            vars,
+        }
     }
 
     pub fn is_for_client(&self) -> bool {
@@ -153,7 +165,10 @@ impl EmailLog {
         item.insert("sk".into(), key.sk.into());
         if self.status != SENT {
             item.insert("gsi1pk".into(), keys::MAIL_QUEUE_GSI.into());
-            item.insert("gsi1sk".into(), format!("{}#{}#{}", self.created_at, self.client_id, self.id).into());
+            item.insert(
+                "gsi1sk".into(),
+                format!("{}#{}#{}", self.created_at, self.client_id, self.id).into(),
+            );
         }
         Ok(item)
     }
@@ -276,9 +291,15 @@ pub async fn deliver(store: &dyn Store, mailer: &dyn crate::mail::Mailer, now: &
 
 /// The update that records a send's outcome on a mail item.
 pub fn outcome(key: Key, now: &str, error: Option<String>) -> Update {
-    let update = Update::new(key).set("updated_at", Attr::S(now.to_string())).when(crate::store::Cond::exists());
+    let update = Update::new(key)
+        .set("updated_at", Attr::S(now.to_string()))
+        .when(crate::store::Cond::exists());
     match error {
-        None => update.set("status", SENT).remove("error").remove("gsi1pk").remove("gsi1sk"),
+        None => update
+            .set("status", SENT)
+            .remove("error")
+            .remove("gsi1pk")
+            .remove("gsi1sk"),
         Some(reason) => update.set("status", FAILED).set("error", Attr::S(reason)),
     }
 }
@@ -330,8 +351,12 @@ impl Dispatcher {
         use std::sync::atomic::Ordering;
         let queue = self.queue.get_or_init(|| {
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<EmailLog>();
-            let (store, mailer, clock, pending) =
-                (self.store.clone(), self.mailer.clone(), self.clock.clone(), self.pending.clone());
+            let (store, mailer, clock, pending) = (
+                self.store.clone(),
+                self.mailer.clone(),
+                self.clock.clone(),
+                self.pending.clone(),
+            );
             tokio::spawn(async move {
                 while let Some(mail) = rx.recv().await {
                     let now = format_datetime(clock.now());
@@ -368,15 +393,25 @@ impl Dispatcher {
 /// Returns how many were delivered.
 pub async fn deliver_stream_batch(app: &App, event: &Value) -> usize {
     let mut delivered = 0;
-    let records = event.get("Records").and_then(Value::as_array).cloned().unwrap_or_default();
+    let records = event
+        .get("Records")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     for record in &records {
         if record.get("eventName").and_then(Value::as_str) != Some("INSERT") {
             continue;
         }
-        let Some(Value::Object(image)) = record.pointer("/dynamodb/NewImage") else { continue };
-        let item: Option<crate::store::Item> =
-            image.iter().map(|(k, v)| Attr::from_tagged(v).ok().map(|a| (k.clone(), a))).collect();
-        let Some(mail) = item.and_then(|i| crate::store::from_item::<EmailLog>(&i).ok()) else { continue };
+        let Some(Value::Object(image)) = record.pointer("/dynamodb/NewImage") else {
+            continue;
+        };
+        let item: Option<crate::store::Item> = image
+            .iter()
+            .map(|(k, v)| Attr::from_tagged(v).ok().map(|a| (k.clone(), a)))
+            .collect();
+        let Some(mail) = item.and_then(|i| crate::store::from_item::<EmailLog>(&i).ok()) else {
+            continue;
+        };
         if mail.kind != MAIL_KIND || mail.status != QUEUED {
             continue;
         }
@@ -443,7 +478,11 @@ fn render(template: &str, vars: &Value, escape: Escape) -> String {
         };
         let path = after[..end].trim();
         let value = lookup(vars, path).map(display).unwrap_or_default();
-        out.push_str(&if escape == Escape::Html { escape_html(&value) } else { value });
+        out.push_str(&if escape == Escape::Html {
+            escape_html(&value)
+        } else {
+            value
+        });
         rest = &after[end + 2..];
     }
     out.push_str(rest);

@@ -26,8 +26,10 @@ pub fn parse_body(content_type: Option<&str>, body: &[u8]) -> Result<ParamMap, A
     if trimmed.is_empty() {
         return Ok(ParamMap::new());
     }
-    let mime =
-        content_type.and_then(|c| c.split(';').next()).map(|m| m.trim().to_ascii_lowercase()).unwrap_or_default();
+    let mime = content_type
+        .and_then(|c| c.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .unwrap_or_default();
     let looks_json = trimmed.starts_with('{') || trimmed.starts_with('[');
     if mime == "application/json" || mime.ends_with("+json") || looks_json {
         return match serde_json::from_str::<Value>(trimmed) {
@@ -36,7 +38,9 @@ pub fn parse_body(content_type: Option<&str>, body: &[u8]) -> Result<ParamMap, A
         };
     }
     if mime == "multipart/form-data" {
-        let boundary = content_type.and_then(multipart_boundary).ok_or_else(ApiError::malformed)?;
+        let boundary = content_type
+            .and_then(multipart_boundary)
+            .ok_or_else(ApiError::malformed)?;
         return parse_multipart(text, &boundary);
     }
     parse_form(text)
@@ -120,7 +124,8 @@ fn place(slot: &mut Value, path: &[String], value: Value) {
 fn multipart_boundary(content_type: &str) -> Option<String> {
     content_type.split(';').skip(1).find_map(|part| {
         let (k, v) = part.trim().split_once('=')?;
-        k.eq_ignore_ascii_case("boundary").then(|| v.trim_matches('"').to_string())
+        k.eq_ignore_ascii_case("boundary")
+            .then(|| v.trim_matches('"').to_string())
     })
 }
 
@@ -272,7 +277,11 @@ impl FromParam for i64 {
         match value {
             Some(Value::Number(n)) => n
                 .as_i64()
-                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64))
+                .or_else(|| {
+                    n.as_f64()
+                        .filter(|f| f.fract() == 0.0 && f.abs() < 9e15)
+                        .map(|f| f as i64)
+                })
                 .ok_or_else(err),
             Some(Value::String(s)) => s.trim().parse::<i64>().map_err(|_| err()),
             Some(Value::Bool(b)) => Ok(i64::from(*b)),
@@ -311,13 +320,10 @@ impl FromParam for Decimal {
             Some(_) => return Err(err()),
         };
         // Plain decimal notation only: no exponents, no thousands separators.
-        let plain = text
-            .strip_prefix('-')
-            .unwrap_or(&text)
-            .split_once('.')
-            .map_or(text.chars().all(|c| c.is_ascii_digit()) && !text.is_empty(), |(i, f)| {
-                !i.is_empty() && i.chars().all(|c| c.is_ascii_digit()) && f.chars().all(|c| c.is_ascii_digit())
-            });
+        let plain = text.strip_prefix('-').unwrap_or(&text).split_once('.').map_or(
+            text.chars().all(|c| c.is_ascii_digit()) && !text.is_empty(),
+            |(i, f)| !i.is_empty() && i.chars().all(|c| c.is_ascii_digit()) && f.chars().all(|c| c.is_ascii_digit()),
+        );
         if !plain {
             return Err(err());
         }
@@ -425,7 +431,11 @@ mod tests {
 
     #[test]
     fn json_bodies_win_whatever_the_content_type() {
-        let p = parse_body(Some("application/x-www-form-urlencoded"), br#"{"per_page":"1","page":2}"#).unwrap();
+        let p = parse_body(
+            Some("application/x-www-form-urlencoded"),
+            br#"{"per_page":"1","page":2}"#,
+        )
+        .unwrap();
         assert_eq!(Value::Object(p), json!({"per_page":"1","page":2}));
         assert!(parse_body(Some("application/json"), b"[1,2]").is_err());
         assert!(parse_body(Some("application/json"), b"{bad").is_err());
@@ -458,12 +468,18 @@ mod tests {
         assert!(i64::from_param("id", Some(&json!("12abc"))).is_err());
         assert!(bool::from_param("f", Some(&json!("0"))).map(|b| !b).unwrap());
         assert!(bool::from_param("f", Some(&json!("yes"))).unwrap());
-        assert_eq!(Decimal::from_param("amount", Some(&json!("10.50"))).unwrap(), Decimal::new(1050, 2));
+        assert_eq!(
+            Decimal::from_param("amount", Some(&json!("10.50"))).unwrap(),
+            Decimal::new(1050, 2)
+        );
         assert!(Decimal::from_param("amount", Some(&json!("1e3"))).is_err());
         assert!(Decimal::from_param("amount", Some(&json!("abc"))).is_err());
         assert_eq!(Option::<i64>::from_param("id", Some(&json!(""))).unwrap(), None);
         assert_eq!(Patch::<String>::from_param("c", None).unwrap(), Patch::Keep);
-        assert_eq!(Patch::<String>::from_param("c", Some(&json!(""))).unwrap(), Patch::Clear);
+        assert_eq!(
+            Patch::<String>::from_param("c", Some(&json!(""))).unwrap(),
+            Patch::Clear
+        );
     }
 }
 

@@ -11,13 +11,21 @@ pub fn is_email(text: &str) -> bool {
     let local_ok = !local.is_empty() && local.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.+".contains(&b));
     let labels: Vec<&str> = domain.split('.').collect();
     let domain_ok = labels.len() >= 2
-        && labels.iter().all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-        && labels.last().is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()));
+        && labels
+            .iter()
+            .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        && labels
+            .last()
+            .is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()));
     text.len() <= 254 && local_ok && domain_ok
 }
 
 pub fn email(text: &str) -> ApiResult<()> {
-    if is_email(text) { Ok(()) } else { Err(ApiError::new("Email is not valid")) }
+    if is_email(text) {
+        Ok(())
+    } else {
+        Err(ApiError::new("Email is not valid"))
+    }
 }
 
 /// BoxBilling's strength rules, in its order.
@@ -64,8 +72,14 @@ mod tests {
     #[test]
     fn strength_in_order() {
         assert_eq!(password_strength("abc").unwrap_err().message, "Password too short!");
-        assert_eq!(password_strength("abcdefgh").unwrap_err().message, "Password must include at least one number!");
-        assert_eq!(password_strength("ABCDEFG1").unwrap_err().message, "Password must include at least one letter!");
+        assert_eq!(
+            password_strength("abcdefgh").unwrap_err().message,
+            "Password must include at least one number!"
+        );
+        assert_eq!(
+            password_strength("ABCDEFG1").unwrap_err().message,
+            "Password must include at least one letter!"
+        );
         assert!(password_strength("Secret12345!").is_ok());
     }
 }

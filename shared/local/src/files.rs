@@ -14,7 +14,9 @@ pub struct FolderFiles {
 }
 
 fn now_epoch() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 fn percent(text: &str) -> String {
@@ -45,7 +47,10 @@ impl FolderFiles {
     }
 
     fn signature(&self, key: &str, name: &str, expires: i64) -> String {
-        hex::encode(hmac_sha256(&self.signing_key, format!("{key}\n{name}\n{expires}").as_bytes()))
+        hex::encode(hmac_sha256(
+            &self.signing_key,
+            format!("{key}\n{name}\n{expires}").as_bytes(),
+        ))
     }
 
     /// The file behind a signed URL, if the signature matches and has not expired.
@@ -65,9 +70,13 @@ impl FileStore for FolderFiles {
     async fn put(&self, key: &str, bytes: Vec<u8>, _content_type: &str) -> Result<(), FileError> {
         let path = self.path(key)?;
         if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir).await.map_err(|e| FileError(e.to_string()))?;
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|e| FileError(e.to_string()))?;
         }
-        tokio::fs::write(&path, bytes).await.map_err(|e| FileError(e.to_string()))
+        tokio::fs::write(&path, bytes)
+            .await
+            .map_err(|e| FileError(e.to_string()))
     }
 
     async fn exists(&self, key: &str) -> Result<bool, FileError> {

@@ -52,12 +52,21 @@ impl OutboxMailer {
 /// Encoded-word for non-ASCII header text (RFC 2047).
 fn header_text(text: &str) -> String {
     let clean = text.replace(['\r', '\n'], " ");
-    if clean.is_ascii() { clean } else { format!("=?UTF-8?B?{}?=", STANDARD.encode(clean.as_bytes())) }
+    if clean.is_ascii() {
+        clean
+    } else {
+        format!("=?UTF-8?B?{}?=", STANDARD.encode(clean.as_bytes()))
+    }
 }
 
 fn wrapped_base64(text: &str) -> String {
     let encoded = STANDARD.encode(text.as_bytes());
-    encoded.as_bytes().chunks(76).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join("\r\n")
+    encoded
+        .as_bytes()
+        .chunks(76)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join("\r\n")
 }
 
 #[async_trait]
@@ -70,7 +79,9 @@ impl Mailer for OutboxMailer {
         let seq = SEQUENCE.fetch_add(1, Ordering::Relaxed);
         let id = format!("{}-{}-{seq}", now.unix_timestamp_nanos(), std::process::id());
         let boundary = format!("bb-{id}");
-        let date = now.format(&time::format_description::well_known::Rfc2822).unwrap_or_default();
+        let date = now
+            .format(&time::format_description::well_known::Rfc2822)
+            .unwrap_or_default();
         let message = format!(
             "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\nMessage-ID: <{id}@bb-lambda.local>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"{boundary}\"\r\n\r\n--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{text}\r\n--{boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{html}\r\n--{boundary}--\r\n",
             from = header_text(&mailbox(&email.from, email.from_name.as_deref())),
@@ -80,7 +91,9 @@ impl Mailer for OutboxMailer {
             html = wrapped_base64(&email.html),
         );
         let path = self.dir.join(format!("{id}.eml"));
-        tokio::fs::write(&path, message).await.map_err(|e| MailError(format!("outbox write: {e}")))?;
+        tokio::fs::write(&path, message)
+            .await
+            .map_err(|e| MailError(format!("outbox write: {e}")))?;
         Ok(id)
     }
 }
@@ -98,7 +111,10 @@ fn parse(path: &Path) -> Option<StoredEmail> {
     let raw = std::fs::read_to_string(path).ok()?;
     let (head, body) = raw.split_once("\r\n\r\n")?;
     let header = |name: &str| {
-        head.lines().find_map(|l| l.strip_prefix(&format!("{name}: "))).map(decode_header).unwrap_or_default()
+        head.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+            .map(decode_header)
+            .unwrap_or_default()
     };
     let part = |mime: &str| {
         let start = body.find(&format!("Content-Type: {mime}"))?;

@@ -24,7 +24,9 @@ fn unavailable(e: impl std::fmt::Display) -> StoreError {
 }
 
 fn now_epoch() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 const SCHEMA: &str = "
@@ -54,8 +56,11 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(unavailable)?;
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
         // Expired items are invisible already; dropping them keeps the file small.
-        conn.execute("DELETE FROM items WHERE ttl IS NOT NULL AND ttl <= ?1", [now_epoch()]).map_err(unavailable)?;
-        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)) })
+        conn.execute("DELETE FROM items WHERE ttl IS NOT NULL AND ttl <= ?1", [now_epoch()])
+            .map_err(unavailable)?;
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+        })
     }
 
     /// Runs blocking SQLite work off the async threads; one round trip.
@@ -81,8 +86,12 @@ fn encode_item(item: &Item) -> String {
 
 fn decode_item(text: &str) -> StoreResult<Item> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(unavailable)?;
-    let map = value.as_object().ok_or_else(|| unavailable("stored item is not an object"))?;
-    map.iter().map(|(k, v)| Ok((k.clone(), Attr::from_tagged(v)?))).collect()
+    let map = value
+        .as_object()
+        .ok_or_else(|| unavailable("stored item is not an object"))?;
+    map.iter()
+        .map(|(k, v)| Ok((k.clone(), Attr::from_tagged(v)?)))
+        .collect()
 }
 
 fn text_attr(item: &Item, name: &str) -> Option<String> {
@@ -90,9 +99,11 @@ fn text_attr(item: &Item, name: &str) -> Option<String> {
 }
 
 fn read(conn: &Connection, key: &Key) -> StoreResult<Option<Item>> {
-    conn.query_row("SELECT item FROM items WHERE pk = ?1 AND sk = ?2", [&key.pk, &key.sk], |row| {
-        row.get::<_, String>(0)
-    })
+    conn.query_row(
+        "SELECT item FROM items WHERE pk = ?1 AND sk = ?2",
+        [&key.pk, &key.sk],
+        |row| row.get::<_, String>(0),
+    )
     .optional()
     .map_err(unavailable)?
     .map(|text| decode_item(&text))
@@ -118,7 +129,8 @@ fn write(conn: &Connection, item: &Item) -> StoreResult<()> {
 }
 
 fn remove(conn: &Connection, key: &Key) -> StoreResult<()> {
-    conn.execute("DELETE FROM items WHERE pk = ?1 AND sk = ?2", [&key.pk, &key.sk]).map_err(unavailable)?;
+    conn.execute("DELETE FROM items WHERE pk = ?1 AND sk = ?2", [&key.pk, &key.sk])
+        .map_err(unavailable)?;
     Ok(())
 }
 
@@ -139,7 +151,8 @@ fn updated(update: &Update, current: Option<&Item>) -> StoreResult<Option<Item>>
 }
 
 fn immediate(conn: &mut Connection) -> StoreResult<rusqlite::Transaction<'_>> {
-    conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(unavailable)
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(unavailable)
 }
 
 fn encode_cursor(parts: &[String]) -> Cursor {
@@ -158,7 +171,8 @@ fn decode_cursor(cursor: &Cursor) -> StoreResult<Vec<String>> {
 impl Store for SqliteStore {
     async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
         let key = key.clone();
-        self.run(move |conn| Ok(read(conn, &key)?.filter(|i| !is_expired(i, now_epoch())))).await
+        self.run(move |conn| Ok(read(conn, &key)?.filter(|i| !is_expired(i, now_epoch()))))
+            .await
     }
 
     async fn get_many(&self, keys: &[Key]) -> StoreResult<Vec<Item>> {
@@ -238,7 +252,9 @@ impl Store for SqliteStore {
             let mut failed = Vec::with_capacity(ops.len());
             let mut writes: Vec<(Key, Option<Item>)> = Vec::new();
             for op in &ops {
-                let key = op.key().ok_or_else(|| StoreError::Invalid("operation without key".into()))?;
+                let key = op
+                    .key()
+                    .ok_or_else(|| StoreError::Invalid("operation without key".into()))?;
                 let current = read(&tx, &key)?;
                 let (ok, outcome) = match op {
                     TxOp::Put { item, cond } => (check(cond.as_ref(), current.as_ref()), Some(Some(item.clone()))),
@@ -291,7 +307,12 @@ fn run_query(conn: &Connection, query: &Query, after: Option<Vec<String>>) -> St
         Some(SkCond::Between(a, b)) => push(&mut sql, &mut args, &format!(" AND {scol} BETWEEN ? AND ?"), &[a, b]),
         Some(SkCond::BeginsWith(p)) => {
             // Byte-wise prefix test; SQLite compares TEXT by bytes, as DynamoDB does.
-            push(&mut sql, &mut args, &format!(" AND substr({scol}, 1, length(?)) = ?"), &[p, p]);
+            push(
+                &mut sql,
+                &mut args,
+                &format!(" AND substr({scol}, 1, length(?)) = ?"),
+                &[p, p],
+            );
         }
     }
     let (cmp, dir) = if query.forward { (">", "ASC") } else { ("<", "DESC") };
@@ -325,7 +346,12 @@ fn run_query(conn: &Connection, query: &Query, after: Option<Vec<String>>) -> St
     let mut stmt = conn.prepare(&sql).map_err(unavailable)?;
     let rows = stmt
         .query_map(params_from_iter(args.iter()), |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?, row.get::<_, String>(3)?))
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+            ))
         })
         .map_err(unavailable)?
         .collect::<Result<Vec<_>, _>>()
@@ -342,7 +368,10 @@ fn run_query(conn: &Connection, query: &Query, after: Option<Vec<String>>) -> St
         }
         last = Some(if on_table { vec![sk] } else { vec![isk, pk, sk] });
     }
-    Ok(Page { items, cursor: if more { last.map(|l| encode_cursor(&l)) } else { None } })
+    Ok(Page {
+        items,
+        cursor: if more { last.map(|l| encode_cursor(&l)) } else { None },
+    })
 }
 
 fn push(sql: &mut String, args: &mut Vec<String>, clause: &str, values: &[&String]) {

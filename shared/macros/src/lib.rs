@@ -45,7 +45,10 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
     };
     let mut specs = Vec::new();
     for field in &fields.named {
-        let ident = field.ident.clone().ok_or_else(|| syn::Error::new_spanned(field, "unnamed field"))?;
+        let ident = field
+            .ident
+            .clone()
+            .ok_or_else(|| syn::Error::new_spanned(field, "unnamed field"))?;
         let mut spec = FieldSpec {
             name: ident.to_string(),
             ident,

@@ -64,13 +64,19 @@ impl Choice {
 
     /// Everything local, under `dir`.
     pub fn local(dir: &Path) -> Choice {
-        Choice { data_dir: dir.to_path_buf(), ..Choice::default() }
+        Choice {
+            data_dir: dir.to_path_buf(),
+            ..Choice::default()
+        }
     }
 }
 
 fn decode_key(text: &str) -> Result<[u8; 32], String> {
-    let raw = STANDARD.decode(text.trim()).map_err(|_| "BB_DATA_KEY is not base64".to_string())?;
-    raw.try_into().map_err(|_| "BB_DATA_KEY must decode to exactly 32 bytes".to_string())
+    let raw = STANDARD
+        .decode(text.trim())
+        .map_err(|_| "BB_DATA_KEY is not base64".to_string())?;
+    raw.try_into()
+        .map_err(|_| "BB_DATA_KEY must decode to exactly 32 bytes".to_string())
 }
 
 /// The local data key: read from `data.key`, generated on first use.
@@ -101,7 +107,11 @@ pub async fn build(choice: &Choice, config: &Config) -> Result<Backends, String>
     let table = choice.table.clone();
     let use_ses = choice.ses;
     let bucket = choice.bucket.clone();
-    let sdk = if table.is_some() || use_ses || bucket.is_some() { Some(bb_aws::sdk_config().await) } else { None };
+    let sdk = if table.is_some() || use_ses || bucket.is_some() {
+        Some(bb_aws::sdk_config().await)
+    } else {
+        None
+    };
     let mut summary = Vec::new();
 
     let store: Arc<dyn Store> = match (&table, &sdk) {
@@ -134,7 +144,10 @@ pub async fn build(choice: &Choice, config: &Config) -> Result<Backends, String>
     let (files, local_files): (Arc<dyn FileStore>, _) = match (&bucket, &sdk) {
         (Some(bucket), Some(sdk)) => {
             summary.push(format!("files: S3 bucket {bucket}"));
-            (Arc::new(bb_aws::S3Files::new(bb_aws::s3_client(sdk), bucket.clone())), None)
+            (
+                Arc::new(bb_aws::S3Files::new(bb_aws::s3_client(sdk), bucket.clone())),
+                None,
+            )
         }
         _ => {
             let folder = dir.join("files");
@@ -144,7 +157,15 @@ pub async fn build(choice: &Choice, config: &Config) -> Result<Backends, String>
             (local.clone() as Arc<dyn FileStore>, Some(local))
         }
     };
-    Ok(Backends { store, mailer, files, local_files, data_key, data_dir: dir, summary: summary.join("; ") })
+    Ok(Backends {
+        store,
+        mailer,
+        files,
+        local_files,
+        data_key,
+        data_dir: dir,
+        summary: summary.join("; "),
+    })
 }
 
 /// The application over these backends.

@@ -11,6 +11,11 @@ pub fn init() {
     let _ = if text {
         builder.compact().try_init()
     } else {
-        builder.json().flatten_event(true).with_current_span(false).with_span_list(false).try_init()
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .try_init()
     };
 }

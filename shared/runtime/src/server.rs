@@ -35,7 +35,10 @@ fn plain(status: u16, content_type: &str, body: impl Into<Bytes>) -> Response<Fu
     if let Ok(v) = hyper::header::HeaderValue::from_str(content_type) {
         resp.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
     }
-    resp.headers_mut().insert("x-content-type-options", hyper::header::HeaderValue::from_static("nosniff"));
+    resp.headers_mut().insert(
+        "x-content-type-options",
+        hyper::header::HeaderValue::from_static("nosniff"),
+    );
     resp
 }
 
@@ -43,9 +46,10 @@ fn from_api(answer: ApiResponse) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(Bytes::from(answer.body)));
     *resp.status_mut() = hyper::StatusCode::from_u16(answer.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     for (name, value) in answer.headers {
-        if let (Ok(n), Ok(v)) =
-            (hyper::header::HeaderName::from_bytes(name.as_bytes()), hyper::header::HeaderValue::from_str(&value))
-        {
+        if let (Ok(n), Ok(v)) = (
+            hyper::header::HeaderName::from_bytes(name.as_bytes()),
+            hyper::header::HeaderValue::from_str(&value),
+        ) {
             resp.headers_mut().append(n, v);
         }
     }
@@ -53,7 +57,10 @@ fn from_api(answer: ApiResponse) -> Response<Full<Bytes>> {
 }
 
 fn query_value(query: &str, name: &str) -> Option<String> {
-    bb_core::params::parse_form(query).ok()?.get(name).and_then(|v| v.as_str().map(String::from))
+    bb_core::params::parse_form(query)
+        .ok()?
+        .get(name)
+        .and_then(|v| v.as_str().map(String::from))
 }
 
 fn serve_file(files: &FolderFiles, key: &str, query: &str) -> Response<Full<Bytes>> {
@@ -77,7 +84,11 @@ async fn route(app: App, extras: Extras, peer: SocketAddr, req: Request<Incoming
     let path = req.uri().path().to_string();
     let query = req.uri().query().map(String::from);
     if path == "/api/openapi.json" {
-        return plain(200, "application/json; charset=utf-8", extras.openapi.as_bytes().to_vec());
+        return plain(
+            200,
+            "application/json; charset=utf-8",
+            extras.openapi.as_bytes().to_vec(),
+        );
     }
     if let (Some(key), Some(files)) = (path.strip_prefix("/files/"), &extras.files) {
         return serve_file(files, key, query.as_deref().unwrap_or(""));
@@ -120,7 +131,10 @@ pub async fn serve(app: App, listener: TcpListener, extras: Extras) -> std::io::
                 let (app, extras) = (app.clone(), extras.clone());
                 async move { Ok::<_, Infallible>(route(app, extras, peer, req).await) }
             });
-            if let Err(e) = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await {
+            if let Err(e) = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
                 tracing::debug!(error = %e, "connection closed with an error");
             }
         });

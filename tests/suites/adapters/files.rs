@@ -12,17 +12,30 @@ async fn fetch(url: &str) -> (u16, Vec<u8>) {
 
 async fn conformance(files: Arc<dyn FileStore>) -> String {
     files
-        .put("products/7/manual v2.pdf".replace(' ', "-").as_str(), b"%PDF-demo".to_vec(), "application/pdf")
+        .put(
+            "products/7/manual v2.pdf".replace(' ', "-").as_str(),
+            b"%PDF-demo".to_vec(),
+            "application/pdf",
+        )
         .await
         .unwrap();
     assert!(files.exists("products/7/manual-v2.pdf").await.unwrap());
     assert!(!files.exists("products/7/other.pdf").await.unwrap());
     for bad in ["../etc/passwd", "/abs", "a//b", "a/./b", "spaces are bad", ""] {
         assert!(files.put(bad, vec![], "text/plain").await.is_err(), "{bad}");
-        assert!(files.download_url(bad, "x", Duration::from_secs(60)).await.is_err(), "{bad}");
+        assert!(
+            files.download_url(bad, "x", Duration::from_secs(60)).await.is_err(),
+            "{bad}"
+        );
     }
-    let url =
-        files.download_url("products/7/manual-v2.pdf", "Manual \"v2\".pdf", Duration::from_secs(300)).await.unwrap();
+    let url = files
+        .download_url(
+            "products/7/manual-v2.pdf",
+            "Manual \"v2\".pdf",
+            Duration::from_secs(300),
+        )
+        .await
+        .unwrap();
     let (status, body) = fetch(&url).await;
     assert_eq!((status, body.as_slice()), (200, b"%PDF-demo".as_slice()));
     url
@@ -35,14 +48,20 @@ async fn folder_files_behind_signed_local_urls() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let files = Arc::new(bb_local::FolderFiles::new(dir.path(), b"signing", &base).unwrap());
     let t = bb_tests::TestApp::new(bb_tests::Backend::Sqlite).await;
-    let extras = bb_runtime::server::Extras { openapi: Arc::new("{}".into()), files: Some(files.clone()) };
+    let extras = bb_runtime::server::Extras {
+        openapi: Arc::new("{}".into()),
+        files: Some(files.clone()),
+    };
     let server = tokio::spawn(bb_runtime::server::serve(t.app.clone(), listener, extras));
     let url = conformance(files.clone()).await;
     // Tampering with the signature, the name or the key is refused; so is an expired link.
     assert_eq!(fetch(&url.replace("sig=", "sig=0")).await.0, 403);
     assert_eq!(fetch(&url.replace("name=", "name=x")).await.0, 403);
     assert_eq!(fetch(&url.replace("manual-v2", "manual-v3")).await.0, 403);
-    let expired = files.download_url("products/7/manual-v2.pdf", "m.pdf", Duration::from_secs(0)).await.unwrap();
+    let expired = files
+        .download_url("products/7/manual-v2.pdf", "m.pdf", Duration::from_secs(0))
+        .await
+        .unwrap();
     let past = expired.replace(
         &format!("expires={}", time::OffsetDateTime::now_utc().unix_timestamp()),
         &format!("expires={}", time::OffsetDateTime::now_utc().unix_timestamp() - 5),

@@ -66,13 +66,17 @@ conformance!(put_get_round_trip_every_type, |s: Arc<dyn Store>| async move {
 
 conformance!(conditional_writes, |s: Arc<dyn Store>| async move {
     let k = Key::new("C", "1");
-    s.put(item("C", "1", &[("v", "a".into())]), Some(Cond::absent())).await.unwrap();
+    s.put(item("C", "1", &[("v", "a".into())]), Some(Cond::absent()))
+        .await
+        .unwrap();
     assert_eq!(
         s.put(item("C", "1", &[("v", "b".into())]), Some(Cond::absent())).await,
         Err(StoreError::ConditionFailed)
     );
     assert_eq!(s.get(&k).await.unwrap().unwrap()["v"], "a".into());
-    s.put(item("C", "1", &[("v", "c".into())]), Some(Cond::eq("v", "a"))).await.unwrap();
+    s.put(item("C", "1", &[("v", "c".into())]), Some(Cond::eq("v", "a")))
+        .await
+        .unwrap();
     let ne = Cond::Ne("v".into(), "c".into());
     assert_eq!(s.delete(&k, Some(ne)).await, Err(StoreError::ConditionFailed));
     let old = s.delete(&k, Some(Cond::eq("v", "c"))).await.unwrap().unwrap();
@@ -80,17 +84,30 @@ conformance!(conditional_writes, |s: Arc<dyn Store>| async move {
     assert_eq!(s.get(&k).await.unwrap(), None);
     assert_eq!(s.delete(&k, None).await.unwrap(), None, "deleting nothing is fine");
     // Ne holds on a missing attribute; numbers compare as numbers.
-    s.put(item("C", "2", &[("n", Attr::N("5".into()))]), None).await.unwrap();
-    let both = Cond::And(vec![Cond::Ne("missing".into(), "x".into()), Cond::Gt("n".into(), Attr::N("4".into()))]);
-    s.put(item("C", "2", &[("n", Attr::N("6".into()))]), Some(both)).await.unwrap();
+    s.put(item("C", "2", &[("n", Attr::N("5".into()))]), None)
+        .await
+        .unwrap();
+    let both = Cond::And(vec![
+        Cond::Ne("missing".into(), "x".into()),
+        Cond::Gt("n".into(), Attr::N("4".into())),
+    ]);
+    s.put(item("C", "2", &[("n", Attr::N("6".into()))]), Some(both))
+        .await
+        .unwrap();
     assert_eq!(
-        s.put(item("C", "2", &[]), Some(Cond::Gt("n".into(), Attr::N("10".into())))).await,
+        s.put(item("C", "2", &[]), Some(Cond::Gt("n".into(), Attr::N("10".into()))))
+            .await,
         Err(StoreError::ConditionFailed)
     );
     let or = Cond::Or(vec![Cond::eq("n", 1), Cond::BeginsWith("sk".into(), "2".into())]);
-    s.put(item("C", "2", &[("n", Attr::N("7".into()))]), Some(or)).await.unwrap();
+    s.put(item("C", "2", &[("n", Attr::N("7".into()))]), Some(or))
+        .await
+        .unwrap();
     let not = Cond::Not(Box::new(Cond::exists()));
-    assert_eq!(s.put(item("C", "2", &[]), Some(not)).await, Err(StoreError::ConditionFailed));
+    assert_eq!(
+        s.put(item("C", "2", &[]), Some(not)).await,
+        Err(StoreError::ConditionFailed)
+    );
 });
 
 conformance!(updates, |s: Arc<dyn Store>| async move {
@@ -126,33 +143,59 @@ conformance!(updates, |s: Arc<dyn Store>| async move {
     assert_eq!(now["first"], "one".into());
     assert_eq!(now["log"], Attr::L(vec!["a".into(), "b".into()]));
     assert!(!now.contains_key("name"));
-    let failed = s.update(Update::new(k.clone()).add("n", 1).when(Cond::eq("n", 99)), Returning::AllNew).await;
+    let failed = s
+        .update(
+            Update::new(k.clone()).add("n", 1).when(Cond::eq("n", 99)),
+            Returning::AllNew,
+        )
+        .await;
     assert_eq!(failed, Err(StoreError::ConditionFailed));
     assert_eq!(s.get(&k).await.unwrap().unwrap()["n"].as_i64(), Some(3));
-    let missing =
-        s.update(Update::new(Key::new("U", "none")).set("a", "b").when(Cond::exists()), Returning::Nothing).await;
+    let missing = s
+        .update(
+            Update::new(Key::new("U", "none")).set("a", "b").when(Cond::exists()),
+            Returning::Nothing,
+        )
+        .await;
     assert_eq!(missing, Err(StoreError::ConditionFailed));
     assert_eq!(s.get(&Key::new("U", "none")).await.unwrap(), None);
-    assert_eq!(s.update(Update::new(k).set("z", "y"), Returning::Nothing).await.unwrap(), None);
+    assert_eq!(
+        s.update(Update::new(k).set("z", "y"), Returning::Nothing)
+            .await
+            .unwrap(),
+        None
+    );
 });
 
 conformance!(queries_order_filter_and_page, |s: Arc<dyn Store>| async move {
     for n in [3, 1, 10, 2, 7] {
         let sk = format!("INV#{n:04}");
-        s.put(item("Q", &sk, &[("n", Attr::N(n.to_string()))]), None).await.unwrap();
+        s.put(item("Q", &sk, &[("n", Attr::N(n.to_string()))]), None)
+            .await
+            .unwrap();
     }
     s.put(item("Q", "ORD#0001", &[]), None).await.unwrap();
     s.put(item("Q2", "INV#0001", &[]), None).await.unwrap();
-    let sks = |page: &Page| page.items.iter().map(|i| i["sk"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let sks = |page: &Page| {
+        page.items
+            .iter()
+            .map(|i| i["sk"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
     let all = s.query(Query::partition("Q").prefix("INV#")).await.unwrap();
     assert_eq!(sks(&all), ["INV#0001", "INV#0002", "INV#0003", "INV#0007", "INV#0010"]);
     assert!(all.cursor.is_none());
     let back = s.query(Query::partition("Q").prefix("INV#").backward()).await.unwrap();
     assert_eq!(sks(&back)[0], "INV#0010");
-    let between =
-        s.query(Query::partition("Q").sk(SkCond::Between("INV#0002".into(), "INV#0007".into()))).await.unwrap();
+    let between = s
+        .query(Query::partition("Q").sk(SkCond::Between("INV#0002".into(), "INV#0007".into())))
+        .await
+        .unwrap();
     assert_eq!(sks(&between), ["INV#0002", "INV#0003", "INV#0007"]);
-    let lt = s.query(Query::partition("Q").sk(SkCond::Lt("INV#0003".into()))).await.unwrap();
+    let lt = s
+        .query(Query::partition("Q").sk(SkCond::Lt("INV#0003".into())))
+        .await
+        .unwrap();
     assert_eq!(sks(&lt), ["INV#0001", "INV#0002"]);
     // Pages of two, forward and backward, cover everything once in order.
     for forward in [true, false] {
@@ -180,31 +223,71 @@ conformance!(queries_order_filter_and_page, |s: Arc<dyn Store>| async move {
         assert_eq!(seen, expected);
         assert!((3..=4).contains(&pages));
     }
-    assert_eq!(query_all(s.as_ref(), Query::partition("Q").prefix("INV#").limit(2)).await.unwrap().len(), 2);
-    let bogus = s.query(Query::partition("Q").after(Some(Cursor("not-a-cursor".into())))).await;
+    assert_eq!(
+        query_all(s.as_ref(), Query::partition("Q").prefix("INV#").limit(2))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let bogus = s
+        .query(Query::partition("Q").after(Some(Cursor("not-a-cursor".into()))))
+        .await;
     assert!(matches!(bogus, Err(StoreError::Invalid(_))));
 });
 
 conformance!(secondary_indexes, |s: Arc<dyn Store>| async move {
-    s.put(item("A", "1", &[("gsi1pk", "SLUG#x".into()), ("gsi1sk", "T".into())]), None).await.unwrap();
-    s.put(item("B", "1", &[("gsi1pk", "SLUG#y".into()), ("gsi1sk", "T".into())]), None).await.unwrap();
-    s.put(item("C", "1", &[("gsi1pk", "SLUG#x".into())]), None).await.unwrap(); // no sort key: not indexed
-    for (n, t) in [(1, "2026-01-03"), (2, "2026-01-01"), (3, "2026-01-02"), (4, "2026-01-02")] {
+    s.put(
+        item("A", "1", &[("gsi1pk", "SLUG#x".into()), ("gsi1sk", "T".into())]),
+        None,
+    )
+    .await
+    .unwrap();
+    s.put(
+        item("B", "1", &[("gsi1pk", "SLUG#y".into()), ("gsi1sk", "T".into())]),
+        None,
+    )
+    .await
+    .unwrap();
+    s.put(item("C", "1", &[("gsi1pk", "SLUG#x".into())]), None)
+        .await
+        .unwrap(); // no sort key: not indexed
+    for (n, t) in [
+        (1, "2026-01-03"),
+        (2, "2026-01-01"),
+        (3, "2026-01-02"),
+        (4, "2026-01-02"),
+    ] {
         let pk = format!("TOPIC#{n}");
-        s.put(item(&pk, "T", &[("gsi2pk", "FORUM#1".into()), ("gsi2sk", t.into())]), None).await.unwrap();
+        s.put(
+            item(&pk, "T", &[("gsi2pk", "FORUM#1".into()), ("gsi2sk", t.into())]),
+            None,
+        )
+        .await
+        .unwrap();
     }
     let x = s.query(Query::partition("SLUG#x").on(Index::Gsi1)).await.unwrap();
     assert_eq!(x.items.len(), 1);
     assert_eq!(x.items[0]["pk"], "A".into());
-    let newest = s.query(Query::partition("FORUM#1").on(Index::Gsi2).backward()).await.unwrap();
-    let pks: Vec<_> = newest.items.iter().map(|i| i["pk"].as_str().unwrap().to_string()).collect();
+    let newest = s
+        .query(Query::partition("FORUM#1").on(Index::Gsi2).backward())
+        .await
+        .unwrap();
+    let pks: Vec<_> = newest
+        .items
+        .iter()
+        .map(|i| i["pk"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(pks[0], "TOPIC#1");
     assert_eq!(pks[3], "TOPIC#2");
     // Paging through equal index keys still returns every item once.
     let mut seen = Vec::new();
     let mut cursor = None;
     loop {
-        let page = s.query(Query::partition("FORUM#1").on(Index::Gsi2).limit(1).after(cursor)).await.unwrap();
+        let page = s
+            .query(Query::partition("FORUM#1").on(Index::Gsi2).limit(1).after(cursor))
+            .await
+            .unwrap();
         seen.extend(page.items.iter().map(|i| i["pk"].as_str().unwrap().to_string()));
         cursor = page.cursor;
         if cursor.is_none() {
@@ -214,18 +297,45 @@ conformance!(secondary_indexes, |s: Arc<dyn Store>| async move {
     seen.sort();
     assert_eq!(seen, ["TOPIC#1", "TOPIC#2", "TOPIC#3", "TOPIC#4"]);
     // Moving an item's index key moves it in the index.
-    s.update(Update::new(Key::new("B", "1")).set("gsi1pk", "SLUG#x"), Returning::Nothing).await.unwrap();
-    assert_eq!(s.query(Query::partition("SLUG#x").on(Index::Gsi1)).await.unwrap().items.len(), 2);
-    s.update(Update::new(Key::new("A", "1")).remove("gsi1pk"), Returning::Nothing).await.unwrap();
-    assert_eq!(s.query(Query::partition("SLUG#x").on(Index::Gsi1)).await.unwrap().items.len(), 1);
+    s.update(
+        Update::new(Key::new("B", "1")).set("gsi1pk", "SLUG#x"),
+        Returning::Nothing,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.query(Query::partition("SLUG#x").on(Index::Gsi1))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
+    s.update(Update::new(Key::new("A", "1")).remove("gsi1pk"), Returning::Nothing)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.query(Query::partition("SLUG#x").on(Index::Gsi1))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
 });
 
 conformance!(transactions_all_or_nothing, |s: Arc<dyn Store>| async move {
-    s.put(item("T", "existing", &[("v", Attr::N("1".into()))]), None).await.unwrap();
+    s.put(item("T", "existing", &[("v", Attr::N("1".into()))]), None)
+        .await
+        .unwrap();
     let ops = vec![
         TxOp::put_new(item("T", "a", &[])),
         TxOp::Update(Update::new(Key::new("T", "existing")).add("v", 10)),
-        TxOp::Check { key: Key::new("T", "existing"), cond: Cond::eq("v", 1) }.clone(),
+        TxOp::Check {
+            key: Key::new("T", "existing"),
+            cond: Cond::eq("v", 1),
+        }
+        .clone(),
     ];
     // Two operations on one item are refused before anything happens.
     assert!(matches!(s.transact(ops).await, Err(StoreError::Invalid(_))));
@@ -233,7 +343,10 @@ conformance!(transactions_all_or_nothing, |s: Arc<dyn Store>| async move {
         TxOp::put_new(item("T", "a", &[])),
         TxOp::Update(Update::new(Key::new("T", "existing")).add("v", 10)),
         TxOp::put_new(item("T", "existing2", &[])),
-        TxOp::Check { key: Key::new("T", "guard"), cond: Cond::exists() },
+        TxOp::Check {
+            key: Key::new("T", "guard"),
+            cond: Cond::exists(),
+        },
     ];
     match s.transact(failing).await {
         Err(StoreError::TransactionCanceled { failed }) => {
@@ -242,16 +355,32 @@ conformance!(transactions_all_or_nothing, |s: Arc<dyn Store>| async move {
         other => panic!("{other:?}"),
     }
     assert_eq!(s.get(&Key::new("T", "a")).await.unwrap(), None, "rolled back");
-    assert_eq!(s.get(&Key::new("T", "existing")).await.unwrap().unwrap()["v"].as_i64(), Some(1));
+    assert_eq!(
+        s.get(&Key::new("T", "existing")).await.unwrap().unwrap()["v"].as_i64(),
+        Some(1)
+    );
     let ok = vec![
         TxOp::put_new(item("T", "a", &[])),
-        TxOp::Update(Update::new(Key::new("T", "existing")).add("v", 10).when(Cond::eq("v", 1))),
-        TxOp::Delete { key: Key::new("T", "gone"), cond: None },
-        TxOp::Check { key: Key::new("T", "existing2"), cond: Cond::absent() },
+        TxOp::Update(
+            Update::new(Key::new("T", "existing"))
+                .add("v", 10)
+                .when(Cond::eq("v", 1)),
+        ),
+        TxOp::Delete {
+            key: Key::new("T", "gone"),
+            cond: None,
+        },
+        TxOp::Check {
+            key: Key::new("T", "existing2"),
+            cond: Cond::absent(),
+        },
     ];
     s.transact(ok).await.unwrap();
     assert!(s.get(&Key::new("T", "a")).await.unwrap().is_some());
-    assert_eq!(s.get(&Key::new("T", "existing")).await.unwrap().unwrap()["v"].as_i64(), Some(11));
+    assert_eq!(
+        s.get(&Key::new("T", "existing")).await.unwrap().unwrap()["v"].as_i64(),
+        Some(11)
+    );
     let too_many: Vec<TxOp> = (0..101).map(|n| TxOp::put(item("T", &format!("m{n}"), &[]))).collect();
     assert!(matches!(s.transact(too_many).await, Err(StoreError::Invalid(_))));
 });
@@ -280,13 +409,20 @@ conformance!(counters_under_concurrency, |s: Arc<dyn Store>| async move {
 conformance!(expired_items_read_as_absent, |s: Arc<dyn Store>| async move {
     let past = time::OffsetDateTime::now_utc().unix_timestamp() - 10;
     let future = past + 3600;
-    s.put(item("X", "old", &[(TTL, Attr::N(past.to_string()))]), None).await.unwrap();
-    s.put(item("X", "new", &[(TTL, Attr::N(future.to_string()))]), None).await.unwrap();
+    s.put(item("X", "old", &[(TTL, Attr::N(past.to_string()))]), None)
+        .await
+        .unwrap();
+    s.put(item("X", "new", &[(TTL, Attr::N(future.to_string()))]), None)
+        .await
+        .unwrap();
     assert_eq!(s.get(&Key::new("X", "old")).await.unwrap(), None);
     assert!(s.get(&Key::new("X", "new")).await.unwrap().is_some());
     let page = s.query(Query::partition("X")).await.unwrap();
     assert_eq!(page.items.len(), 1);
-    let many = s.get_many(&[Key::new("X", "old"), Key::new("X", "new"), Key::new("X", "none")]).await.unwrap();
+    let many = s
+        .get_many(&[Key::new("X", "old"), Key::new("X", "new"), Key::new("X", "none")])
+        .await
+        .unwrap();
     assert_eq!(many.len(), 1);
 });
 
@@ -306,8 +442,9 @@ conformance!(round_trips_are_counted, |s: Arc<dyn Store>| async move {
 async fn sqlite_file_shared_by_several_openers() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shared.sqlite3");
-    let stores: Vec<Arc<dyn Store>> =
-        (0..4).map(|_| Arc::new(bb_local::SqliteStore::open(&path).unwrap()) as Arc<dyn Store>).collect();
+    let stores: Vec<Arc<dyn Store>> = (0..4)
+        .map(|_| Arc::new(bb_local::SqliteStore::open(&path).unwrap()) as Arc<dyn Store>)
+        .collect();
     let tasks: Vec<_> = (0..40)
         .map(|n| {
             let s = stores[n % 4].clone();

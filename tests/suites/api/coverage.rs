@@ -6,7 +6,12 @@ use std::collections::BTreeSet;
 fn reference() -> BTreeSet<String> {
     let text = include_str!("../../../spec/methods.json");
     let spec: Value = serde_json::from_str(text).unwrap();
-    spec["methods"].as_array().unwrap().iter().map(|m| m["path"].as_str().unwrap().to_string()).collect()
+    spec["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["path"].as_str().unwrap().to_string())
+        .collect()
 }
 
 fn pending() -> BTreeSet<String> {
@@ -30,10 +35,16 @@ fn routed() -> BTreeSet<String> {
 fn every_reference_method_is_routed_or_marked_pending() {
     let (reference, pending, routed) = (reference(), pending(), routed());
     assert_eq!(reference.len(), 83);
-    let missing: Vec<_> = reference.iter().filter(|m| !routed.contains(*m) && !pending.contains(*m)).collect();
+    let missing: Vec<_> = reference
+        .iter()
+        .filter(|m| !routed.contains(*m) && !pending.contains(*m))
+        .collect();
     assert!(missing.is_empty(), "neither routed nor marked pending: {missing:?}");
     let stale: Vec<_> = pending.iter().filter(|m| routed.contains(*m)).collect();
-    assert!(stale.is_empty(), "routed now, remove from tests/pending-methods.txt: {stale:?}");
+    assert!(
+        stale.is_empty(),
+        "routed now, remove from tests/pending-methods.txt: {stale:?}"
+    );
     let unknown: Vec<_> = pending.iter().filter(|m| !reference.contains(*m)).collect();
     assert!(unknown.is_empty(), "not reference methods: {unknown:?}");
 }
@@ -57,13 +68,22 @@ fn openapi_document_is_valid_and_complete() {
     let file = dir.path().join("openapi.json");
     std::fs::write(&file, doc.to_string()).unwrap();
     let python = concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/python");
-    let python = if std::path::Path::new(python).exists() { python } else { "python3" };
+    let python = if std::path::Path::new(python).exists() {
+        python
+    } else {
+        "python3"
+    };
     let out = std::process::Command::new(python)
         .args(["-c", "import sys; from openapi_spec_validator import validate; from openapi_spec_validator.readers import read_from_filename; validate(read_from_filename(sys.argv[1])[0]); print('valid')"])
         .arg(&file)
         .output()
         .expect("python with openapi-spec-validator (scripts/setup installs it)");
-    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Every served module has its function and routes in the SAM template and in the
@@ -90,7 +110,10 @@ fn deployment_routes_match_the_registry() {
         .filter(|p| p.starts_with("/api/"))
         .map(String::from)
         .collect();
-    assert!(declared.is_superset(&expected), "template routes {declared:?} miss some of {expected:?}");
+    assert!(
+        declared.is_superset(&expected),
+        "template routes {declared:?} miss some of {expected:?}"
+    );
     for path in &declared {
         let module = path.split('/').nth(3).unwrap_or_default();
         assert!(registry.module(module).is_some(), "{path} routes to no module");
@@ -99,7 +122,11 @@ fn deployment_routes_match_the_registry() {
     assert!(template.contains("Path: $default"), "no catch-all route");
     let watched: BTreeSet<String> = cargo
         .lines()
-        .filter_map(|l| l.strip_prefix('"').and_then(|l| l.split_once('"')).map(|(p, _)| p.to_string()))
+        .filter_map(|l| {
+            l.strip_prefix('"')
+                .and_then(|l| l.split_once('"'))
+                .map(|(p, _)| p.to_string())
+        })
         .filter(|p| p.starts_with("/api/"))
         .collect();
     assert_eq!(watched, declared, "cargo lambda watch routes");

@@ -63,17 +63,30 @@ impl Captured {
 async fn faults_answer_9998_and_log_the_detail_only() {
     let logs = Captured::default();
     let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt().json().with_writer(move || writer.clone()).finish();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_writer(move || writer.clone())
+        .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let t = TestApp::build(Backend::Sqlite, |_| {}, |s| Arc::new(Faulty(s))).await;
     let resp = t.call(Req::post("/api/client/profile/get").key(DEMO_KEY)).await;
     resp.assert_err(500, 9998, "Internal error. Please try again later.");
-    assert!(!resp.body.contains("secret-detail") && !resp.body.contains("arn:"), "{}", resp.body);
+    assert!(
+        !resp.body.contains("secret-detail") && !resp.body.contains("arn:"),
+        "{}",
+        resp.body
+    );
     let text = logs.text();
-    let fault = text.lines().find(|l| l.contains("secret-detail")).expect("the detail is logged");
+    let fault = text
+        .lines()
+        .find(|l| l.contains("secret-detail"))
+        .expect("the detail is logged");
     assert!(fault.contains("test-request"), "with the request id: {fault}");
-    assert!(text.lines().any(|l| l.contains("\"message\":\"request\"") && l.contains("\"status\":500")));
+    assert!(
+        text.lines()
+            .any(|l| l.contains("\"message\":\"request\"") && l.contains("\"status\":500"))
+    );
 
     // Secrets never reach a log line: passwords, keys, session tokens, CSRF tokens.
     let login = t
@@ -81,13 +94,26 @@ async fn faults_answer_9998_and_log_the_detail_only() {
         .await;
     let mut jar = Session::default();
     jar.absorb(&login);
-    let new_key = t.call(Req::post("/api/client/profile/api_key_reset").key(OTHER_KEY)).await.ok().clone();
+    let new_key = t
+        .call(Req::post("/api/client/profile/api_key_reset").key(OTHER_KEY))
+        .await
+        .ok()
+        .clone();
     let pw = json!({"password": "Brandnew123", "password_confirm": "Brandnew123", "current_password": OTHER_PASSWORD});
-    t.call(jar.send_with_csrf(Req::post("/api/client/profile/change_password").json(pw))).await.ok();
+    t.call(jar.send_with_csrf(Req::post("/api/client/profile/change_password").json(pw)))
+        .await
+        .ok();
     let text = logs.text();
     let token = jar.cookies[0].1.clone();
     let csrf = jar.csrf.clone().unwrap();
-    for secret in [OTHER_PASSWORD, "Brandnew123", OTHER_KEY, new_key.as_str().unwrap(), token.as_str(), csrf.as_str()] {
+    for secret in [
+        OTHER_PASSWORD,
+        "Brandnew123",
+        OTHER_KEY,
+        new_key.as_str().unwrap(),
+        token.as_str(),
+        csrf.as_str(),
+    ] {
         assert!(!text.contains(secret), "a secret reached the log");
     }
     assert!(text.lines().filter(|l| l.contains("\"message\":\"request\"")).count() >= 4);

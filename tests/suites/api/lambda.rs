@@ -18,7 +18,10 @@ fn body_json(resp: &lambda_http::Response<Body>) -> Value {
 
 both!(api_gateway_events_reach_the_pipeline, |t: TestApp| async move {
     use base64::Engine;
-    let auth = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("client:{DEMO_KEY}")));
+    let auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("client:{DEMO_KEY}"))
+    );
     let req = event(
         "POST",
         "/api/client/profile/get",
@@ -27,7 +30,11 @@ both!(api_gateway_events_reach_the_pipeline, |t: TestApp| async move {
         "{}",
     );
     let converted = bb_runtime::lambda::from_lambda(&req);
-    assert_eq!(converted.source_ip.as_deref(), Some("192.0.2.44"), "sourceIp from the request context");
+    assert_eq!(
+        converted.source_ip.as_deref(),
+        Some("192.0.2.44"),
+        "sourceIp from the request context"
+    );
     assert_eq!(converted.path, "/api/client/profile/get");
     let resp = bb_runtime::lambda::handle(&t.app, req).await;
     assert_eq!(resp.status(), 200);
@@ -57,7 +64,10 @@ both!(api_gateway_events_reach_the_pipeline, |t: TestApp| async move {
     let resp = bb_runtime::lambda::handle(&t.app, req).await;
     assert_eq!(body_json(&resp), json!({"result": true, "error": null}));
     let req = event("GET", "/api/client/profile/get", json!({}), json!([cookie]), "");
-    assert_eq!(body_json(&bb_runtime::lambda::handle(&t.app, req).await)["result"]["city"], "Lambda");
+    assert_eq!(
+        body_json(&bb_runtime::lambda::handle(&t.app, req).await)["result"]["city"],
+        "Lambda"
+    );
 
     // Errors keep their envelope and status through the adapter.
     let req = event("POST", "/api/client/profile/get", json!({}), json!([]), "");
@@ -74,18 +84,33 @@ async fn function_binary_answers_through_the_runtime_api() {
     let dir = tempfile::tempdir().unwrap();
     let config = bb_core::config::Config::default();
     let built = backends::build(&Choice::local(dir.path()), &config).await.unwrap();
-    let app =
-        backends::app(&built, config, bb_cli::registry(), std::sync::Arc::new(bb_core::clock::SystemClock)).unwrap();
+    let app = backends::app(
+        &built,
+        config,
+        bb_cli::registry(),
+        std::sync::Arc::new(bb_core::clock::SystemClock),
+    )
+    .unwrap();
     for (name, text) in [("base", bb_cli::fixtures::BASE), ("demo", bb_cli::fixtures::DEMO)] {
-        bb_cli::fixtures::load(&app, &bb_cli::fixtures::parse(text).unwrap(), name).await.unwrap();
+        bb_cli::fixtures::load(&app, &bb_cli::fixtures::parse(text).unwrap(), name)
+            .await
+            .unwrap();
     }
     let api = bb_tests::runtime_api::RuntimeApi::start().await;
     let _function = start_function("profile", &api, dir.path());
     api.wait_for_first_poll().await;
     use base64::Engine;
-    let auth = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("client:{DEMO_KEY}")));
-    let event =
-        bb_tests::events::apigw_v2("POST", "/api/client/profile/get", json!({"authorization": auth}), json!([]), "");
+    let auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("client:{DEMO_KEY}"))
+    );
+    let event = bb_tests::events::apigw_v2(
+        "POST",
+        "/api/client/profile/get",
+        json!({"authorization": auth}),
+        json!([]),
+        "",
+    );
     let out = api.invoke(&event).await;
     assert_eq!(out["statusCode"], 200, "{out}");
     let body: Value = serde_json::from_str(out["body"].as_str().unwrap()).unwrap();
@@ -110,7 +135,9 @@ async fn function_binary_answers_through_the_runtime_api() {
         ("/favicon.ico", None, 879),
     ] {
         let headers = auth.map_or_else(|| json!({}), |a| json!({"authorization": a}));
-        let out = fallback_api.invoke(&bb_tests::events::apigw_v2("GET", path, headers, json!([]), "")).await;
+        let out = fallback_api
+            .invoke(&bb_tests::events::apigw_v2("GET", path, headers, json!([]), ""))
+            .await;
         let body: Value = serde_json::from_str(out["body"].as_str().unwrap()).unwrap();
         assert_eq!(body["error"]["code"], code, "{path}: {out}");
     }
@@ -145,9 +172,16 @@ async fn mailer_function_delivers_queued_mail_from_stream_records() {
         ..bb_core::config::Config::default()
     };
     let built = backends::build(&Choice::local(dir.path()), &config).await.unwrap();
-    let app =
-        backends::app(&built, config, bb_cli::registry(), std::sync::Arc::new(bb_core::clock::SystemClock)).unwrap();
-    bb_cli::fixtures::load(&app, &bb_cli::fixtures::parse(bb_cli::fixtures::BASE).unwrap(), "base").await.unwrap();
+    let app = backends::app(
+        &built,
+        config,
+        bb_cli::registry(),
+        std::sync::Arc::new(bb_core::clock::SystemClock),
+    )
+    .unwrap();
+    bb_cli::fixtures::load(&app, &bb_cli::fixtures::parse(bb_cli::fixtures::BASE).unwrap(), "base")
+        .await
+        .unwrap();
     let signup = Req::post("/api/guest/client/create")
         .json(json!({"email": "stream@example.com", "first_name": "Stream",
         "password": "Stream1234", "password_confirm": "Stream1234"}));
@@ -155,11 +189,17 @@ async fn mailer_function_delivers_queued_mail_from_stream_records() {
     app.mail_dispatch.flush().await;
     let outbox = bb_local::OutboxMailer::new(&dir.path().join("outbox")).unwrap();
     assert!(outbox.read_all().is_empty(), "stream mode sends nothing in process");
-    let mut images =
-        query_all(app.store.as_ref(), Query::partition(bb_core::keys::client_partition(id)).prefix("EMAIL#"))
+    let mut images = query_all(
+        app.store.as_ref(),
+        Query::partition(bb_core::keys::client_partition(id)).prefix("EMAIL#"),
+    )
+    .await
+    .unwrap();
+    images.extend(
+        query_all(app.store.as_ref(), Query::partition("STAFF").prefix("EMAIL#"))
             .await
-            .unwrap();
-    images.extend(query_all(app.store.as_ref(), Query::partition("STAFF").prefix("EMAIL#")).await.unwrap());
+            .unwrap(),
+    );
     assert_eq!(images.len(), 2);
     let record = |event: &str, item: &bb_core::store::Item| json!({"eventName": event, "dynamodb": {"NewImage": Value::Object(item.iter().map(|(k, v)| (k.clone(), v.to_tagged())).collect())}});
     let mut records: Vec<Value> = images.iter().map(|i| record("INSERT", i)).collect();
@@ -172,9 +212,12 @@ async fn mailer_function_delivers_queued_mail_from_stream_records() {
     let sent = outbox.read_all();
     assert_eq!(sent.len(), 2);
     assert!(sent.iter().any(|m| m.to == "stream@example.com"));
-    let after = query_all(app.store.as_ref(), Query::partition(bb_core::keys::client_partition(id)).prefix("EMAIL#"))
-        .await
-        .unwrap();
+    let after = query_all(
+        app.store.as_ref(),
+        Query::partition(bb_core::keys::client_partition(id)).prefix("EMAIL#"),
+    )
+    .await
+    .unwrap();
     let log: bb_core::notifier::EmailLog = bb_core::store::from_item(&after[0]).unwrap();
     assert_eq!(log.status, "sent");
 }

@@ -12,17 +12,31 @@ async fn local_server_answers_its_printed_curl() {
     .await
     .unwrap();
     assert!(started.banner.contains("demo data loaded"), "{}", started.banner);
-    let line = started.banner.lines().find_map(|l| l.trim().strip_prefix("try: ")).expect("a curl line").to_string();
+    let line = started
+        .banner
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("try: "))
+        .expect("a curl line")
+        .to_string();
     let args: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(args[0], "curl");
-    let out = tokio::process::Command::new("curl").args(&args[1..]).output().await.expect("curl");
+    let out = tokio::process::Command::new("curl")
+        .args(&args[1..])
+        .output()
+        .await
+        .expect("curl");
     let body: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON from the printed curl");
     assert_eq!(body["result"]["email"], bb_tests::DEMO_EMAIL);
     assert!(body["error"].is_null());
 
     // The OpenAPI document and the API answer on the same port; the demo data is not loaded twice.
     let base = format!("http://{}", started.addr);
-    let doc: serde_json::Value = reqwest::get(format!("{base}/api/openapi.json")).await.unwrap().json().await.unwrap();
+    let doc: serde_json::Value = reqwest::get(format!("{base}/api/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     let resp = reqwest::Client::new()
         .post(format!("{base}/api/guest/client/login"))
@@ -32,7 +46,12 @@ async fn local_server_answers_its_printed_curl() {
         .unwrap();
     assert!(resp.headers().get("set-cookie").is_some());
     let big = vec![b'x'; 300 * 1024];
-    let resp = reqwest::Client::new().post(format!("{base}/api/client/profile/get")).body(big).send().await.unwrap();
+    let resp = reqwest::Client::new()
+        .post(format!("{base}/api/client/profile/get"))
+        .body(big)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 413);
     started.task.abort();
 }

@@ -14,31 +14,35 @@ fn john() -> Value {
 
 both!(required_parameters_in_order, |t: TestApp| async move {
     t.call(signup(json!({}))).await.assert_err(200, 9999, "Email required");
-    t.call(signup(json!({"email": "john@example.com"}))).await.assert_err(200, 9999, "First name required");
-    t.call(signup(json!({"email": "j@example.com", "first_name": "J"}))).await.assert_err(
-        200,
-        9999,
-        "Password required",
-    );
-    t.call(signup(json!({"email": "j@example.com", "first_name": "J", "password": "Secret123"}))).await.assert_err(
-        200,
-        9999,
-        "Password confirmation required",
-    );
+    t.call(signup(json!({"email": "john@example.com"})))
+        .await
+        .assert_err(200, 9999, "First name required");
+    t.call(signup(json!({"email": "j@example.com", "first_name": "J"})))
+        .await
+        .assert_err(200, 9999, "Password required");
+    t.call(signup(
+        json!({"email": "j@example.com", "first_name": "J", "password": "Secret123"}),
+    ))
+    .await
+    .assert_err(200, 9999, "Password confirmation required");
     t.call(signup(
         json!({"email": "j@example.com", "first_name": "J", "password": "Secret123", "password_confirm": "Secret124"}),
     ))
     .await
     .assert_err(200, 9999, "Passwords do not match.");
-    t.call(signup(json!({"email": "j@example.com", "first_name": "J", "password": "abc", "password_confirm": "abc"})))
-        .await
-        .assert_err(200, 9999, "Password too short!");
+    t.call(signup(
+        json!({"email": "j@example.com", "first_name": "J", "password": "abc", "password_confirm": "abc"}),
+    ))
+    .await
+    .assert_err(200, 9999, "Password too short!");
     t.call(signup(
         json!({"email": "not-mail", "first_name": "J", "password": "Secret123", "password_confirm": "Secret123"}),
     ))
     .await
     .assert_err(200, 9999, "Email is not valid");
-    t.call(signup(json!({"email": "  ", "first_name": "J"}))).await.assert_err(200, 9999, "Email required");
+    t.call(signup(json!({"email": "  ", "first_name": "J"})))
+        .await
+        .assert_err(200, 9999, "Email required");
 });
 
 both!(creates_an_active_client_and_sends_mail, |t: TestApp| async move {
@@ -93,7 +97,10 @@ both!(auto_login_starts_a_session, |t: TestApp| async move {
     let mut jar = Session::default();
     jar.absorb(&resp);
     assert!(jar.csrf.is_some());
-    assert_eq!(t.call(jar.send(Req::post("/api/client/profile/get"))).await.ok()["id"], id);
+    assert_eq!(
+        t.call(jar.send(Req::post("/api/client/profile/get"))).await.ok()["id"],
+        id
+    );
 });
 
 both!(guests_cannot_set_admin_fields, |t: TestApp| async move {
@@ -111,7 +118,11 @@ both!(guests_cannot_set_admin_fields, |t: TestApp| async move {
         )
         .await,
     );
-    let me = t.call(jar.send(Req::post("/api/client/profile/get"))).await.ok().clone();
+    let me = t
+        .call(jar.send(Req::post("/api/client/profile/get")))
+        .await
+        .ok()
+        .clone();
     assert_eq!(me["id"], id);
     assert_eq!(me["group_id"], Value::Null);
     assert_eq!(me["aid"], Value::Null);
@@ -125,7 +136,9 @@ both!(operator_settings_govern_signup, |t: TestApp| async move {
     )
     .unwrap();
     bb_cli::fixtures::load(&t.app, &settings, "rules").await.unwrap();
-    t.call(signup(john())).await.assert_err(200, 9999, "It is required that you provide details for field \"Phone\"");
+    t.call(signup(john()))
+        .await
+        .assert_err(200, 9999, "It is required that you provide details for field \"Phone\"");
     let mut body = john();
     body["phone"] = json!("555");
     body["city"] = json!("Vilnius");
@@ -140,7 +153,9 @@ both!(operator_settings_govern_signup, |t: TestApp| async move {
     bb_cli::fixtures::load(&t.app, &closed, "closed").await.unwrap();
     let mut other = john();
     other["email"] = json!("late@example.com");
-    t.call(signup(other)).await.assert_err(200, 9999, "New registrations are temporary disabled");
+    t.call(signup(other))
+        .await
+        .assert_err(200, 9999, "New registrations are temporary disabled");
 });
 
 both!(failed_sends_never_fail_the_signup, |t: TestApp| async move {

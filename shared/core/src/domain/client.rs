@@ -64,6 +64,9 @@ pub struct ClientRecord {
     pub ip: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// Promo codes used (for once-per-client promos).
+    #[serde(default)]
+    pub promos_used: Vec<i64>,
     /// Bumped by every write; writes are conditional on the version they read.
     #[serde(default)]
     pub version: i64,
@@ -293,7 +296,10 @@ pub async fn load(store: &dyn crate::store::Store, id: i64) -> ApiResult<ClientR
 
 /// The update of a client record guarded by its version (optimistic locking).
 pub fn versioned_update(c: &ClientRecord, now: &str) -> Update {
-    Update::new(c.key()).set("updated_at", now).add("version", 1).when(Cond::eq("version", c.version))
+    Update::new(c.key())
+        .set("updated_at", now)
+        .add("version", 1)
+        .when(Cond::eq("version", c.version))
 }
 
 /// The unique e-mail guard of a client (`EMAIL#<lower-cased e-mail>` → client id).
@@ -313,9 +319,50 @@ pub fn sessions_attr(sessions: &[SessionRef]) -> crate::store::Attr {
             .iter()
             .map(|s| {
                 crate::store::Attr::M(
-                    [("hash".to_string(), s.hash.clone().into()), ("expires".to_string(), s.expires.into())].into(),
+                    [
+                        ("hash".to_string(), s.hash.clone().into()),
+                        ("expires".to_string(), s.expires.into()),
+                    ]
+                    .into(),
                 )
             })
             .collect(),
     )
+}
+
+/// Collections whose answers embed the owner's `[client]`. Each starts with a header item
+/// (sk = the prefix itself) holding that view, so one Query returns the view and the records;
+/// the headers are rewritten whenever the view changes.
+pub const VIEW_HEADERS: [&str; 4] = ["BAL#", "INV#", "ORD#", "TKT#"];
+
+/// Puts of the header items for the client's current view.
+pub fn header_ops(c: &ClientRecord) -> Result<Vec<crate::store::TxOp>, StoreError> {
+    let view = crate::store::Attr::from_json(&c.view(false));
+    Ok(VIEW_HEADERS
+        .iter()
+        .map(|prefix| {
+            let mut item = Item::new();
+            item.insert("pk".into(), keys::client_partition(c.id).into());
+            item.insert("sk".into(), (*prefix).into());
+            item.insert("kind".into(), "header".into());
+            item.insert("client".into(), view.clone());
+            crate::store::TxOp::put(item)
+        })
+        .collect())
+}
+
+/// The `[client]` view held by a collection's header item, if `items` contains it.
+pub fn view_from_header(items: &[Item]) -> Option<serde_json::Value> {
+    items
+        .iter()
+        .find(|i| i.get("kind").and_then(crate::store::Attr::as_str) == Some("header"))
+        .and_then(|i| i.get("client"))
+        .map(crate::store::Attr::to_json)
+}
+
+/// Items of a collection query that are records (not the header).
+pub fn records(items: &[Item]) -> impl Iterator<Item = &Item> {
+    items
+        .iter()
+        .filter(|i| i.get("kind").and_then(crate::store::Attr::as_str) != Some("header"))
 }

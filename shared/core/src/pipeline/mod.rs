@@ -76,7 +76,11 @@ impl App {
         trace.route = Some(route.label());
 
         let query = parse_form(req.query.as_deref().unwrap_or(""))?;
-        let mut params = if is_get { query.clone() } else { parse_body(req.header("content-type"), &req.body)? };
+        let mut params = if is_get {
+            query.clone()
+        } else {
+            parse_body(req.header("content-type"), &req.body)?
+        };
         // Pagination may come in the query string of a POST too; the body wins.
         let raw_paging = RawPaging {
             page: params.get("page").or_else(|| query.get("page")).cloned(),
@@ -85,7 +89,10 @@ impl App {
         let csrf_param = take_text(&mut params, CSRF_PARAM)
             .or_else(|| query.get(CSRF_PARAM).and_then(Value::as_str).map(String::from));
 
-        let def = self.registry.module(&route.module).and_then(|m| m.find(route.role, &route.method));
+        let def = self
+            .registry
+            .module(&route.module)
+            .and_then(|m| m.find(route.role, &route.method));
         let class = match def.map(|d| d.access) {
             Some(Access::Sensitive) => RateClass::Login,
             _ => RateClass::General,
@@ -118,14 +125,23 @@ impl App {
         };
 
         let Some(module) = self.registry.module(&route.module) else {
-            return Err(ApiError::coded(715, format!("BoxBilling module {} is not installed/activated", route.module)));
+            return Err(ApiError::coded(
+                715,
+                format!("BoxBilling module {} is not installed/activated", route.module),
+            ));
         };
         let def: &MethodDef = module.find(route.role, &route.method).ok_or_else(|| {
             let role = match route.role {
                 Role::Guest => "Guest",
                 Role::Client => "Client",
             };
-            ApiError::coded(740, format!("{role} API call {} does not exist in module {}", route.method, route.module))
+            ApiError::coded(
+                740,
+                format!(
+                    "{role} API call {} does not exist in module {}",
+                    route.method, route.module
+                ),
+            )
         })?;
 
         let params = Arc::new(params);
@@ -138,6 +154,8 @@ impl App {
                 user_agent: req.header("user-agent").map(String::from),
                 now,
                 session_token: req.cookie(SESSION_COOKIE).map(String::from),
+                headers: req.headers.clone(),
+                csrf_param: csrf_param.clone(),
             }),
             params: params.clone(),
             raw_paging,
@@ -167,26 +185,49 @@ impl App {
                 if e.code == 429
                     && let Some(q) = trace.quota
                 {
-                    trace.headers.push(("Retry-After".into(), q.retry_after(now).to_string()));
+                    trace
+                        .headers
+                        .push(("Retry-After".into(), q.retry_after(now).to_string()));
                 }
-                (e.status, json!({"result": null, "error": {"message": e.message, "code": e.code}}), Some(e.code))
+                (
+                    e.status,
+                    json!({"result": null, "error": {"message": e.message, "code": e.code}}),
+                    Some(e.code),
+                )
             }
         };
         let mut headers = vec![
-            ("Content-Type".to_string(), "application/json; charset=utf-8".to_string()),
+            (
+                "Content-Type".to_string(),
+                "application/json; charset=utf-8".to_string(),
+            ),
             ("Cache-Control".into(), "no-cache, must-revalidate".into()),
             ("Expires".into(), "Mon, 26 Jul 1997 05:00:00 GMT".into()),
             ("X-Content-Type-Options".into(), "nosniff".into()),
         ];
         let (span, limit, remaining) = match trace.quota {
-            Some(q) => (q.span.to_string(), q.limit.to_string(), q.remaining().max(0).to_string()),
-            None => (self.config.rate.span.to_string(), self.config.rate.limit.to_string(), String::new()),
+            Some(q) => (
+                q.span.to_string(),
+                q.limit.to_string(),
+                q.remaining().max(0).to_string(),
+            ),
+            None => (
+                self.config.rate.span.to_string(),
+                self.config.rate.limit.to_string(),
+                String::new(),
+            ),
         };
         headers.push(("X-RateLimit-Span".into(), span));
         headers.push(("X-RateLimit-Limit".into(), limit));
         headers.push(("X-RateLimit-Remaining".into(), remaining));
         headers.append(&mut trace.headers);
-        ApiResponse { status, headers, body: body.to_string(), error_code, store_calls }
+        ApiResponse {
+            status,
+            headers,
+            body: body.to_string(),
+            error_code,
+            store_calls,
+        }
     }
 }
 

@@ -38,7 +38,11 @@ impl Quota {
     }
     /// The tighter of two quotas (the one with fewer calls left).
     pub fn tighter(self, other: Quota) -> Quota {
-        if other.remaining() < self.remaining() { other } else { self }
+        if other.remaining() < self.remaining() {
+            other
+        } else {
+            self
+        }
     }
 }
 
@@ -60,10 +64,21 @@ pub async fn count_ip(
         RateClass::Login => (limits.login_span, limits.login_limit, "login"),
     };
     let (w, resets_at) = window(span, now);
-    let update = Update::new(keys::rate_counter(name, ip, w)).add("n", 1).set(TTL, Attr::from(resets_at + 60));
+    let update = Update::new(keys::rate_counter(name, ip, w))
+        .add("n", 1)
+        .set(TTL, Attr::from(resets_at + 60));
     let item = store.update(update, Returning::AllNew).await?;
-    let used = item.as_ref().and_then(|i| i.get("n")).and_then(Attr::as_i64).unwrap_or(1);
-    Ok(Quota { span, limit, used: used.max(0) as u64, resets_at })
+    let used = item
+        .as_ref()
+        .and_then(|i| i.get("n"))
+        .and_then(Attr::as_i64)
+        .unwrap_or(1);
+    Ok(Quota {
+        span,
+        limit,
+        used: used.max(0) as u64,
+        resets_at,
+    })
 }
 
 fn counter_name(w: u64) -> String {
@@ -87,5 +102,10 @@ pub fn count_on_credential(update: Update, limits: &RateLimits, now: i64) -> Upd
 pub fn credential_quota(item: &Item, limits: &RateLimits, now: i64) -> Quota {
     let (w, resets_at) = window(limits.span, now);
     let used = item.get(&counter_name(w)).and_then(Attr::as_i64).unwrap_or(1);
-    Quota { span: limits.span, limit: limits.client_limit, used: used.max(0) as u64, resets_at }
+    Quota {
+        span: limits.span,
+        limit: limits.client_limit,
+        used: used.max(0) as u64,
+        resets_at,
+    }
 }

@@ -57,7 +57,11 @@ pub fn parse(path: &str) -> Result<Route, ApiError> {
     if module.is_empty() || module == "0" {
         return Err(ApiError::coded(714, "Invalid module name"));
     }
-    Ok(Route { role, module: module.to_string(), method: method.to_string() })
+    Ok(Route {
+        role,
+        module: module.to_string(),
+        method: method.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -67,12 +71,18 @@ mod tests {
     #[test]
     fn routes_and_errors() {
         let r = parse("/api/client/support/ticket_get_list").unwrap();
-        assert_eq!((r.role, r.module.as_str(), r.method.as_str()), (Role::Client, "support", "ticket_get_list"));
+        assert_eq!(
+            (r.role, r.module.as_str(), r.method.as_str()),
+            (Role::Client, "support", "ticket_get_list")
+        );
         let r = parse("/api/client/Profile/GET").unwrap();
         assert_eq!((r.module.as_str(), r.method.as_str()), ("profile", "get"));
         let e = parse("/api/client/profile").unwrap_err();
         assert_eq!((e.code, e.message.as_ref()), (879, "Unknown API call client/profile"));
-        assert_eq!(parse("/api/client/invoice/get/x").unwrap_err().message, "Unknown API call client/invoice/get/x");
+        assert_eq!(
+            parse("/api/client/invoice/get/x").unwrap_err().message,
+            "Unknown API call client/invoice/get/x"
+        );
         assert_eq!(parse("/api/").unwrap_err().message, "Unknown API call ");
         assert_eq!(parse("/api/client/profile/").unwrap_err().code, 879);
         assert_eq!(parse("/api/superuser/profile/get").unwrap_err().code, 701);

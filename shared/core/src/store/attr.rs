@@ -53,7 +53,10 @@ impl Attr {
             Attr::Bool(b) => ("BOOL", Value::Bool(*b)),
             Attr::Null => ("NULL", Value::Bool(true)),
             Attr::L(l) => ("L", Value::Array(l.iter().map(Attr::to_tagged).collect())),
-            Attr::M(m) => ("M", Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_tagged())).collect())),
+            Attr::M(m) => (
+                "M",
+                Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_tagged())).collect()),
+            ),
         };
         let mut map = Map::new();
         map.insert(tag.into(), inner);
@@ -70,7 +73,9 @@ impl Attr {
             ("NULL", _) => Attr::Null,
             ("L", Value::Array(l)) => Attr::L(l.iter().map(Attr::from_tagged).collect::<Result<_, _>>()?),
             ("M", Value::Object(m)) => Attr::M(
-                m.iter().map(|(k, v)| Ok((k.clone(), Attr::from_tagged(v)?))).collect::<Result<_, StoreError>>()?,
+                m.iter()
+                    .map(|(k, v)| Ok((k.clone(), Attr::from_tagged(v)?)))
+                    .collect::<Result<_, StoreError>>()?,
             ),
             _ => return Err(bad()),
         })
@@ -145,9 +150,11 @@ impl<T: Into<Attr>> From<Option<T>> for Attr {
 /// DynamoDB items do not need them, and absent reads back as `None`.
 pub fn to_item<T: Serialize>(record: &T) -> Result<Item, StoreError> {
     match serde_json::to_value(record) {
-        Ok(Value::Object(map)) => {
-            Ok(map.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), Attr::from_json(v))).collect())
-        }
+        Ok(Value::Object(map)) => Ok(map
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), Attr::from_json(v)))
+            .collect()),
         Ok(other) => Err(StoreError::Invalid(format!("record is not an object: {other}"))),
         Err(e) => Err(StoreError::Invalid(format!("record does not serialise: {e}"))),
     }

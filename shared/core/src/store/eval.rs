@@ -19,7 +19,9 @@ pub fn condition_holds(cond: &Cond, item: Option<&Item>) -> bool {
         Cond::Le(n, v) => get(n).is_some_and(|a| matches!(compare(a, v), Some(Ordering::Less | Ordering::Equal))),
         Cond::Gt(n, v) => get(n).is_some_and(|a| compare(a, v) == Some(Ordering::Greater)),
         Cond::Ge(n, v) => get(n).is_some_and(|a| matches!(compare(a, v), Some(Ordering::Greater | Ordering::Equal))),
-        Cond::BeginsWith(n, prefix) => get(n).and_then(Attr::as_str).is_some_and(|s| s.starts_with(prefix.as_str())),
+        Cond::BeginsWith(n, prefix) => get(n)
+            .and_then(Attr::as_str)
+            .is_some_and(|s| s.starts_with(prefix.as_str())),
         Cond::And(all) => all.iter().all(|c| condition_holds(c, item)),
         Cond::Or(any) => any.iter().any(|c| condition_holds(c, item)),
         Cond::Not(c) => !condition_holds(c, item),

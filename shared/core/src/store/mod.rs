@@ -34,7 +34,10 @@ pub struct Key {
 
 impl Key {
     pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
-        Key { pk: pk.into(), sk: sk.into() }
+        Key {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
     }
 
     /// The key of a stored item, if it has one.
@@ -137,7 +140,11 @@ pub struct Update {
 
 impl Update {
     pub fn new(key: Key) -> Self {
-        Update { key, ops: Vec::new(), cond: None }
+        Update {
+            key,
+            ops: Vec::new(),
+            cond: None,
+        }
     }
     pub fn set(mut self, name: &str, value: impl Into<Attr>) -> Self {
         self.ops.push(UpdateOp::Set(name.into(), value.into()));
@@ -201,7 +208,14 @@ pub struct Query {
 
 impl Query {
     pub fn partition(pk: impl Into<String>) -> Self {
-        Query { index: Index::Table, pk: pk.into(), sk: None, forward: true, limit: None, cursor: None }
+        Query {
+            index: Index::Table,
+            pk: pk.into(),
+            sk: None,
+            forward: true,
+            limit: None,
+            cursor: None,
+        }
     }
     pub fn on(mut self, index: Index) -> Self {
         self.index = index;
@@ -254,7 +268,10 @@ impl TxOp {
         TxOp::Put { item, cond: None }
     }
     pub fn put_new(item: Item) -> Self {
-        TxOp::Put { item, cond: Some(Cond::absent()) }
+        TxOp::Put {
+            item,
+            cond: Some(Cond::absent()),
+        }
     }
     pub fn delete(key: Key) -> Self {
         TxOp::Delete { key, cond: None }
@@ -289,7 +306,10 @@ impl StoreError {
         matches!(self, StoreError::TransactionCanceled { failed } if failed.get(index).copied().unwrap_or(false))
     }
     pub fn is_condition_failure(&self) -> bool {
-        matches!(self, StoreError::ConditionFailed | StoreError::TransactionCanceled { .. })
+        matches!(
+            self,
+            StoreError::ConditionFailed | StoreError::TransactionCanceled { .. }
+        )
     }
 }
 
@@ -334,13 +354,20 @@ pub fn validate_transaction(ops: &[TxOp]) -> StoreResult<()> {
         return Err(StoreError::Invalid("empty transaction".into()));
     }
     if ops.len() > MAX_TX_ITEMS {
-        return Err(StoreError::Invalid(format!("transaction of {} items exceeds {MAX_TX_ITEMS}", ops.len())));
+        return Err(StoreError::Invalid(format!(
+            "transaction of {} items exceeds {MAX_TX_ITEMS}",
+            ops.len()
+        )));
     }
     let mut seen = std::collections::HashSet::new();
     for op in ops {
-        let key = op.key().ok_or_else(|| StoreError::Invalid("transaction item without key".into()))?;
+        let key = op
+            .key()
+            .ok_or_else(|| StoreError::Invalid("transaction item without key".into()))?;
         if !seen.insert(key.clone()) {
-            return Err(StoreError::Invalid(format!("two operations on one item ({key}) in a transaction")));
+            return Err(StoreError::Invalid(format!(
+                "two operations on one item ({key}) in a transaction"
+            )));
         }
     }
     Ok(())
@@ -364,44 +391,59 @@ pub async fn query_all(store: &dyn Store, mut query: Query) -> StoreResult<Vec<I
     }
 }
 
-/// Allocates the next integer ids of several kinds in one round trip
-/// (one counter attribute per kind on the `COUNTER`/`IDS` item).
+/// The next integer id of each of `kinds`, in one round trip (a kind listed twice gets two
+/// consecutive ids).
 pub async fn next_ids(store: &dyn Store, kinds: &[&str]) -> StoreResult<Vec<i64>> {
-    let mut update = Update::new(Key::new("COUNTER", "IDS"));
-    let mut counts: Vec<(&str, i64)> = Vec::new();
+    let mut counts: Vec<(&str, usize)> = Vec::new();
     for kind in kinds {
         match counts.iter_mut().find(|(k, _)| k == kind) {
             Some((_, n)) => *n += 1,
             None => counts.push((kind, 1)),
         }
     }
-    for (kind, n) in &counts {
-        update = update.add(kind, *n);
+    let mut ids = Ids::allocate(store, &counts).await?;
+    kinds.iter().map(|k| ids.next(k)).collect()
+}
+
+/// Blocks of fresh ids of several kinds, allocated in one round trip and handed out in order.
+/// Unused ids leave gaps, which is harmless.
+#[derive(Debug, Default)]
+pub struct Ids {
+    blocks: std::collections::BTreeMap<String, std::collections::VecDeque<i64>>,
+}
+
+impl Ids {
+    /// Allocates `count` ids of each kind.
+    pub async fn allocate(store: &dyn Store, wants: &[(&str, usize)]) -> StoreResult<Ids> {
+        let wanted: Vec<(&str, usize)> = wants.iter().copied().filter(|(_, n)| *n > 0).collect();
+        if wanted.is_empty() {
+            return Ok(Ids::default());
+        }
+        let mut update = Update::new(Key::new("COUNTER", "IDS"));
+        for (kind, n) in &wanted {
+            update = update.add(kind, *n as i64);
+        }
+        let item = store
+            .update(update, Returning::AllNew)
+            .await?
+            .ok_or_else(|| StoreError::Unavailable("counter update returned nothing".into()))?;
+        let mut blocks = std::collections::BTreeMap::new();
+        for (kind, n) in wanted {
+            let top = item
+                .get(kind)
+                .and_then(Attr::as_i64)
+                .ok_or_else(|| StoreError::Unavailable(format!("counter {kind} missing")))?;
+            let first = top - n as i64 + 1;
+            blocks.insert(kind.to_string(), (first..=top).collect());
+        }
+        Ok(Ids { blocks })
     }
-    let item = store
-        .update(update, Returning::AllNew)
-        .await?
-        .ok_or_else(|| StoreError::Unavailable("counter update returned nothing".into()))?;
-    // Several ids of one kind come out as the consecutive block ending at the new value.
-    let mut handed: Vec<(&str, i64)> = Vec::new();
-    let mut ids = Vec::with_capacity(kinds.len());
-    for kind in kinds {
-        let top = item
-            .get(*kind)
-            .and_then(Attr::as_i64)
-            .ok_or_else(|| StoreError::Unavailable(format!("counter {kind} missing")))?;
-        let total = counts.iter().find(|(k, _)| k == kind).map_or(1, |(_, n)| *n);
-        let used = match handed.iter_mut().find(|(k, _)| k == kind) {
-            Some((_, u)) => {
-                *u += 1;
-                *u
-            }
-            None => {
-                handed.push((kind, 1));
-                1
-            }
-        };
-        ids.push(top - total + used);
+
+    /// The next id of `kind`; a fault when more were taken than allocated.
+    pub fn next(&mut self, kind: &str) -> StoreResult<i64> {
+        self.blocks
+            .get_mut(kind)
+            .and_then(std::collections::VecDeque::pop_front)
+            .ok_or_else(|| StoreError::Invalid(format!("no {kind} id left in this allocation")))
     }
-    Ok(ids)
 }

@@ -1,0 +1,460 @@
+//! `client/cart/checkout`: the cart becomes orders and (unless free) an invoice, in one
+//! transaction with the cart's removal, the promo's use, the activations and the e-mails.
+//!
+//! Idempotent twice over: on an `Idempotency-Key` header, and on the cart itself (a second
+//! checkout of the same cart, e.g. a double click, answers the first checkout's result).
+
+use crate::pricing::{Priced, price_cart};
+use crate::{cart_currency, load};
+use bb_core::domain::activity;
+use bb_core::domain::cart::CartOwner;
+use bb_core::domain::catalog::{Product, SetupMode};
+use bb_core::domain::client::{self as clients, ClientRecord};
+use bb_core::domain::invoice::{self, LineDraft, NewInvoice, PaidBy};
+use bb_core::domain::money;
+use bb_core::domain::order::{self, Order};
+use bb_core::keys;
+use bb_core::notifier::{self, Notice};
+use bb_core::prelude::*;
+use bb_core::store::{Ids, TTL};
+use rust_decimal::Decimal;
+
+#[derive(Params)]
+pub struct CheckoutParams {
+    /// Payment gateway the invoice will be paid with.
+    gateway_id: Option<i64>,
+}
+
+/// Results of checkouts are kept a day for retries.
+const IDEMPOTENCY_TTL: i64 = 24 * 3600;
+
+fn idempotency_key(client_id: i64, key: &str) -> Key {
+    Key::new(format!("IDEM#{client_id}#{key}"), "IDEM")
+}
+
+fn idempotency_item(client_id: i64, key: &str, result: &Value, now: i64) -> Item {
+    let k = idempotency_key(client_id, key);
+    let mut item = Item::new();
+    item.insert("pk".into(), k.pk.into());
+    item.insert("sk".into(), k.sk.into());
+    item.insert("result".into(), Attr::from_json(result));
+    item.insert(TTL.into(), Attr::from(now + IDEMPOTENCY_TTL));
+    item
+}
+
+fn stored_result(item: Option<&Item>) -> Option<Value> {
+    item.and_then(|i| i.get("result")).map(Attr::to_json)
+}
+
+fn promo_refused() -> ApiError {
+    ApiError::coded(
+        9874,
+        "You have already used this promo code. Please remove promo code and checkout again.",
+    )
+}
+
+pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
+    let client_id = ctx.client_id;
+    let explicit = match ctx.meta.header("idempotency-key").map(str::trim) {
+        Some(k) if !k.is_empty() && k.len() <= 128 && k.bytes().all(|b| b.is_ascii_graphic()) => Some(k.to_string()),
+        Some(_) => return Err(ApiError::new("Idempotency-Key must be 1 to 128 visible characters")),
+        None => None,
+    };
+    let owner = CartOwner::Client(client_id);
+    let mut wanted = vec![keys::client(client_id), owner.key()];
+    if let Some(k) = &explicit {
+        wanted.push(idempotency_key(client_id, k));
+    }
+    let found = ctx.store().get_many(&wanted).await?;
+    let by_key = |key: &Key| found.iter().find(|i| Key::of(i).as_ref() == Some(key));
+    if let Some(k) = &explicit
+        && let Some(result) = stored_result(by_key(&idempotency_key(client_id, k)))
+    {
+        return Ok(result);
+    }
+    let mut client = ClientRecord::from_item(by_key(&keys::client(client_id)).ok_or_else(|| ApiError::auth(201))?)?;
+    let before = client.clone();
+    let (cart, cart_cond) = match by_key(&owner.key()) {
+        Some(item) => {
+            let cart = bb_core::domain::cart::Cart::from_item(item)?;
+            let cond = Cond::eq("version", cart.version);
+            (cart, cond)
+        }
+        None => load(&ctx, &owner).await?,
+    };
+    let natural = format!("cart:{}", cart.cart_id);
+
+    let catalog = ctx.app.catalog().await?;
+    let settings = ctx.app.settings().await?;
+    let now = ctx.now();
+    let now_text = ctx.now_text();
+
+    let promo = match &cart.promo_code {
+        Some(code) => {
+            let promo = catalog.promo(code).ok_or_else(|| ApiError::new("Promo not found"))?;
+            let used_before = promo.once_per_client && client.promos_used.contains(&promo.id);
+            let group_ok =
+                promo.client_groups.is_empty() || client.group_id.is_some_and(|g| promo.client_groups.contains(&g));
+            if !promo.is_usable(&now_text) || used_before || !group_ok {
+                return Err(promo_refused());
+            }
+            Some(promo)
+        }
+        None => None,
+    };
+    if cart.items.is_empty() {
+        return Err(ApiError::new("Can not checkout empty cart."));
+    }
+    let currency = cart_currency(&catalog, &cart)
+        .map_err(|_| ApiError::new("Currency not found."))?
+        .clone();
+    match &client.currency {
+        None => client.currency = Some(currency.code.clone()),
+        Some(code) if !code.eq_ignore_ascii_case(&currency.code) => {
+            return Err(ApiError::new(format!(
+                "Selected currency {} does not match your profile currency {code}. Please change cart currency to continue.",
+                currency.code
+            )));
+        }
+        Some(_) => {}
+    }
+    if let Some(g) = p.gateway_id
+        && !catalog.gateway(g).is_some_and(|g| g.enabled)
+    {
+        return Err(ApiError::new("Payment method not found"));
+    }
+    let priced = price_cart(&catalog, &cart, promo)?;
+    let taxed = invoice::is_taxable(&settings, &client);
+    let rate = currency.conversion_rate;
+    let convert = |amount: Decimal| money::round(amount * rate);
+    let cart_total: Decimal = priced.iter().map(|x| x.total + x.setup - x.discount()).sum();
+
+    let n = priced.len();
+    let mut ids = Ids::allocate(
+        ctx.store(),
+        &[
+            ("order", n),
+            ("invoice", 1),
+            ("invoice_line", 3 * n),
+            ("service", n),
+            ("balance", 3 * n),
+            ("email", 2 * n + 3),
+        ],
+    )
+    .await?;
+
+    // Orders and the invoice lines they bring.
+    let mut orders = Vec::with_capacity(n);
+    let mut drafts = Vec::new();
+    for (i, item) in priced.iter().enumerate() {
+        let order = new_order(
+            NewOrder {
+                client_id,
+                group: &cart.cart_id,
+                master: i == 0,
+                currency: &currency.code,
+                promo: promo.map(|p| (p.id, p.recurring)),
+                now: &now_text,
+            },
+            &mut ids,
+            item,
+            &convert,
+        )?;
+        drafts.extend(order_lines(&order, item, taxed, &convert));
+        orders.push(order);
+    }
+
+    let mut ops = Vec::new();
+    let mut notices = Vec::new();
+    let name = client.full_name();
+    let mut invoice = if cart_total > Decimal::ZERO {
+        let inv = invoice::build(
+            NewInvoice {
+                settings: &settings,
+                catalog: &catalog,
+                client: &client,
+                currency: currency.code.clone(),
+                gateway_id: p.gateway_id,
+                approved: true,
+                due_at: None,
+                now,
+            },
+            &mut ids,
+            drafts,
+        )?;
+        notices.push(Notice::to_client(
+            "mod_invoice_created",
+            client.id,
+            &client.email,
+            &name,
+            json!({"c": client.view(false), "invoice": inv.view(&Value::Null)}),
+        ));
+        Some(inv)
+    } else {
+        None
+    };
+
+    // Paid at once when the balance covers it; otherwise the orders wait for the invoice.
+    let mut paid = false;
+    if let Some(inv) = invoice.as_mut() {
+        if invoice::covered_by_balance(&client, inv)? {
+            let settlement = invoice::settle(
+                &settings,
+                &catalog,
+                &mut client,
+                inv,
+                &mut orders,
+                &PaidBy::Credits,
+                &mut ids,
+                now,
+                Some(&ctx.meta.ip),
+            )?;
+            ops.extend(settlement.ops);
+            notices.extend(settlement.notices);
+            paid = true;
+        } else {
+            for order in &mut orders {
+                order.unpaid_invoice_id = Some(inv.id);
+                order.unpaid_invoice_hash = Some(inv.hash.clone());
+            }
+        }
+    }
+    // Activation by each product's setup mode (orders the payment activated are active now).
+    for (order, item) in orders.iter_mut().zip(&priced) {
+        if order.status != order::PENDING_SETUP {
+            continue;
+        }
+        let owed = order.total() - order.discount.unwrap_or_default();
+        let activate = match item.product.setup {
+            SetupMode::AfterOrder => true,
+            SetupMode::AfterPayment => paid || (cart_total <= Decimal::ZERO && owed <= Decimal::ZERO),
+            SetupMode::Manual => false,
+        };
+        if activate {
+            let activation = order::activate(order, Some(item.product), ids.next("service")?, now)?;
+            ops.extend(activation.ops);
+            notices.push(Notice::to_client(
+                &activation.notice_template,
+                client.id,
+                &client.email,
+                &name,
+                json!({"c": client.view(false), "order": order.view(&Value::Null)}),
+            ));
+        }
+    }
+    let master = orders.first().map(|o| o.id).unwrap_or_default();
+    notices.push(Notice::to_staff(
+        "mod_staff_client_order",
+        json!({"c": client.view(false), "order": orders.first().map(|o| o.view(&Value::Null)), "orders": orders.len()}),
+    ));
+
+    let result = json!({
+        "gateway_id": p.gateway_id,
+        "invoice_hash": invoice.as_ref().filter(|i| i.is_unpaid()).map(|i| i.hash.clone()),
+        "order_id": master,
+        "orders": orders.iter().map(|o| o.id).collect::<Vec<_>>(),
+    });
+
+    for order in &orders {
+        ops.push(TxOp::put_new(order.to_item()?));
+    }
+    if let Some(inv) = &invoice {
+        ops.push(TxOp::put_new(inv.to_item()?));
+    }
+    if let Some(promo) = promo {
+        let mut update = Update::new(bb_core::domain::catalog::promo_key(&promo.code)).add("used", n as i64);
+        update = update.when(Cond::exists());
+        if promo.maxuses > 0 {
+            update = update.when(Cond::Le("used".into(), Attr::from(promo.maxuses - n as i64)));
+        }
+        ops.push(TxOp::Update(update));
+        if !client.promos_used.contains(&promo.id) {
+            client.promos_used.push(promo.id);
+        }
+    }
+    let mut client_update = clients::versioned_update(&before, &now_text)
+        .set("currency", client.currency.clone())
+        .set("promos_used", Attr::from_json(&json!(client.promos_used)));
+    if let Some(balance) = &client.balance {
+        client_update = client_update.set("balance", balance.clone());
+    }
+    ops.push(TxOp::Update(client_update));
+    if before.currency != client.currency {
+        ops.extend(clients::header_ops(&client)?);
+    }
+    let cart_index = ops.len();
+    ops.push(TxOp::Delete {
+        key: owner.key(),
+        cond: Some(cart_cond),
+    });
+    let natural_index = ops.len();
+    ops.push(TxOp::put_new(idempotency_item(
+        client_id,
+        &natural,
+        &result,
+        ctx.epoch(),
+    )));
+    let explicit_index = ops.len();
+    if let Some(k) = &explicit {
+        ops.push(TxOp::put_new(idempotency_item(client_id, k, &result, ctx.epoch())));
+    }
+    ops.push(activity::log(&ctx, client_id, "Checked out shopping cart"));
+    let email_ids: Vec<i64> = notices.iter().map(|_| ids.next("email")).collect::<Result<_, _>>()?;
+    let mail = notifier::prepare(&ctx.app, &notices, &email_ids).await?;
+    ops.extend(mail.ops.iter().cloned());
+    if ops.len() > bb_core::store::MAX_TX_ITEMS {
+        return Err(ApiError::new("The cart has too many items to check out at once"));
+    }
+
+    match ctx.store().transact(ops).await {
+        Ok(()) => {
+            notifier::dispatch(&ctx.app, mail);
+            Ok(result)
+        }
+        Err(e)
+            if e.failed_at(cart_index)
+                || e.failed_at(natural_index)
+                || (explicit.is_some() && e.failed_at(explicit_index)) =>
+        {
+            // Another checkout of this cart (or with this key) won: answer what it answered.
+            let again = [
+                idempotency_key(client_id, explicit.as_deref().unwrap_or(&natural)),
+                idempotency_key(client_id, &natural),
+            ];
+            let stored = ctx.store().get_many(&again).await?;
+            stored
+                .iter()
+                .find_map(|i| stored_result(Some(i)))
+                .ok_or_else(|| ApiError::new("Can not checkout empty cart."))
+        }
+        Err(e) if e.is_condition_failure() => {
+            if promo.is_some()
+                && matches!(&e, StoreError::TransactionCanceled { failed } if failed.iter().take(cart_index).any(|f| *f))
+            {
+                // Stock or promo limits moved since the catalogue was read.
+                Err(ApiError::new(
+                    "An item or the promo code is no longer available. Please review your cart.",
+                ))
+            } else {
+                Err(ApiError::new(
+                    "An item is no longer available or your account changed. Please review your cart.",
+                ))
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+struct NewOrder<'a> {
+    client_id: i64,
+    /// The cart's id: the group of its orders.
+    group: &'a str,
+    master: bool,
+    currency: &'a str,
+    /// The cart's promo (id, recurring).
+    promo: Option<(i64, bool)>,
+    now: &'a str,
+}
+
+fn new_order(
+    o: NewOrder<'_>,
+    ids: &mut Ids,
+    item: &Priced<'_>,
+    convert: &dyn Fn(Decimal) -> Decimal,
+) -> ApiResult<Order> {
+    let NewOrder {
+        client_id,
+        group,
+        master,
+        currency,
+        promo,
+        now,
+    } = o;
+    let product: &Product = item.product;
+    let discount = convert(item.discount_price);
+    let mut order = Order {
+        id: ids.next("order")?,
+        client_id,
+        product_id: product.id,
+        form_id: product.form_id,
+        promo_id: promo.filter(|_| !item.discount().is_zero()).map(|(id, _)| id),
+        promo_recurring: promo.is_some_and(|(_, r)| r) && !item.discount().is_zero(),
+        promo_used: i64::from(promo.is_some() && !item.discount().is_zero()),
+        group_id: group.to_string(),
+        group_master: master,
+        invoice_option: "issue-invoice".into(),
+        title: product.title.clone(),
+        currency: currency.to_string(),
+        unpaid_invoice_id: None,
+        unpaid_invoice_hash: None,
+        service_id: None,
+        service_type: product.kind.clone(),
+        period: item.period.clone(),
+        quantity: item.quantity,
+        unit: product.unit.clone(),
+        price: convert(item.price),
+        discount: (!discount.is_zero()).then_some(discount),
+        setup_price: convert(item.setup),
+        status: order::PENDING_SETUP.into(),
+        reason: None,
+        notes: item.item.config.get("notes").and_then(Value::as_str).map(String::from),
+        config: item.item.config.clone(),
+        referred_by: None,
+        expires_at: None,
+        activated_at: None,
+        suspended_at: None,
+        unsuspended_at: None,
+        canceled_at: None,
+        created_at: now.to_string(),
+        updated_at: now.to_string(),
+        meta: Default::default(),
+        active_tickets: 0,
+        history: Vec::new(),
+        version: 0,
+    };
+    order.record(order::PENDING_SETUP, "Order created", now);
+    Ok(order)
+}
+
+/// The order's invoice lines: the service, its discount, its setup fee.
+fn order_lines(order: &Order, item: &Priced<'_>, taxed: bool, convert: &dyn Fn(Decimal) -> Decimal) -> Vec<LineDraft> {
+    let mut lines = vec![LineDraft {
+        title: order.title.clone(),
+        period: order.period.clone(),
+        quantity: order.quantity,
+        unit: Some(order.unit.clone()),
+        price: order.price,
+        taxed,
+        kind: "order",
+        rel_id: Some(order.id),
+        task: "activate",
+    }];
+    if let Some(discount) = order.discount.filter(|d| *d > Decimal::ZERO) {
+        lines.push(LineDraft {
+            title: format!("Discount: {}", order.title),
+            period: None,
+            quantity: 1,
+            unit: Some("discount".into()),
+            price: -discount,
+            taxed,
+            kind: "custom",
+            rel_id: Some(order.id),
+            task: "void",
+        });
+    }
+    let setup = convert(item.setup - item.discount_setup);
+    if setup > Decimal::ZERO {
+        lines.push(LineDraft {
+            title: format!("{} setup", order.title),
+            period: None,
+            quantity: 1,
+            unit: Some("service".into()),
+            price: setup,
+            taxed,
+            kind: "custom",
+            rel_id: Some(order.id),
+            task: "void",
+        });
+    }
+    lines
+}

@@ -1,0 +1,581 @@
+//! `/api/client/invoice/*` and the guest gateway list `/api/guest/invoice/gateways`.
+//!
+//! Invoices are reached by hash within the caller's own partition: another client's hash is
+//! simply not found. Changes touch only the caller's unpaid invoices.
+
+// Request paths return errors; they never panic on input.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+use bb_core::clock::{date_filter, day_of, within};
+use bb_core::domain::activity;
+use bb_core::domain::catalog::PromoType;
+use bb_core::domain::client::{self as clients, ClientRecord};
+use bb_core::domain::invoice::{
+    self, INVOICE_PREFIX, Invoice, LineDraft, NewInvoice, PaidBy, TRANSACTION_PREFIX, Transaction,
+};
+use bb_core::domain::money;
+use bb_core::domain::order::{self as orders, Order};
+use bb_core::keys;
+use bb_core::notifier::{self, Notice};
+use bb_core::prelude::*;
+use bb_core::store::{Ids, from_item, query_all};
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+pub fn module() -> Module {
+    Module::new("invoice")
+        .method(Access::Read, "get_list", get_list)
+        .method(Access::Read, "get", get)
+        .method(Access::Write, "update", update)
+        .method(Access::Write, "renewal_invoice", renewal_invoice)
+        .method(Access::Write, "funds_invoice", funds_invoice)
+        .method(Access::Write, "delete", delete)
+        .method(Access::Read, "transaction_get_list", transaction_get_list)
+        .method(Access::Read, "gateways", gateways)
+}
+
+fn not_found() -> ApiError {
+    ApiError::new("Invoice was not found")
+}
+
+/// Invoices of the caller with the `[client]` view from the collection header.
+async fn own_invoices(ctx: &ClientCtx) -> ApiResult<(Vec<Invoice>, Value)> {
+    let items = query_all(
+        ctx.store(),
+        Query::partition(keys::client_partition(ctx.client_id)).prefix(INVOICE_PREFIX),
+    )
+    .await?;
+    let client = clients::view_from_header(&items).unwrap_or(Value::Null);
+    let invoices = clients::records(&items)
+        .map(Invoice::from_item)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((invoices, client))
+}
+
+#[derive(Params)]
+struct ListParams {
+    /// Matches the id, the number or a line's title.
+    search: Option<String>,
+    /// Invoices with a line of this order.
+    order_id: Option<i64>,
+    id: Option<i64>,
+    /// Number or id.
+    nr: Option<String>,
+    /// `unpaid`, `paid`, `refunded`, `canceled`.
+    status: Option<String>,
+    currency: Option<String>,
+    /// Created on this day.
+    created_at: Option<String>,
+    date_from: Option<String>,
+    date_to: Option<String>,
+    /// Paid on this day.
+    paid_at: Option<String>,
+    /// Ignored: the list is always the caller's own.
+    #[param(rename = "client_id")]
+    _client_id: Ignored,
+    #[param(rename = "client")]
+    _client: Ignored,
+}
+
+/// The caller's approved invoices, newest first, with BoxBilling's filters.
+async fn get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Value> {
+    let paging = ctx.paging()?;
+    let created = date_filter("created_at", &p.created_at)?;
+    let from = date_filter("date_from", &p.date_from)?;
+    let to = date_filter("date_to", &p.date_to)?;
+    let paid = date_filter("paid_at", &p.paid_at)?;
+    let (mut invoices, client) = own_invoices(&ctx).await?;
+    let search = p
+        .search
+        .as_deref()
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty());
+    invoices.retain(|inv| {
+        let day = day_of(&inv.created_at);
+        inv.approved
+            && within(&inv.created_at, from, to)
+            && p.id.is_none_or(|id| inv.id == id)
+            && p.nr
+                .as_deref()
+                .is_none_or(|nr| inv.nr.as_deref() == Some(nr) || inv.id.to_string() == nr)
+            && p.status.as_deref().is_none_or(|s| s.is_empty() || inv.status == s)
+            && p.currency
+                .as_deref()
+                .is_none_or(|c| c.is_empty() || inv.currency.eq_ignore_ascii_case(c))
+            && p.order_id
+                .is_none_or(|o| inv.lines.iter().any(|l| l.kind == "order" && l.rel_id == Some(o)))
+            && created.is_none_or(|d| day == Some(d))
+            && paid.is_none_or(|d| inv.paid_at.as_deref().and_then(day_of) == Some(d))
+            && search.as_deref().is_none_or(|q| {
+                inv.id.to_string().contains(q)
+                    || inv.serie_nr().to_lowercase().contains(q)
+                    || inv.nr.as_deref().is_some_and(|n| n.contains(q))
+                    || inv.lines.iter().any(|l| l.title.to_lowercase().contains(q))
+            })
+    });
+    invoices.sort_by(|a, b| b.id.cmp(&a.id));
+    paging.paginate(invoices.iter().map(|i| i.view(&client)).collect())
+}
+
+#[derive(Params)]
+struct HashParams {
+    #[param(required = "Invoice hash not passed")]
+    hash: String,
+}
+
+/// The caller's invoice by hash, with the `[client]` view.
+async fn load(ctx: &ClientCtx, hash: &str) -> ApiResult<(Invoice, Value)> {
+    if hash.len() > 128 {
+        return Err(not_found());
+    }
+    let key = invoice::invoice_key(ctx.client_id, hash.trim());
+    let header = Key::new(keys::client_partition(ctx.client_id), INVOICE_PREFIX);
+    let items = ctx.store().get_many(&[key.clone(), header]).await?;
+    let client = clients::view_from_header(&items).unwrap_or(Value::Null);
+    let item = items
+        .iter()
+        .find(|i| Key::of(i).as_ref() == Some(&key))
+        .ok_or_else(not_found)?;
+    Ok((Invoice::from_item(item)?, client))
+}
+
+async fn get(ctx: ClientCtx, p: HashParams) -> ApiResult<Value> {
+    let (inv, client) = load(&ctx, &p.hash).await?;
+    Ok(inv.view(&client))
+}
+
+#[derive(Params)]
+struct UpdateParams {
+    #[param(required = "Invoice hash not passed")]
+    hash: String,
+    /// Payment gateway to pay with; omitted leaves it as it is.
+    gateway_id: Option<i64>,
+}
+
+fn only_unpaid(inv: &Invoice) -> ApiResult<()> {
+    match inv.status.as_str() {
+        invoice::UNPAID => Ok(()),
+        invoice::PAID => Err(ApiError::new("Paid Invoice can not be modified")),
+        other => Err(ApiError::new(format!("A {other} invoice can not be modified"))),
+    }
+}
+
+fn conflict() -> ApiError {
+    ApiError::new("The invoice was changed by another request. Please try again.")
+}
+
+/// Chooses the gateway of one of the caller's unpaid invoices.
+async fn update(ctx: ClientCtx, p: UpdateParams) -> ApiResult<bool> {
+    let (inv, _) = load(&ctx, &p.hash).await?;
+    only_unpaid(&inv)?;
+    let Some(gateway_id) = p.gateway_id else {
+        return Ok(true);
+    };
+    let catalog = ctx.app.catalog().await?;
+    if !catalog.gateway(gateway_id).is_some_and(|g| g.enabled) {
+        return Err(ApiError::new("Payment method not found"));
+    }
+    let update = Update::new(inv.key())
+        .set("gateway_id", gateway_id)
+        .set("updated_at", ctx.now_text())
+        .add("version", 1)
+        .when(Cond::eq("version", inv.version))
+        .when(Cond::eq("status", invoice::UNPAID));
+    let ops = vec![
+        TxOp::Update(update),
+        activity::log(&ctx, ctx.client_id, format!("Updated invoice \"{}\"", inv.id)),
+    ];
+    match ctx.store().transact(ops).await {
+        Ok(()) => Ok(true),
+        Err(e) if e.is_condition_failure() => Err(conflict()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Params)]
+struct RenewalParams {
+    #[param(required = "Order id required")]
+    order_id: i64,
+}
+
+/// An invoice renewing one of the caller's orders; an unpaid one already there is reused, so
+/// repeated or concurrent calls answer the same invoice.
+async fn renewal_invoice(ctx: ClientCtx, p: RenewalParams) -> ApiResult<String> {
+    let order_key = orders::order_key(ctx.client_id, p.order_id);
+    let items = ctx
+        .store()
+        .get_many(&[order_key.clone(), keys::client(ctx.client_id)])
+        .await?;
+    let order_item = items
+        .iter()
+        .find(|i| Key::of(i).as_ref() == Some(&order_key))
+        .ok_or_else(|| ApiError::new("Order not found"))?;
+    let mut order = Order::from_item(order_item)?;
+    let client_item = items
+        .iter()
+        .find(|i| Key::of(i).as_ref() == Some(&keys::client(ctx.client_id)))
+        .ok_or_else(|| ApiError::auth(201))?;
+    let mut client = ClientRecord::from_item(client_item)?;
+    if let Some(hash) = &order.unpaid_invoice_hash {
+        return Ok(hash.clone());
+    }
+    if order.status == orders::CANCELED {
+        return Err(ApiError::new(format!(
+            "Order {} is canceled. No need to generate invoice.",
+            order.id
+        )));
+    }
+    if order.price <= Decimal::ZERO {
+        return Err(ApiError::new(format!(
+            "Order {} is free. No need to generate invoice.",
+            order.id
+        )));
+    }
+    let settings = ctx.app.settings().await?;
+    let catalog = ctx.app.catalog().await?;
+    let taxed = invoice::is_taxable(&settings, &client);
+    let mut drafts = vec![LineDraft {
+        title: order.title.clone(),
+        period: order.period.clone(),
+        quantity: order.quantity,
+        unit: Some(order.unit.clone()),
+        price: order.price,
+        taxed,
+        kind: "order",
+        rel_id: Some(order.id),
+        task: "renew",
+    }];
+    let mut promo_used = false;
+    if order.promo_recurring
+        && let Some(promo) = order.promo_id.and_then(|id| catalog.promo_by_id(id))
+    {
+        let discount = order.discount.unwrap_or_default().min(order.total());
+        if discount > Decimal::ZERO {
+            let title = match promo.kind {
+                PromoType::Absolute => {
+                    format!(
+                        "Promotional Code: {} - {} Discount",
+                        promo.code,
+                        money::text(promo.value)
+                    )
+                }
+                PromoType::Percentage => format!("Promotional Code: {} - {}%", promo.code, promo.value.normalize()),
+            };
+            drafts.push(LineDraft {
+                title,
+                period: None,
+                quantity: 1,
+                unit: Some("discount".into()),
+                price: -discount,
+                taxed,
+                kind: "custom",
+                rel_id: Some(order.id),
+                task: "void",
+            });
+            promo_used = true;
+        }
+    }
+    let mut ids = Ids::allocate(
+        ctx.store(),
+        &[
+            ("invoice", 1),
+            ("invoice_line", drafts.len()),
+            ("balance", 4),
+            ("service", 2),
+            ("email", 4),
+        ],
+    )
+    .await?;
+    let currency = order.currency.clone();
+    let mut inv = invoice::build(
+        NewInvoice {
+            settings: &settings,
+            catalog: &catalog,
+            client: &client,
+            currency,
+            gateway_id: None,
+            approved: true,
+            due_at: order.expires_at.clone(),
+            now: ctx.now(),
+        },
+        &mut ids,
+        drafts,
+    )?;
+    let before_order = order.version;
+    let before_client = client.clone();
+    let mut notices = vec![Notice::to_client(
+        "mod_invoice_created",
+        client.id,
+        &client.email,
+        &client.full_name(),
+        json!({"c": client.view(false), "invoice": inv.view(&Value::Null)}),
+    )];
+    let mut ops = Vec::new();
+    let mut orders_list = vec![order.clone()];
+    if invoice::covered_by_balance(&client, &inv)? {
+        let s = invoice::settle(
+            &settings,
+            &catalog,
+            &mut client,
+            &mut inv,
+            &mut orders_list,
+            &PaidBy::Credits,
+            &mut ids,
+            ctx.now(),
+            Some(&ctx.meta.ip),
+        )?;
+        ops.extend(s.ops);
+        notices.extend(s.notices);
+        let mut client_update = clients::versioned_update(&before_client, &ctx.now_text());
+        if let Some(balance) = &client.balance {
+            client_update = client_update.set("balance", balance.clone());
+        }
+        ops.push(TxOp::Update(client_update));
+    }
+    order = orders_list.remove(0);
+    if inv.is_unpaid() {
+        order.unpaid_invoice_hash = Some(inv.hash.clone());
+        order.unpaid_invoice_id = Some(inv.id);
+    }
+    if promo_used {
+        order.promo_used += 1;
+    }
+    order.version = before_order + 1;
+    let order_index = ops.len();
+    ops.push(TxOp::Put {
+        item: order.to_item()?,
+        cond: Some(Cond::eq("version", before_order).and(Cond::NotExists("unpaid_invoice_hash".into()))),
+    });
+    ops.push(TxOp::put_new(inv.to_item()?));
+    ops.push(activity::log(
+        &ctx,
+        ctx.client_id,
+        format!("Generated new renewal invoice #{}", inv.id),
+    ));
+    let email_ids: Vec<i64> = notices.iter().map(|_| ids.next("email")).collect::<Result<_, _>>()?;
+    let mail = notifier::prepare(&ctx.app, &notices, &email_ids).await?;
+    ops.extend(mail.ops.iter().cloned());
+    match ctx.store().transact(ops).await {
+        Ok(()) => {
+            notifier::dispatch(&ctx.app, mail);
+            Ok(inv.hash)
+        }
+        Err(e) if e.failed_at(order_index) => {
+            // A concurrent call generated it first: answer with that invoice.
+            let again = ctx
+                .store()
+                .get(&order_key)
+                .await?
+                .ok_or_else(|| ApiError::new("Order not found"))?;
+            Order::from_item(&again)?.unpaid_invoice_hash.ok_or_else(conflict)
+        }
+        Err(e) if e.is_condition_failure() => Err(conflict()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Params)]
+struct FundsParams {
+    /// Amount to add to the account balance, in the client's currency.
+    #[param(required = "Amount is required")]
+    amount: Value,
+}
+
+fn parse_amount(value: &Value) -> ApiResult<Decimal> {
+    let text = match value {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.trim().to_string(),
+        _ => String::new(),
+    };
+    let plain =
+        !text.is_empty() && text.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-') && !text.contains("e");
+    plain
+        .then(|| Decimal::from_str(&text).ok())
+        .flatten()
+        .ok_or_else(|| ApiError::new("You need to enter numeric value"))
+}
+
+/// An invoice that adds funds to the account when paid.
+async fn funds_invoice(ctx: ClientCtx, p: FundsParams) -> ApiResult<String> {
+    let amount = parse_amount(&p.amount)?;
+    let client = clients::load(ctx.store(), ctx.client_id).await?;
+    let currency = client.currency.clone().ok_or_else(|| {
+        ApiError::new("You must have at least one active order before you can add funds so you cannot proceed at the current time!")
+    })?;
+    let settings = ctx.app.settings().await?;
+    let (min, max) = invoice::funds_limits(&settings);
+    if amount <= Decimal::ZERO || amount < min {
+        return Err(ApiError::coded(981, "Amount is not valid"));
+    }
+    if amount > max {
+        return Err(ApiError::coded(982, "Amount is not valid"));
+    }
+    if amount.scale() > money::SCALE && amount != money::round(amount) {
+        return Err(ApiError::new("Amount can have at most 2 decimal places"));
+    }
+    let catalog = ctx.app.catalog().await?;
+    let mut ids = Ids::allocate(ctx.store(), &[("invoice", 1), ("invoice_line", 1), ("email", 1)]).await?;
+    let inv = invoice::build(
+        NewInvoice {
+            settings: &settings,
+            catalog: &catalog,
+            client: &client,
+            currency,
+            gateway_id: None,
+            approved: true,
+            due_at: None,
+            now: ctx.now(),
+        },
+        &mut ids,
+        vec![LineDraft {
+            title: "Add funds to account".into(),
+            period: None,
+            quantity: 1,
+            unit: None,
+            price: amount,
+            taxed: false,
+            kind: "deposit",
+            rel_id: None,
+            task: "void",
+        }],
+    )?;
+    let notices = [Notice::to_client(
+        "mod_invoice_created",
+        client.id,
+        &client.email,
+        &client.full_name(),
+        json!({"c": client.view(false), "invoice": inv.view(&Value::Null)}),
+    )];
+    let mail = notifier::prepare(&ctx.app, &notices, &[ids.next("email")?]).await?;
+    let mut ops = vec![
+        TxOp::put_new(inv.to_item()?),
+        activity::log(&ctx, ctx.client_id, format!("Generated add funds invoice #{}", inv.id)),
+    ];
+    ops.extend(mail.ops.iter().cloned());
+    ctx.store().transact(ops).await?;
+    notifier::dispatch(&ctx.app, mail);
+    Ok(inv.hash)
+}
+
+/// Deletes one of the caller's unpaid invoices that no order depends on.
+async fn delete(ctx: ClientCtx, p: HashParams) -> ApiResult<bool> {
+    let (inv, _) = load(&ctx, &p.hash).await?;
+    if let Some(line) = inv.lines.iter().find(|l| l.kind == "order") {
+        return Err(ApiError::new(format!(
+            "Invoice is related to order #{}. Please cancel order first.",
+            line.rel_id.unwrap_or_default()
+        )));
+    }
+    if !inv.is_unpaid() {
+        return Err(ApiError::new("Only unpaid invoices can be deleted"));
+    }
+    let ops = vec![
+        TxOp::Delete {
+            key: inv.key(),
+            cond: Some(Cond::eq("version", inv.version).and(Cond::eq("status", invoice::UNPAID))),
+        },
+        activity::log(&ctx, ctx.client_id, format!("Removed invoice #{}", inv.id)),
+    ];
+    match ctx.store().transact(ops).await {
+        Ok(()) => Ok(true),
+        Err(e) if e.is_condition_failure() => Err(conflict()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Params)]
+struct TransactionListParams {
+    id: Option<i64>,
+    invoice_hash: Option<String>,
+    invoice_id: Option<i64>,
+    gateway_id: Option<i64>,
+    currency: Option<String>,
+    #[param(rename = "type")]
+    kind: Option<String>,
+    txn_id: Option<String>,
+    /// Only processed payments are listed; another status lists nothing.
+    status: Option<String>,
+    /// Matches the gateway's transaction id, the invoice hash or the note.
+    search: Option<String>,
+    date_from: Option<String>,
+    date_to: Option<String>,
+}
+
+/// The caller's processed payments, newest first.
+async fn transaction_get_list(ctx: ClientCtx, p: TransactionListParams) -> ApiResult<Value> {
+    let paging = ctx.paging()?;
+    let from = date_filter("date_from", &p.date_from)?;
+    let to = date_filter("date_to", &p.date_to)?;
+    let items = query_all(
+        ctx.store(),
+        Query::partition(keys::client_partition(ctx.client_id)).prefix(TRANSACTION_PREFIX),
+    )
+    .await?;
+    let catalog = ctx.app.catalog().await?;
+    let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+    let (hash, currency, kind, txn, status, search) = (
+        text(&p.invoice_hash),
+        text(&p.currency),
+        text(&p.kind),
+        text(&p.txn_id),
+        text(&p.status),
+        text(&p.search),
+    );
+    let mut list: Vec<Transaction> = items.iter().map(from_item).collect::<Result<_, _>>()?;
+    list.retain(|t| {
+        t.status == "processed"
+            && within(&t.created_at, from, to)
+            && status.as_deref().is_none_or(|s| s == t.status)
+            && p.id.is_none_or(|id| t.id == id)
+            && hash.as_deref().is_none_or(|h| t.invoice_hash == h)
+            && p.invoice_id.is_none_or(|i| t.invoice_id == i)
+            && p.gateway_id.is_none_or(|g| t.gateway_id == Some(g))
+            && currency.as_deref().is_none_or(|c| t.currency.eq_ignore_ascii_case(c))
+            && kind.as_deref().is_none_or(|k| t.kind == k)
+            && txn.as_deref().is_none_or(|x| t.txn_id.as_deref() == Some(x))
+            && search.as_deref().is_none_or(|q| {
+                let q = q.to_lowercase();
+                t.txn_id.as_deref().is_some_and(|x| x.to_lowercase().contains(&q))
+                    || t.invoice_hash.contains(&q)
+                    || t.note.as_deref().is_some_and(|n| n.to_lowercase().contains(&q))
+            })
+    });
+    list.sort_by(|a, b| b.id.cmp(&a.id));
+    paging.paginate(list.iter().map(|t| t.view(&catalog)).collect())
+}
+
+#[derive(Params)]
+struct GatewaysParams {
+    /// `pairs` for `{id: name}`.
+    format: Option<String>,
+}
+
+/// Enabled payment gateways, newest first (guest).
+async fn gateways(ctx: GuestCtx, p: GatewaysParams) -> ApiResult<Value> {
+    let catalog = ctx.app.catalog().await?;
+    let mut list: Vec<_> = catalog.gateways.iter().filter(|g| g.enabled).collect();
+    list.sort_by(|a, b| b.id.cmp(&a.id));
+    if p.format.as_deref() == Some("pairs") {
+        let pairs: ParamMap = list.iter().map(|g| (g.id.to_string(), g.name.clone().into())).collect();
+        return Ok(if pairs.is_empty() {
+            json!([])
+        } else {
+            Value::Object(pairs)
+        });
+    }
+    let all: Vec<String> = catalog.currencies.iter().map(|c| c.code.clone()).collect();
+    Ok(Value::Array(
+        list.iter()
+            .map(|g| {
+                json!({
+                    "id": g.id,
+                    "code": g.gateway,
+                    "title": g.name,
+                    "allow_single": g.allow_single,
+                    "allow_recurrent": g.allow_recurrent,
+                    "accepted_currencies": if g.accepted_currencies.is_empty() { all.clone() } else { g.accepted_currencies.clone() },
+                })
+            })
+            .collect(),
+    ))
+}

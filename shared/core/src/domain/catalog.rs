@@ -1,0 +1,414 @@
+//! The catalogue: currencies, categories, products with their pricing, tax rules, promo codes
+//! and payment gateways. All of it lives in the `CATALOG` partition, is read whole in one
+//! Query and cached per process like the settings. Operators load it with the fixtures command.
+
+use crate::error::{ApiError, ApiResult};
+use crate::store::{Item, Key, StoreError, from_item, to_item};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+pub const PARTITION: &str = "CATALOG";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Currency {
+    pub code: String,
+    pub title: String,
+    #[serde(default)]
+    pub is_default: bool,
+    /// Units of this currency per unit of the default currency.
+    #[serde(default = "one")]
+    pub conversion_rate: Decimal,
+    /// e.g. `${{price}}`.
+    #[serde(default = "price_only")]
+    pub format: String,
+    /// BoxBilling's `1`…`5` (see `money::format_price`).
+    #[serde(default = "format_one")]
+    pub price_format: String,
+}
+
+fn one() -> Decimal {
+    Decimal::ONE
+}
+fn price_only() -> String {
+    "{{price}}".into()
+}
+fn format_one() -> String {
+    "1".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Category {
+    pub id: i64,
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub priority: i64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PricingType {
+    Free,
+    Once,
+    Recurrent,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Price {
+    #[serde(default)]
+    pub price: Decimal,
+    #[serde(default)]
+    pub setup: Decimal,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Pricing {
+    #[serde(rename = "type")]
+    pub kind: PricingType,
+    #[serde(default)]
+    pub once: Option<Price>,
+    /// Period code (`1M`, `1Y`, ...) → price.
+    #[serde(default)]
+    pub recurrent: BTreeMap<String, Price>,
+}
+
+/// When an order of a product is set up.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SetupMode {
+    AfterOrder,
+    AfterPayment,
+    Manual,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Product {
+    pub id: i64,
+    #[serde(default)]
+    pub category_id: Option<i64>,
+    pub title: String,
+    pub slug: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Service type: `custom`, `hosting`, `domain`, `license`, `downloadable`, ...
+    #[serde(rename = "type", default = "custom")]
+    pub kind: String,
+    #[serde(default = "unit")]
+    pub unit: String,
+    #[serde(default = "enabled")]
+    pub status: String,
+    #[serde(default)]
+    pub hidden: bool,
+    #[serde(default)]
+    pub is_addon: bool,
+    #[serde(default = "after_payment")]
+    pub setup: SetupMode,
+    /// Addon products offered with this one.
+    #[serde(default)]
+    pub addons: Vec<i64>,
+    /// Products an order of this one may be upgraded to.
+    #[serde(default)]
+    pub upgrades: Vec<i64>,
+    #[serde(default)]
+    pub priority: i64,
+    #[serde(default)]
+    pub allow_quantity_select: bool,
+    #[serde(default)]
+    pub stock_control: bool,
+    #[serde(default)]
+    pub quantity_in_stock: i64,
+    #[serde(default)]
+    pub icon_url: Option<String>,
+    #[serde(default)]
+    pub form_id: Option<i64>,
+    /// Type-specific settings (for `custom`: the plugin and its configuration).
+    #[serde(default)]
+    pub config: Map<String, Value>,
+    pub pricing: Pricing,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+}
+
+fn custom() -> String {
+    "custom".into()
+}
+fn unit() -> String {
+    "product".into()
+}
+fn enabled() -> String {
+    "enabled".into()
+}
+fn after_payment() -> SetupMode {
+    SetupMode::AfterPayment
+}
+
+impl Product {
+    /// Unit price and setup fee for a billing period, checking the period is offered.
+    pub fn price_for(&self, period: Option<&str>) -> ApiResult<(Decimal, Decimal)> {
+        match self.pricing.kind {
+            PricingType::Free => Ok((Decimal::ZERO, Decimal::ZERO)),
+            PricingType::Once => {
+                let p = self.pricing.once.clone().unwrap_or_default();
+                Ok((p.price, p.setup))
+            }
+            PricingType::Recurrent => {
+                let period = period
+                    .filter(|p| !p.is_empty())
+                    .ok_or_else(|| ApiError::new("Period parameter not passed"))?;
+                match self.pricing.recurrent.get(period) {
+                    Some(p) if p.enabled => Ok((p.price, p.setup)),
+                    _ => Err(ApiError::new("Selected billing period is not valid")),
+                }
+            }
+        }
+    }
+
+    pub fn is_recurrent(&self) -> bool {
+        self.pricing.kind == PricingType::Recurrent
+    }
+
+    /// The lowest enabled price (shop listings).
+    pub fn price_starting_from(&self) -> Decimal {
+        match self.pricing.kind {
+            PricingType::Free => Decimal::ZERO,
+            PricingType::Once => self.pricing.once.as_ref().map_or(Decimal::ZERO, |p| p.price),
+            PricingType::Recurrent => self
+                .pricing
+                .recurrent
+                .values()
+                .filter(|p| p.enabled)
+                .map(|p| p.price)
+                .min()
+                .unwrap_or(Decimal::ZERO),
+        }
+    }
+
+    pub fn is_public(&self) -> bool {
+        self.status == "enabled" && !self.hidden && !self.is_addon
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Tax {
+    pub id: i64,
+    pub name: String,
+    #[serde(default)]
+    pub country: Option<String>,
+    #[serde(default)]
+    pub state: Option<String>,
+    /// Percent, e.g. `21`.
+    pub taxrate: Decimal,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PromoType {
+    Percentage,
+    Absolute,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Promo {
+    pub id: i64,
+    pub code: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: PromoType,
+    pub value: Decimal,
+    /// 0 = unlimited.
+    #[serde(default)]
+    pub maxuses: i64,
+    /// Times used (one per ordered item); kept on the promo item by atomic adds.
+    #[serde(default)]
+    pub used: i64,
+    #[serde(default)]
+    pub freesetup: bool,
+    #[serde(default)]
+    pub once_per_client: bool,
+    #[serde(default)]
+    pub recurring: bool,
+    #[serde(default = "yes")]
+    pub active: bool,
+    /// Products it applies to; empty = all.
+    #[serde(default)]
+    pub products: Vec<i64>,
+    /// Periods it applies to; empty = all.
+    #[serde(default)]
+    pub periods: Vec<String>,
+    /// Client groups allowed; empty = everyone.
+    #[serde(default)]
+    pub client_groups: Vec<i64>,
+    #[serde(default)]
+    pub start_at: Option<String>,
+    #[serde(default)]
+    pub end_at: Option<String>,
+}
+
+impl Promo {
+    /// Active, uses left, inside its date window.
+    pub fn is_usable(&self, now: &str) -> bool {
+        self.active
+            && (self.maxuses <= 0 || self.used < self.maxuses)
+            && self.start_at.as_deref().is_none_or(|s| s.is_empty() || s <= now)
+            && self.end_at.as_deref().is_none_or(|e| e.is_empty() || e >= now)
+    }
+
+    pub fn applies_to(&self, product: &Product, period: Option<&str>) -> bool {
+        !product.is_addon
+            && (self.products.is_empty() || self.products.contains(&product.id))
+            && (self.periods.is_empty() || period.is_some_and(|p| self.periods.iter().any(|x| x == p)))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Gateway {
+    pub id: i64,
+    pub name: String,
+    /// Adapter code (`PayPalEmail`, `Custom`, ...).
+    pub gateway: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Empty = every currency.
+    #[serde(default)]
+    pub accepted_currencies: Vec<String>,
+    #[serde(default = "yes")]
+    pub allow_single: bool,
+    #[serde(default)]
+    pub allow_recurrent: bool,
+    #[serde(default)]
+    pub test_mode: bool,
+}
+
+/// The whole catalogue, as read from the store.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    pub currencies: Vec<Currency>,
+    pub categories: Vec<Category>,
+    pub products: Vec<Product>,
+    pub taxes: Vec<Tax>,
+    pub promos: Vec<Promo>,
+    pub gateways: Vec<Gateway>,
+}
+
+/// Sort-key prefixes of catalogue items.
+pub mod sk {
+    pub const CURRENCY: &str = "CURRENCY#";
+    pub const CATEGORY: &str = "CATEGORY#";
+    pub const PRODUCT: &str = "PRODUCT#";
+    pub const TAX: &str = "TAX#";
+    pub const PROMO: &str = "PROMO#";
+    pub const GATEWAY: &str = "GATEWAY#";
+}
+
+pub fn key(prefix: &str, id: &str) -> Key {
+    Key::new(PARTITION, format!("{prefix}{id}"))
+}
+
+pub fn product_key(id: i64) -> Key {
+    key(sk::PRODUCT, &crate::keys::pad(id))
+}
+
+pub fn promo_key(code: &str) -> Key {
+    key(sk::PROMO, &code.trim().to_uppercase())
+}
+
+/// A catalogue record as an item under `key`.
+pub fn item<T: Serialize>(record: &T, key: Key) -> Result<Item, StoreError> {
+    let mut item = to_item(record)?;
+    item.insert("pk".into(), key.pk.into());
+    item.insert("sk".into(), key.sk.into());
+    Ok(item)
+}
+
+impl Catalog {
+    /// Sorts the items of the `CATALOG` partition into the catalogue.
+    pub fn from_items(items: &[Item]) -> Catalog {
+        let mut c = Catalog::default();
+        for item in items {
+            let Some(sk) = item.get("sk").and_then(|a| a.as_str()) else {
+                continue;
+            };
+            let ok = if sk.starts_with(sk::CURRENCY) {
+                from_item(item).map(|x| c.currencies.push(x))
+            } else if sk.starts_with(sk::CATEGORY) {
+                from_item(item).map(|x| c.categories.push(x))
+            } else if sk.starts_with(sk::PRODUCT) {
+                from_item(item).map(|x| c.products.push(x))
+            } else if sk.starts_with(sk::TAX) {
+                from_item(item).map(|x| c.taxes.push(x))
+            } else if sk.starts_with(sk::PROMO) {
+                from_item(item).map(|x| c.promos.push(x))
+            } else if sk.starts_with(sk::GATEWAY) {
+                from_item(item).map(|x| c.gateways.push(x))
+            } else {
+                Ok(())
+            };
+            if let Err(e) = ok {
+                tracing::error!(sk, error = %e, "catalogue item does not match its record type; skipped");
+            }
+        }
+        c.products.sort_by_key(|p| (p.priority, p.id));
+        c.categories.sort_by_key(|x| (x.priority, x.id));
+        c
+    }
+
+    pub fn product(&self, id: i64) -> Option<&Product> {
+        self.products.iter().find(|p| p.id == id)
+    }
+
+    pub fn currency(&self, code: &str) -> Option<&Currency> {
+        self.currencies.iter().find(|c| c.code.eq_ignore_ascii_case(code))
+    }
+
+    pub fn default_currency(&self) -> Option<&Currency> {
+        self.currencies
+            .iter()
+            .find(|c| c.is_default)
+            .or_else(|| self.currencies.first())
+    }
+
+    pub fn promo(&self, code: &str) -> Option<&Promo> {
+        self.promos.iter().find(|p| p.code.eq_ignore_ascii_case(code.trim()))
+    }
+
+    pub fn promo_by_id(&self, id: i64) -> Option<&Promo> {
+        self.promos.iter().find(|p| p.id == id)
+    }
+
+    pub fn gateway(&self, id: i64) -> Option<&Gateway> {
+        self.gateways.iter().find(|g| g.id == id)
+    }
+
+    /// BoxBilling's rule order: state and country, then country, then a rule for everyone.
+    pub fn tax_for(&self, country: Option<&str>, state: Option<&str>) -> Option<&Tax> {
+        let norm = |v: Option<&str>| v.map(|s| s.trim().to_uppercase()).filter(|s| !s.is_empty());
+        let (country, state) = (norm(country), norm(state));
+        let rule_country = |t: &Tax| norm(t.country.as_deref());
+        let rule_state = |t: &Tax| norm(t.state.as_deref());
+        self.taxes
+            .iter()
+            .find(|t| country.is_some() && rule_country(t) == country && state.is_some() && rule_state(t) == state)
+            .or_else(|| {
+                self.taxes
+                    .iter()
+                    .find(|t| country.is_some() && rule_country(t) == country && rule_state(t).is_none())
+            })
+            .or_else(|| {
+                self.taxes
+                    .iter()
+                    .find(|t| rule_country(t).is_none() && rule_state(t).is_none())
+            })
+    }
+}

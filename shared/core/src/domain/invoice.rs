@@ -1,0 +1,709 @@
+//! Invoices with their lines, the client's balance entries and payment transactions, and the
+//! settlement that marks an invoice paid (with account credit or by a gateway payment).
+//!
+//! Keys: `C#<client>` / `INV#<hash>` (lines embedded; the hash is the handle clients use),
+//! `BAL#<id>`, `TXN#<id>`. Guests reach an invoice by hash through gsi1 `INVOICE#<hash>`.
+
+use crate::app::Settings;
+use crate::clock::format_datetime;
+use crate::domain::catalog::Catalog;
+use crate::domain::client::ClientRecord;
+use crate::domain::money;
+use crate::domain::order::{self, Order};
+use crate::error::{ApiError, ApiResult};
+use crate::keys::{self, pad};
+use crate::notifier::Notice;
+use crate::store::{Ids, Item, Key, StoreError, TxOp, from_item, to_item};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::str::FromStr;
+use time::OffsetDateTime;
+
+pub const UNPAID: &str = "unpaid";
+pub const PAID: &str = "paid";
+pub const INVOICE_PREFIX: &str = "INV#";
+pub const BALANCE_PREFIX: &str = "BAL#";
+pub const TRANSACTION_PREFIX: &str = "TXN#";
+
+pub fn invoice_key(client_id: i64, hash: &str) -> Key {
+    Key::new(keys::client_partition(client_id), format!("{INVOICE_PREFIX}{hash}"))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Seller {
+    pub company: Option<String>,
+    pub company_vat: Option<String>,
+    pub company_number: Option<String>,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub account_number: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Buyer {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company: Option<String>,
+    pub company_vat: Option<String>,
+    pub company_number: Option<String>,
+    pub address: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub country: Option<String>,
+    pub phone: Option<String>,
+    pub phone_cc: Option<String>,
+    pub email: Option<String>,
+    pub zip: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Line {
+    pub id: i64,
+    pub title: String,
+    #[serde(default)]
+    pub period: Option<String>,
+    pub quantity: i64,
+    #[serde(default)]
+    pub unit: Option<String>,
+    pub price: Decimal,
+    pub taxed: bool,
+    #[serde(default)]
+    pub charged: bool,
+    /// `order`, `deposit`, `custom`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub rel_id: Option<i64>,
+    /// `activate`, `renew`, `void`.
+    pub task: String,
+    /// `pending_payment`, `pending_setup`, `executed`.
+    pub status: String,
+}
+
+impl Line {
+    pub fn total(&self) -> Decimal {
+        self.price * Decimal::from(self.quantity)
+    }
+
+    /// round(price × rate / 100) × quantity on taxed lines.
+    pub fn tax(&self, rate: Decimal) -> Decimal {
+        if !self.taxed || rate <= Decimal::ZERO {
+            return Decimal::ZERO;
+        }
+        money::round(self.price * rate / Decimal::from(100)) * Decimal::from(self.quantity)
+    }
+}
+
+/// A line before it has an id.
+#[derive(Debug, Clone)]
+pub struct LineDraft {
+    pub title: String,
+    pub period: Option<String>,
+    pub quantity: i64,
+    pub unit: Option<String>,
+    pub price: Decimal,
+    pub taxed: bool,
+    pub kind: &'static str,
+    pub rel_id: Option<i64>,
+    pub task: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Invoice {
+    pub id: i64,
+    pub client_id: i64,
+    pub hash: String,
+    #[serde(default)]
+    pub serie: Option<String>,
+    #[serde(default)]
+    pub nr: Option<String>,
+    pub status: String,
+    pub approved: bool,
+    pub currency: String,
+    #[serde(default)]
+    pub currency_rate: Option<Decimal>,
+    #[serde(default)]
+    pub gateway_id: Option<i64>,
+    #[serde(default)]
+    pub taxname: Option<String>,
+    pub taxrate: Decimal,
+    #[serde(default)]
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub text_1: Option<String>,
+    #[serde(default)]
+    pub text_2: Option<String>,
+    #[serde(default)]
+    pub due_at: Option<String>,
+    #[serde(default)]
+    pub paid_at: Option<String>,
+    #[serde(default)]
+    pub reminded_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(default)]
+    pub credit: Option<Decimal>,
+    #[serde(default)]
+    pub refund: Option<Decimal>,
+    #[serde(default)]
+    pub base_income: Option<Decimal>,
+    #[serde(default)]
+    pub base_refund: Option<Decimal>,
+    pub seller: Seller,
+    pub buyer: Buyer,
+    pub lines: Vec<Line>,
+    #[serde(default)]
+    pub version: i64,
+}
+
+impl Invoice {
+    pub fn key(&self) -> Key {
+        invoice_key(self.client_id, &self.hash)
+    }
+
+    pub fn to_item(&self) -> Result<Item, StoreError> {
+        let mut item = to_item(self)?;
+        let key = self.key();
+        item.insert("pk".into(), key.pk.into());
+        item.insert("sk".into(), key.sk.into());
+        item.insert("kind".into(), "invoice".into());
+        item.insert("gsi1pk".into(), format!("INVOICE#{}", self.hash).into());
+        item.insert("gsi1sk".into(), "INVOICE".into());
+        Ok(item)
+    }
+
+    pub fn from_item(item: &Item) -> Result<Invoice, StoreError> {
+        from_item(item)
+    }
+
+    pub fn subtotal(&self) -> Decimal {
+        self.lines.iter().map(Line::total).sum()
+    }
+
+    pub fn tax(&self) -> Decimal {
+        self.lines.iter().map(|l| l.tax(self.taxrate)).sum()
+    }
+
+    pub fn total(&self) -> Decimal {
+        self.subtotal() + self.tax()
+    }
+
+    /// `BOX00042`: series and the number padded to five digits.
+    pub fn serie_nr(&self) -> String {
+        let nr = self
+            .nr
+            .clone()
+            .filter(|n| n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty());
+        format!(
+            "{}{:0>5}",
+            self.serie.clone().unwrap_or_default(),
+            nr.unwrap_or_else(|| self.id.to_string())
+        )
+    }
+
+    pub fn is_unpaid(&self) -> bool {
+        self.status == UNPAID
+    }
+
+    /// BoxBilling's `[invoice]` shape; `client` is the owner's `[client]`.
+    pub fn view(&self, client: &Value) -> Value {
+        let lines: Vec<Value> = self
+            .lines
+            .iter()
+            .map(|l| {
+                json!({
+                    "id": l.id,
+                    "title": l.title,
+                    "period": l.period,
+                    "quantity": l.quantity,
+                    "unit": l.unit,
+                    "price": money::text(l.price),
+                    "tax": money::text(l.tax(self.taxrate)),
+                    "taxed": l.taxed,
+                    "charged": l.charged,
+                    "total": money::text(l.total()),
+                    "order_id": if l.kind == "order" { l.rel_id } else { None },
+                    "type": l.kind,
+                    "rel_id": l.rel_id,
+                    "task": l.task,
+                    "status": l.status,
+                })
+            })
+            .collect();
+        let income = self.base_income.unwrap_or_default() - self.base_refund.unwrap_or_default();
+        let subscribable = self.lines.len() == 1 && self.lines[0].period.as_deref().is_some_and(|p| !p.is_empty());
+        let mut view = json!({
+            "id": self.id,
+            "serie": self.serie,
+            "nr": self.nr,
+            "serie_nr": self.serie_nr(),
+            "hash": self.hash,
+            "gateway_id": self.gateway_id,
+            "taxname": self.taxname.clone().unwrap_or_default(),
+            "taxrate": self.taxrate.normalize().to_string(),
+            "currency": self.currency,
+            "currency_rate": self.currency_rate.map(|r| r.to_string()),
+            "tax": money::text(self.tax()),
+            "subtotal": money::text(self.subtotal()),
+            "total": money::text(self.total()),
+            "status": self.status,
+            "notes": self.notes,
+            "text_1": self.text_1,
+            "text_2": self.text_2,
+            "due_at": self.due_at,
+            "paid_at": self.paid_at,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "lines": lines,
+            "buyer": self.buyer,
+            "seller": self.seller,
+            "client": client,
+            "reminded_at": self.reminded_at,
+            "approved": self.approved,
+            "income": money::text(income),
+            "refund": self.refund.map(money::text),
+            "credit": self.credit.map(money::text),
+            "subscribable": subscribable,
+        });
+        if subscribable
+            && let Some(code) = &self.lines[0].period
+            && let Ok(p) = crate::domain::period::Period::parse(code)
+        {
+            view["subscription"] = json!({"unit": p.unit.to_string(), "cycle": p.qty, "period": code});
+        }
+        view
+    }
+}
+
+/// Whether a client pays tax: the `tax_enabled` setting is on and the client is not exempt.
+pub fn is_taxable(settings: &Settings, client: &ClientRecord) -> bool {
+    settings.get("tax_enabled").is_some_and(crate::params::is_truthy) && !client.tax_exempt
+}
+
+fn setting_decimal(settings: &Settings, name: &str, default: i64) -> Decimal {
+    settings
+        .text(name)
+        .and_then(|t| Decimal::from_str(&t).ok())
+        .unwrap_or_else(|| Decimal::from(default))
+}
+
+/// A fresh 40-hex-character invoice hash from the CSPRNG.
+pub fn new_hash() -> ApiResult<String> {
+    crate::crypto::random_bytes::<20>()
+        .map(hex::encode)
+        .map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// What a new invoice needs besides its lines.
+pub struct NewInvoice<'a> {
+    pub settings: &'a Settings,
+    pub catalog: &'a Catalog,
+    pub client: &'a ClientRecord,
+    pub currency: String,
+    pub gateway_id: Option<i64>,
+    pub approved: bool,
+    pub due_at: Option<String>,
+    pub now: OffsetDateTime,
+}
+
+/// Builds an unpaid invoice with seller and buyer snapshots, the client's tax rule and due date.
+pub fn build(new: NewInvoice<'_>, ids: &mut Ids, drafts: Vec<LineDraft>) -> ApiResult<Invoice> {
+    let id = ids.next("invoice")?;
+    let now = format_datetime(new.now);
+    let (taxname, taxrate) = if is_taxable(new.settings, new.client) {
+        match new
+            .catalog
+            .tax_for(new.client.country.as_deref(), new.client.state.as_deref())
+        {
+            Some(t) => (Some(t.name.clone()), t.taxrate),
+            None => (None, Decimal::ZERO),
+        }
+    } else {
+        (None, Decimal::ZERO)
+    };
+    let due_days = setting_decimal(new.settings, "invoice_due_days", 5)
+        .to_string()
+        .parse::<i64>()
+        .unwrap_or(1);
+    let due_at = new
+        .due_at
+        .unwrap_or_else(|| format_datetime(new.now + time::Duration::days(due_days)));
+    let s = |name: &str| new.settings.text(name);
+    let address: Vec<String> = ["company_address_1", "company_address_2", "company_address_3"]
+        .iter()
+        .filter_map(|k| s(k))
+        .collect();
+    let c = new.client;
+    let join = |a: &Option<String>, b: &Option<String>| {
+        Some(
+            format!("{} {}", a.clone().unwrap_or_default(), b.clone().unwrap_or_default())
+                .trim()
+                .to_string(),
+        )
+    };
+    let mut lines = Vec::with_capacity(drafts.len());
+    for d in drafts {
+        lines.push(Line {
+            id: ids.next("invoice_line")?,
+            title: d.title,
+            period: d.period,
+            quantity: d.quantity,
+            unit: d.unit,
+            price: money::round(d.price),
+            taxed: d.taxed && taxrate > Decimal::ZERO,
+            charged: false,
+            kind: d.kind.into(),
+            rel_id: d.rel_id,
+            task: d.task.into(),
+            status: "pending_payment".into(),
+        });
+    }
+    Ok(Invoice {
+        id,
+        client_id: c.id,
+        hash: new_hash()?,
+        serie: s("invoice_series"),
+        nr: Some(id.to_string()),
+        status: UNPAID.into(),
+        approved: new.approved,
+        currency: new.currency,
+        currency_rate: None,
+        gateway_id: new.gateway_id,
+        taxname,
+        taxrate,
+        notes: None,
+        text_1: None,
+        text_2: None,
+        due_at: Some(due_at),
+        paid_at: None,
+        reminded_at: None,
+        created_at: now.clone(),
+        updated_at: now,
+        credit: None,
+        refund: None,
+        base_income: None,
+        base_refund: None,
+        seller: Seller {
+            company: s("company_name"),
+            company_vat: s("company_vat_number"),
+            company_number: s("company_number"),
+            address: (!address.is_empty()).then(|| address.join(" ")),
+            phone: s("company_tel"),
+            email: s("company_email"),
+            account_number: s("company_account_number"),
+        },
+        buyer: Buyer {
+            first_name: c.first_name.clone(),
+            last_name: c.last_name.clone(),
+            company: c.company.clone(),
+            company_vat: c.company_vat.clone(),
+            company_number: c.company_number.clone(),
+            address: join(&c.address_1, &c.address_2),
+            city: c.city.clone(),
+            state: c.state.clone(),
+            country: c.country.clone(),
+            phone: join(&c.phone_cc, &c.phone),
+            phone_cc: c.phone_cc.clone(),
+            email: Some(c.email.clone()),
+            zip: c.postcode.clone(),
+        },
+        lines,
+        version: 0,
+    })
+}
+
+/// A balance entry: credit (+) or charge (−) of the client's account.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BalanceEntry {
+    pub id: i64,
+    pub client_id: i64,
+    /// `invoice` (charge or deposit), `gift` (operator credit), `default`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub rel_id: Option<i64>,
+    pub amount: Decimal,
+    pub description: String,
+    pub created_at: String,
+}
+
+impl BalanceEntry {
+    pub fn put(&self) -> Result<TxOp, StoreError> {
+        let mut item = to_item(self)?;
+        item.insert("pk".into(), keys::client_partition(self.client_id).into());
+        item.insert("sk".into(), format!("{BALANCE_PREFIX}{}", pad(self.id)).into());
+        Ok(TxOp::put_new(item))
+    }
+
+    /// `[balance]`; `currency` is the client's current currency.
+    pub fn view(&self, currency: Option<&str>) -> Value {
+        json!({
+            "id": self.id,
+            "description": self.description,
+            "amount": money::text(self.amount),
+            "currency": currency,
+            "created_at": self.created_at,
+        })
+    }
+}
+
+/// A payment received through a gateway.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Transaction {
+    pub id: i64,
+    pub client_id: i64,
+    pub invoice_id: i64,
+    pub invoice_hash: String,
+    #[serde(default)]
+    pub txn_id: Option<String>,
+    #[serde(default)]
+    pub txn_status: Option<String>,
+    #[serde(default)]
+    pub gateway_id: Option<i64>,
+    pub amount: Decimal,
+    pub currency: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `received`, `approved`, `processed`, `error`.
+    pub status: String,
+    #[serde(default)]
+    pub ip: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Transaction {
+    pub fn put(&self) -> Result<TxOp, StoreError> {
+        let mut item = to_item(self)?;
+        item.insert("pk".into(), keys::client_partition(self.client_id).into());
+        item.insert("sk".into(), format!("{TRANSACTION_PREFIX}{}", pad(self.id)).into());
+        Ok(TxOp::put_new(item))
+    }
+
+    /// `[transaction]`.
+    pub fn view(&self, catalog: &Catalog) -> Value {
+        json!({
+            "id": self.id,
+            "invoice_id": self.invoice_id,
+            "txn_id": self.txn_id,
+            "txn_status": self.txn_status,
+            "gateway_id": self.gateway_id,
+            "gateway": self.gateway_id.and_then(|g| catalog.gateway(g)).map(|g| g.name.clone()),
+            "amount": money::text(self.amount),
+            "currency": self.currency,
+            "type": self.kind,
+            "status": self.status,
+            "ip": self.ip,
+            "validate_ipn": null,
+            "error": null,
+            "error_code": null,
+            "note": self.note,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        })
+    }
+}
+
+/// How an invoice gets paid.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PaidBy {
+    /// From the client's account balance.
+    Credits,
+    /// Money received by a gateway (recorded as a transaction).
+    Gateway {
+        gateway_id: Option<i64>,
+        txn_id: Option<String>,
+    },
+}
+
+/// The effects of paying an invoice: writes for the transaction, notices, and the records as
+/// they become (the caller writes `client` and `orders` it passed in, changed in place).
+pub struct Settlement {
+    pub ops: Vec<TxOp>,
+    pub notices: Vec<Notice>,
+    /// Orders that changed (activated, renewed, no longer waiting for this invoice).
+    pub orders_changed: Vec<i64>,
+}
+
+/// Ids a settlement of `invoice` may take (allocate them with the caller's other ids).
+pub fn settlement_ids(invoice: &Invoice) -> [(&'static str, usize); 4] {
+    let n = invoice.lines.len();
+    [("balance", n), ("service", n), ("transaction", 1), ("email", n + 2)]
+}
+
+/// Marks `invoice` paid. Credits: each line is charged to the balance (negative lines credit it
+/// back, unlike BoxBilling). Gateway: a processed transaction is recorded and deposits credit
+/// the balance. Order lines activate (`activate`) or extend (`renew`) their orders.
+#[allow(clippy::too_many_arguments)]
+pub fn settle(
+    settings: &Settings,
+    catalog: &Catalog,
+    client: &mut ClientRecord,
+    invoice: &mut Invoice,
+    orders: &mut [Order],
+    paid_by: &PaidBy,
+    ids: &mut Ids,
+    now: OffsetDateTime,
+    ip: Option<&str>,
+) -> ApiResult<Settlement> {
+    if !invoice.is_unpaid() {
+        return Err(ApiError::new("Invoice is already paid"));
+    }
+    let now_text = format_datetime(now);
+    let mut ops = Vec::new();
+    let mut notices = Vec::new();
+    let mut balance = client
+        .balance
+        .as_deref()
+        .map(money::parse)
+        .transpose()?
+        .unwrap_or_default();
+    let mut touched_balance = false;
+    let total = invoice.total();
+    if let PaidBy::Gateway { gateway_id, txn_id } = paid_by {
+        let txn = Transaction {
+            id: ids.next("transaction")?,
+            client_id: invoice.client_id,
+            invoice_id: invoice.id,
+            invoice_hash: invoice.hash.clone(),
+            txn_id: txn_id.clone(),
+            txn_status: Some("complete".into()),
+            gateway_id: *gateway_id,
+            amount: money::round(total),
+            currency: invoice.currency.clone(),
+            kind: "payment".into(),
+            status: "processed".into(),
+            ip: ip.map(String::from),
+            note: None,
+            created_at: now_text.clone(),
+            updated_at: now_text.clone(),
+        };
+        ops.push(txn.put()?);
+    }
+    let rate = invoice.taxrate;
+    let mut orders_changed = Vec::new();
+    let mut notes = invoice.notes.clone().unwrap_or_default();
+    for line in invoice.lines.iter_mut().filter(|l| !l.charged) {
+        let amount = money::round(line.total() + line.tax(rate));
+        let entry = match (paid_by, line.kind.as_str()) {
+            (PaidBy::Gateway { .. }, "deposit") => Some(amount),
+            (PaidBy::Credits, "deposit") => None,
+            (PaidBy::Credits, _) => Some(-amount),
+            (PaidBy::Gateway { .. }, _) => None,
+        };
+        if let Some(delta) = entry.filter(|d| !d.is_zero()) {
+            let e = BalanceEntry {
+                id: ids.next("balance")?,
+                client_id: invoice.client_id,
+                kind: "invoice".into(),
+                rel_id: Some(invoice.id),
+                amount: delta,
+                description: line.title.clone(),
+                created_at: now_text.clone(),
+            };
+            ops.push(e.put()?);
+            balance += delta;
+            touched_balance = true;
+            if delta.is_sign_negative() {
+                notes.push_str(&format!(
+                    "Charged clients balance with {} {} for {}\n",
+                    money::text(-delta),
+                    invoice.currency,
+                    line.title
+                ));
+            }
+        }
+        line.charged = true;
+        line.status = "executed".into();
+        if line.kind != "order" {
+            continue;
+        }
+        let Some(order) = line.rel_id.and_then(|id| orders.iter_mut().find(|o| o.id == id)) else {
+            continue;
+        };
+        if order.unpaid_invoice_hash.as_deref() == Some(invoice.hash.as_str()) {
+            order.unpaid_invoice_hash = None;
+            order.unpaid_invoice_id = None;
+        }
+        match line.task.as_str() {
+            "activate" if order.status == order::PENDING_SETUP => {
+                let product = catalog.product(order.product_id);
+                let manual = product.is_some_and(|p| p.setup == crate::domain::catalog::SetupMode::Manual);
+                if !manual {
+                    let activation = order::activate(order, product, ids.next("service")?, now)?;
+                    ops.extend(activation.ops);
+                    notices.push((order.id, activation.notice_template));
+                }
+            }
+            "renew" => order::renew(order, now)?,
+            _ => {}
+        }
+        if !orders_changed.contains(&order.id) {
+            orders_changed.push(order.id);
+        }
+    }
+    if touched_balance {
+        client.balance = Some(money::text(balance));
+    }
+    invoice.status = PAID.into();
+    invoice.approved = true;
+    invoice.paid_at = Some(now_text.clone());
+    invoice.updated_at = now_text;
+    invoice.base_income = Some(money::round(total));
+    if !notes.is_empty() {
+        invoice.notes = Some(notes);
+    }
+    if let Some(series) = settings.text("invoice_series_paid") {
+        invoice.serie = Some(series);
+    }
+    let name = client.full_name();
+    let mut out = Vec::new();
+    if total > Decimal::ZERO {
+        out.push(Notice::to_client(
+            "mod_invoice_paid",
+            client.id,
+            &client.email,
+            &name,
+            json!({"c": client.view(false), "invoice": invoice.view(&Value::Null)}),
+        ));
+    }
+    for (order_id, template) in notices {
+        if let Some(order) = orders.iter().find(|o| o.id == order_id) {
+            out.push(Notice::to_client(
+                &template,
+                client.id,
+                &client.email,
+                &name,
+                json!({"c": client.view(false), "order": order.view(&Value::Null)}),
+            ));
+        }
+    }
+    Ok(Settlement {
+        ops,
+        notices: out,
+        orders_changed,
+    })
+}
+
+/// The client's balance covers the invoice (BoxBilling allowed 0.05 short; we do not).
+pub fn covered_by_balance(client: &ClientRecord, invoice: &Invoice) -> ApiResult<bool> {
+    let balance = client
+        .balance
+        .as_deref()
+        .map(money::parse)
+        .transpose()?
+        .unwrap_or_default();
+    Ok(invoice.total() > Decimal::ZERO && balance >= money::round(invoice.total()))
+}
+
+/// `funds_min_amount` / `funds_max_amount` (defaults 10 and 200).
+pub fn funds_limits(settings: &Settings) -> (Decimal, Decimal) {
+    (
+        setting_decimal(settings, "funds_min_amount", 10),
+        setting_decimal(settings, "funds_max_amount", 200),
+    )
+}

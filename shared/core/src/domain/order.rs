@@ -1,0 +1,351 @@
+//! Orders and the service records their activation creates.
+//!
+//! An order lives at `C#<client>` / `ORD#<id>` with its status history embedded, its service
+//! record at `SVC#<order>`. Service types plug in through [`ServiceKind`]: what a record
+//! of that type holds when an order activates, and how it is shown.
+
+use crate::clock::format_datetime;
+use crate::domain::catalog::Product;
+use crate::domain::money;
+use crate::domain::period::Period;
+use crate::error::{ApiError, ApiResult};
+use crate::keys::{self, pad};
+use crate::store::{Item, Key, StoreError, TxOp, from_item, to_item};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+
+pub const PENDING_SETUP: &str = "pending_setup";
+pub const FAILED_SETUP: &str = "failed_setup";
+pub const ACTIVE: &str = "active";
+pub const SUSPENDED: &str = "suspended";
+pub const CANCELED: &str = "canceled";
+
+pub const ORDER_PREFIX: &str = "ORD#";
+
+pub fn order_key(client_id: i64, order_id: i64) -> Key {
+    Key::new(
+        keys::client_partition(client_id),
+        format!("{ORDER_PREFIX}{}", pad(order_id)),
+    )
+}
+
+pub fn service_key(client_id: i64, order_id: i64) -> Key {
+    Key::new(keys::client_partition(client_id), format!("SVC#{}", pad(order_id)))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Order {
+    pub id: i64,
+    pub client_id: i64,
+    pub product_id: i64,
+    #[serde(default)]
+    pub form_id: Option<i64>,
+    #[serde(default)]
+    pub promo_id: Option<i64>,
+    #[serde(default)]
+    pub promo_recurring: bool,
+    #[serde(default)]
+    pub promo_used: i64,
+    /// The cart the order came from; addons share it with their master.
+    pub group_id: String,
+    pub group_master: bool,
+    pub invoice_option: String,
+    pub title: String,
+    pub currency: String,
+    #[serde(default)]
+    pub unpaid_invoice_id: Option<i64>,
+    #[serde(default)]
+    pub unpaid_invoice_hash: Option<String>,
+    #[serde(default)]
+    pub service_id: Option<i64>,
+    pub service_type: String,
+    #[serde(default)]
+    pub period: Option<String>,
+    pub quantity: i64,
+    pub unit: String,
+    /// Unit price in the order's currency.
+    pub price: Decimal,
+    #[serde(default)]
+    pub discount: Option<Decimal>,
+    /// Setup fee charged with the first invoice.
+    #[serde(default)]
+    pub setup_price: Decimal,
+    pub status: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub config: Map<String, Value>,
+    #[serde(default)]
+    pub referred_by: Option<String>,
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    #[serde(default)]
+    pub activated_at: Option<String>,
+    #[serde(default)]
+    pub suspended_at: Option<String>,
+    #[serde(default)]
+    pub unsuspended_at: Option<String>,
+    #[serde(default)]
+    pub canceled_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(default)]
+    pub meta: Map<String, Value>,
+    /// Open or on-hold tickets about this order (kept by the support module).
+    #[serde(default)]
+    pub active_tickets: i64,
+    /// Status history (staff-facing; not part of the client's `[order]`).
+    #[serde(default)]
+    pub history: Vec<HistoryEntry>,
+    #[serde(default)]
+    pub version: i64,
+}
+
+impl Order {
+    pub fn key(&self) -> Key {
+        order_key(self.client_id, self.id)
+    }
+
+    pub fn to_item(&self) -> Result<Item, StoreError> {
+        let mut item = to_item(self)?;
+        let key = self.key();
+        item.insert("pk".into(), key.pk.into());
+        item.insert("sk".into(), key.sk.into());
+        item.insert("kind".into(), "order".into());
+        Ok(item)
+    }
+
+    pub fn from_item(item: &Item) -> Result<Order, StoreError> {
+        from_item(item)
+    }
+
+    /// Unit price × quantity (the discount is shown apart, as BoxBilling does).
+    pub fn total(&self) -> Decimal {
+        self.price * Decimal::from(self.quantity)
+    }
+
+    /// BoxBilling's `[order]` shape, in its key order; `client` is the owner's `[client]`.
+    pub fn view(&self, client: &Value) -> Value {
+        let mut config = Value::Object(self.config.clone());
+        if self.config.is_empty() {
+            config = Value::Null;
+        }
+        // BoxBilling's json_encode prints an empty map as [].
+        let meta = if self.meta.is_empty() {
+            json!([])
+        } else {
+            Value::Object(self.meta.clone())
+        };
+        json!({
+            "id": self.id,
+            "client_id": self.client_id,
+            "product_id": self.product_id,
+            "form_id": self.form_id,
+            "promo_id": self.promo_id,
+            "promo_recurring": self.promo_recurring,
+            "promo_used": self.promo_used,
+            "group_id": self.group_id,
+            "group_master": self.group_master,
+            "invoice_option": self.invoice_option,
+            "title": self.title,
+            "currency": self.currency,
+            "unpaid_invoice_id": self.unpaid_invoice_id,
+            "service_id": self.service_id,
+            "service_type": self.service_type,
+            "period": self.period,
+            "quantity": self.quantity,
+            "unit": self.unit,
+            "price": money::text(self.price),
+            "discount": self.discount.map(money::text),
+            "status": self.status,
+            "reason": self.reason,
+            "notes": self.notes,
+            "config": config,
+            "referred_by": self.referred_by,
+            "expires_at": self.expires_at,
+            "activated_at": self.activated_at,
+            "suspended_at": self.suspended_at,
+            "unsuspended_at": self.unsuspended_at,
+            "canceled_at": self.canceled_at,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "total": money::text(self.total()),
+            "meta": meta,
+            "active_tickets": self.active_tickets,
+            "client": client,
+        })
+    }
+}
+
+/// A line of an order's status history.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HistoryEntry {
+    pub status: String,
+    pub notes: String,
+    pub created_at: String,
+}
+
+impl Order {
+    pub fn record(&mut self, status: &str, notes: &str, now: &str) {
+        self.history.push(HistoryEntry {
+            status: status.into(),
+            notes: notes.into(),
+            created_at: now.into(),
+        });
+    }
+}
+
+/// What a product type keeps for an active order (`SVC#<order>`), and how it is shown.
+pub trait ServiceKind: Send + Sync {
+    /// The product type this kind serves (`custom`, `hosting`, ...).
+    fn name(&self) -> &'static str;
+    /// The service record created when an order of this type activates.
+    fn create(&self, order: &Order, product: &Product, service_id: i64, now: &str) -> ApiResult<Map<String, Value>>;
+    /// The record as `order/service` shows it.
+    fn view(&self, record: &Map<String, Value>) -> Value {
+        let mut shown = record.clone();
+        for internal in ["pk", "sk", "kind"] {
+            shown.remove(internal);
+        }
+        Value::Object(shown)
+    }
+}
+
+/// `custom` products: a record naming the plugin that serves `servicecustom/<method>` calls.
+pub struct CustomService;
+
+impl ServiceKind for CustomService {
+    fn name(&self) -> &'static str {
+        "custom"
+    }
+
+    fn create(&self, order: &Order, product: &Product, service_id: i64, now: &str) -> ApiResult<Map<String, Value>> {
+        let mut record = Map::new();
+        record.insert("id".into(), service_id.into());
+        record.insert("client_id".into(), order.client_id.into());
+        record.insert("order_id".into(), order.id.into());
+        record.insert(
+            "plugin".into(),
+            product.config.get("plugin").cloned().unwrap_or(Value::Null),
+        );
+        record.insert(
+            "plugin_config".into(),
+            product.config.get("plugin_config").cloned().unwrap_or(Value::Null),
+        );
+        for n in 1..=10 {
+            record.insert(
+                format!("f{n}"),
+                order.config.get(&format!("f{n}")).cloned().unwrap_or(Value::Null),
+            );
+        }
+        record.insert("config".into(), Value::Object(order.config.clone()));
+        record.insert("created_at".into(), now.into());
+        record.insert("updated_at".into(), now.into());
+        Ok(record)
+    }
+}
+
+/// The service kinds this deployment knows; an order of another type activates without a
+/// service record (its `service` answer is null) until its module adds a kind here.
+pub fn service_kinds() -> Vec<Box<dyn ServiceKind>> {
+    vec![Box::new(CustomService)]
+}
+
+pub fn service_kind(name: &str) -> Option<Box<dyn ServiceKind>> {
+    service_kinds().into_iter().find(|k| k.name() == name)
+}
+
+/// Everything an activation writes, and the notice it sends.
+pub struct Activation {
+    pub ops: Vec<TxOp>,
+    pub notice_template: String,
+}
+
+/// Activates an order: service record, status, dates, stock, history. `order` is updated in
+/// place; the caller writes it (with its other changes) after this.
+pub fn activate(
+    order: &mut Order,
+    product: Option<&Product>,
+    service_id: i64,
+    now: OffsetDateTime,
+) -> ApiResult<Activation> {
+    let now_text = format_datetime(now);
+    let mut ops = Vec::new();
+    if let (Some(kind), Some(product)) = (service_kind(&order.service_type), product) {
+        let mut record = kind.create(order, product, service_id, &now_text)?;
+        let key = service_key(order.client_id, order.id);
+        record.insert("pk".into(), key.pk.clone().into());
+        record.insert("sk".into(), key.sk.clone().into());
+        record.insert("kind".into(), "service".into());
+        record.insert("service_type".into(), order.service_type.clone().into());
+        let item: Item = record
+            .iter()
+            .map(|(k, v)| (k.clone(), crate::store::Attr::from_json(v)))
+            .collect();
+        ops.push(TxOp::put(item));
+        order.service_id = Some(service_id);
+    }
+    if let Some(product) = product.filter(|p| p.stock_control) {
+        ops.push(TxOp::Update(
+            crate::store::Update::new(crate::domain::catalog::product_key(product.id))
+                .add("quantity_in_stock", -order.quantity)
+                .when(crate::store::Cond::Ge(
+                    "quantity_in_stock".into(),
+                    crate::store::Attr::from(order.quantity),
+                )),
+        ));
+    }
+    order.status = ACTIVE.into();
+    order.activated_at = Some(now_text.clone());
+    order.suspended_at = None;
+    order.canceled_at = None;
+    order.expires_at = match &order.period {
+        Some(code) if !code.is_empty() => Some(format_datetime(Period::parse(code)?.add_to(now))),
+        _ => None,
+    };
+    order.updated_at = now_text.clone();
+    order.record(ACTIVE, "Order activated", &now_text);
+    Ok(Activation {
+        ops,
+        notice_template: format!("mod_service{}_activated", order.service_type),
+    })
+}
+
+/// Extends an order by its period from its expiry (or now when already past), as a paid
+/// renewal does.
+pub fn renew(order: &mut Order, now: OffsetDateTime) -> ApiResult<()> {
+    let Some(code) = order.period.clone().filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let from = order
+        .expires_at
+        .as_deref()
+        .and_then(crate::clock::parse_datetime)
+        .filter(|e| *e > now)
+        .unwrap_or(now);
+    order.expires_at = Some(format_datetime(Period::parse(&code)?.add_to(from)));
+    order.updated_at = format_datetime(now);
+    Ok(())
+}
+
+/// Status changes an operator makes (activation is [`activate`]).
+pub fn change_status(order: &mut Order, to: &str, now: OffsetDateTime) -> ApiResult<()> {
+    let now_text = format_datetime(now);
+    match (order.status.as_str(), to) {
+        (ACTIVE, SUSPENDED) => order.suspended_at = Some(now_text.clone()),
+        (SUSPENDED, ACTIVE) => {
+            order.unsuspended_at = Some(now_text.clone());
+            order.suspended_at = None;
+        }
+        (ACTIVE | SUSPENDED | PENDING_SETUP | FAILED_SETUP, CANCELED) => order.canceled_at = Some(now_text.clone()),
+        (from, to) => return Err(ApiError::new(format!("Order can not change from {from} to {to}"))),
+    }
+    order.status = to.into();
+    order.record(to, &format!("Order {to}"), &now_text);
+    order.updated_at = now_text;
+    Ok(())
+}
