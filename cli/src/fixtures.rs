@@ -5,6 +5,7 @@
 use bb_core::app::App;
 use bb_core::auth;
 use bb_core::crypto;
+use bb_core::domain::catalog;
 use bb_core::domain::client::{self as clients, ACTIVE, ClientRecord};
 use bb_core::keys;
 use bb_core::notifier::Template;
@@ -22,6 +23,26 @@ pub struct Fixtures {
     pub templates: Vec<Template>,
     #[serde(default)]
     pub clients: Vec<FixtureClient>,
+    #[serde(default)]
+    pub catalog: FixtureCatalog,
+}
+
+/// The catalogue a shop sells from (re-loading replaces these items, promo counters included).
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FixtureCatalog {
+    #[serde(default)]
+    pub currencies: Vec<catalog::Currency>,
+    #[serde(default)]
+    pub categories: Vec<catalog::Category>,
+    #[serde(default)]
+    pub products: Vec<catalog::Product>,
+    #[serde(default)]
+    pub taxes: Vec<catalog::Tax>,
+    #[serde(default)]
+    pub promos: Vec<catalog::Promo>,
+    #[serde(default)]
+    pub gateways: Vec<catalog::Gateway>,
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -58,6 +79,7 @@ fn active() -> String {
 pub struct Report {
     pub settings: usize,
     pub templates: usize,
+    pub catalog_items: usize,
     pub clients_created: Vec<String>,
     pub clients_kept: Vec<String>,
 }
@@ -94,6 +116,7 @@ pub async fn load(app: &App, fixtures: &Fixtures, name: &str) -> Result<Report, 
         store.put(template.to_item().map_err(err)?, None).await.map_err(err)?;
         report.templates += 1;
     }
+    report.catalog_items = load_catalog(app, &fixtures.catalog).await?;
     for client in &fixtures.clients {
         if create_client(app, client).await? {
             report.clients_created.push(client.email.clone());
@@ -104,6 +127,42 @@ pub async fn load(app: &App, fixtures: &Fixtures, name: &str) -> Result<Report, 
     mark_loaded(app, name).await?;
     app.forget_cached();
     Ok(report)
+}
+
+async fn load_catalog(app: &App, c: &FixtureCatalog) -> Result<usize, String> {
+    use catalog::{item, key, sk};
+    let pad = |id: i64| bb_core::keys::pad(id);
+    let mut items = Vec::new();
+    for x in &c.currencies {
+        items.push(item(x, key(sk::CURRENCY, &x.code.to_uppercase())));
+    }
+    for x in &c.categories {
+        items.push(item(x, key(sk::CATEGORY, &pad(x.id))));
+    }
+    for x in &c.products {
+        items.push(item(x, catalog::product_key(x.id)));
+    }
+    for x in &c.taxes {
+        items.push(item(x, key(sk::TAX, &pad(x.id))));
+    }
+    for x in &c.promos {
+        items.push(item(x, catalog::promo_key(&x.code)));
+    }
+    for x in &c.gateways {
+        items.push(item(x, key(sk::GATEWAY, &pad(x.id))));
+    }
+    let count = items.len();
+    for item in items {
+        app.store
+            .put(item.map_err(|e| e.to_string())?, None)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let products = c.products.iter().map(|p| p.id).max().unwrap_or(0);
+    if products > 0 {
+        reserve_id(app, "product", products).await?;
+    }
+    Ok(count)
 }
 
 /// Raises the id counter of `kind` to at least `id` (ids given by fixtures stay unique).
@@ -175,6 +234,7 @@ async fn create_client(app: &App, f: &FixtureClient) -> Result<bool, String> {
         ops.push(TxOp::put(new.item));
     }
     ops.push(TxOp::put_new(client.to_item().map_err(|e| e.to_string())?));
+    ops.extend(clients::header_ops(&client).map_err(|e| e.to_string())?);
     match store.transact(ops).await {
         Ok(()) => Ok(true),
         Err(e) if e.failed_at(0) => Ok(false),

@@ -13,5 +13,13 @@ use bb_core::module::Registry;
 /// Every module, as the local server and the OpenAPI document serve them. A new module crate
 /// is added here and in `infra/template.yaml`.
 pub fn registry() -> Registry {
-    Registry::new(vec![fn_client::module(), fn_profile::module()])
+    Registry::new(vec![
+        fn_cart::module(),
+        fn_client::module(),
+        fn_currency::module(),
+        fn_invoice::module(),
+        fn_order::module(),
+        fn_product::module(),
+        fn_profile::module(),
+    ])
 }

@@ -11,6 +11,9 @@ USAGE:
   bb table create                                create the DynamoDB table (BB_TABLE_NAME)
   bb client status <id> <active|suspended|canceled>
   bb mail retry                                  send queued and failed mail again
+  bb invoice pay <hash> [--gateway <id>] [--txn <ref>]   record a payment: activates/renews orders, credits deposits
+  bb order <activate|suspend|unsuspend|cancel> <client id> <order id>
+  bb client add-funds <client id> <amount> [description]
 
 The environment chooses the backends (see README: BB_TABLE_NAME, BB_MAIL, BB_FILES_BUCKET,
 BB_DATA_DIR, BB_DATA_KEY); without it everything runs on files under .bb-data/.";
@@ -78,6 +81,36 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             let id = id.parse().map_err(|_| format!("{id} is not a client id"))?;
             let client = bb_cli::ops::set_client_status(&app, id, status).await?;
             println!("client #{} is now {}", client.id, client.status);
+            Ok(())
+        }
+        ["invoice", "pay", hash, ..] => {
+            let (app, _) = bb_runtime::backends::app_from_env(bb_cli::registry()).await?;
+            let gateway = flag(&args, "--gateway")
+                .map(|g| g.parse().map_err(|_| format!("--gateway {g} is not an id")))
+                .transpose()?;
+            let done = bb_cli::ops::pay_invoice(&app, hash, gateway, flag(&args, "--txn")).await?;
+            app.mail_dispatch.flush().await;
+            println!("{done}");
+            Ok(())
+        }
+        ["order", action, client, order] => {
+            let (app, _) = bb_runtime::backends::app_from_env(bb_cli::registry()).await?;
+            let client = client.parse().map_err(|_| format!("{client} is not a client id"))?;
+            let order = order.parse().map_err(|_| format!("{order} is not an order id"))?;
+            let done = bb_cli::ops::order_action(&app, client, order, action).await?;
+            app.mail_dispatch.flush().await;
+            println!("{done}");
+            Ok(())
+        }
+        ["client", "add-funds", client, amount, rest @ ..] => {
+            let (app, _) = bb_runtime::backends::app_from_env(bb_cli::registry()).await?;
+            let client = client.parse().map_err(|_| format!("{client} is not a client id"))?;
+            let description = if rest.is_empty() {
+                "Funds added by staff".to_string()
+            } else {
+                rest.join(" ")
+            };
+            println!("{}", bb_cli::ops::add_funds(&app, client, amount, &description).await?);
             Ok(())
         }
         ["mail", "retry"] => {

@@ -65,3 +65,211 @@ pub async fn retry_mail(app: &App) -> Result<(usize, usize), String> {
     }
     Ok((sent, failing))
 }
+
+/// Marks an invoice paid as a gateway payment (what the payment callback would do): records the
+/// transaction, credits deposits, activates or renews its orders, sends the e-mails.
+pub async fn pay_invoice(
+    app: &App,
+    hash: &str,
+    gateway_id: Option<i64>,
+    txn_id: Option<String>,
+) -> Result<String, String> {
+    use bb_core::domain::invoice::{self, Invoice, PaidBy};
+    use bb_core::domain::order::Order;
+    use bb_core::notifier;
+    use bb_core::store::{Ids, Index, Query};
+    let err = |e: bb_core::error::ApiError| e.to_string();
+    let found = app
+        .store
+        .query(Query::partition(format!("INVOICE#{}", hash.trim())).on(Index::Gsi1))
+        .await
+        .map_err(|e| e.to_string())?;
+    let item = found.items.first().ok_or_else(|| format!("invoice {hash} not found"))?;
+    let mut inv = Invoice::from_item(item).map_err(|e| e.to_string())?;
+    let mut client = clients::load(app.store.as_ref(), inv.client_id).await.map_err(err)?;
+    let before_client = client.clone();
+    let order_keys: Vec<_> = inv
+        .lines
+        .iter()
+        .filter(|l| l.kind == "order")
+        .filter_map(|l| l.rel_id)
+        .map(|id| bb_core::domain::order::order_key(inv.client_id, id))
+        .collect();
+    let mut orders: Vec<Order> = if order_keys.is_empty() {
+        Vec::new()
+    } else {
+        app.store
+            .get_many(&order_keys)
+            .await
+            .map_err(|e| e.to_string())?
+            .iter()
+            .map(Order::from_item)
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?
+    };
+    let versions: Vec<(i64, i64)> = orders.iter().map(|o| (o.id, o.version)).collect();
+    let settings = app.settings().await.map_err(|e| e.to_string())?;
+    let catalog = app.catalog().await.map_err(|e| e.to_string())?;
+    let mut ids = Ids::allocate(app.store.as_ref(), &invoice::settlement_ids(&inv))
+        .await
+        .map_err(|e| e.to_string())?;
+    let version = inv.version;
+    let paid_by = PaidBy::Gateway {
+        gateway_id: gateway_id.or(inv.gateway_id),
+        txn_id,
+    };
+    let now = app.clock.now();
+    let settlement = invoice::settle(
+        &settings,
+        &catalog,
+        &mut client,
+        &mut inv,
+        &mut orders,
+        &paid_by,
+        &mut ids,
+        now,
+        None,
+    )
+    .map_err(err)?;
+    let now_text = bb_core::clock::format_datetime(now);
+    let mut ops = settlement.ops;
+    inv.version += 1;
+    ops.push(TxOp::Put {
+        item: inv.to_item().map_err(|e| e.to_string())?,
+        cond: Some(Cond::eq("version", version).and(Cond::eq("status", invoice::UNPAID))),
+    });
+    let mut client_update = clients::versioned_update(&before_client, &now_text);
+    if let Some(balance) = &client.balance {
+        client_update = client_update.set("balance", balance.clone());
+    }
+    ops.push(TxOp::Update(client_update));
+    for order in orders.iter_mut().filter(|o| settlement.orders_changed.contains(&o.id)) {
+        let before = versions.iter().find(|(id, _)| *id == order.id).map_or(0, |(_, v)| *v);
+        order.version = before + 1;
+        ops.push(TxOp::Put {
+            item: order.to_item().map_err(|e| e.to_string())?,
+            cond: Some(Cond::eq("version", before)),
+        });
+    }
+    let email_ids: Vec<i64> = settlement
+        .notices
+        .iter()
+        .map(|_| ids.next("email"))
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    let mail = notifier::prepare(app, &settlement.notices, &email_ids)
+        .await
+        .map_err(err)?;
+    ops.extend(mail.ops.iter().cloned());
+    app.store.transact(ops).await.map_err(|e| e.to_string())?;
+    notifier::dispatch(app, mail);
+    Ok(format!(
+        "invoice {} paid ({} orders updated)",
+        inv.serie_nr(),
+        settlement.orders_changed.len()
+    ))
+}
+
+pub const ORDER_ACTIONS: &[&str] = &["activate", "suspend", "unsuspend", "cancel"];
+
+/// Activates, suspends, unsuspends or cancels a client's order.
+pub async fn order_action(app: &App, client_id: i64, order_id: i64, action: &str) -> Result<String, String> {
+    use bb_core::domain::order::{self, Order};
+    use bb_core::notifier::{self, Notice};
+    let err = |e: bb_core::error::ApiError| e.to_string();
+    let key = order::order_key(client_id, order_id);
+    let item = app
+        .store
+        .get(&key)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("order #{order_id} of client #{client_id} not found"))?;
+    let mut o = Order::from_item(&item).map_err(|e| e.to_string())?;
+    let version = o.version;
+    let now = app.clock.now();
+    let mut ops = Vec::new();
+    let mut notices = Vec::new();
+    match action {
+        "activate" => {
+            if o.status != order::PENDING_SETUP && o.status != order::FAILED_SETUP {
+                return Err(format!("order #{order_id} is {}, not waiting for setup", o.status));
+            }
+            let catalog = app.catalog().await.map_err(|e| e.to_string())?;
+            let ids = bb_core::store::next_ids(app.store.as_ref(), &["service", "email"])
+                .await
+                .map_err(|e| e.to_string())?;
+            let product = catalog.product(o.product_id);
+            let activation = order::activate(&mut o, product, ids[0], now).map_err(err)?;
+            ops.extend(activation.ops);
+            let client = clients::load(app.store.as_ref(), client_id).await.map_err(err)?;
+            notices.push((
+                ids[1],
+                Notice::to_client(
+                    &activation.notice_template,
+                    client.id,
+                    &client.email,
+                    &client.full_name(),
+                    serde_json::json!({"c": client.view(false), "order": o.view(&serde_json::Value::Null)}),
+                ),
+            ));
+        }
+        "suspend" => order::change_status(&mut o, order::SUSPENDED, now).map_err(err)?,
+        "unsuspend" => order::change_status(&mut o, order::ACTIVE, now).map_err(err)?,
+        "cancel" => order::change_status(&mut o, order::CANCELED, now).map_err(err)?,
+        other => {
+            return Err(format!(
+                "action must be one of {}, not {other}",
+                ORDER_ACTIONS.join(", ")
+            ));
+        }
+    }
+    o.version = version + 1;
+    ops.push(TxOp::Put {
+        item: o.to_item().map_err(|e| e.to_string())?,
+        cond: Some(Cond::eq("version", version)),
+    });
+    let (ids, list): (Vec<i64>, Vec<Notice>) = notices.into_iter().unzip();
+    let mail = notifier::prepare(app, &list, &ids).await.map_err(err)?;
+    ops.extend(mail.ops.iter().cloned());
+    app.store.transact(ops).await.map_err(|e| e.to_string())?;
+    notifier::dispatch(app, mail);
+    Ok(format!("order #{order_id} is now {}", o.status))
+}
+
+/// Credits a client's balance (a `gift` entry), as staff do for goodwill or manual payments.
+pub async fn add_funds(app: &App, client_id: i64, amount: &str, description: &str) -> Result<String, String> {
+    use bb_core::domain::invoice::BalanceEntry;
+    use bb_core::domain::money;
+    use std::str::FromStr;
+    let amount = rust_decimal::Decimal::from_str(amount.trim()).map_err(|_| format!("{amount} is not an amount"))?;
+    let client = clients::load(app.store.as_ref(), client_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let balance = client
+        .balance
+        .as_deref()
+        .map(money::parse)
+        .transpose()
+        .map_err(|e| e.to_string())?
+        .unwrap_or_default();
+    let id = bb_core::store::next_ids(app.store.as_ref(), &["balance"])
+        .await
+        .map_err(|e| e.to_string())?[0];
+    let now = bb_core::clock::format_datetime(app.clock.now());
+    let entry = BalanceEntry {
+        id,
+        client_id,
+        kind: "gift".into(),
+        rel_id: None,
+        amount: money::round(amount),
+        description: description.to_string(),
+        created_at: now.clone(),
+    };
+    let total = money::text(balance + entry.amount);
+    let ops = vec![
+        entry.put().map_err(|e| e.to_string())?,
+        TxOp::Update(clients::versioned_update(&client, &now).set("balance", total.clone())),
+    ];
+    app.store.transact(ops).await.map_err(|e| e.to_string())?;
+    Ok(format!("client #{client_id} balance is now {total}"))
+}

@@ -7,6 +7,7 @@
 use bb_core::auth::{self, NewSession};
 use bb_core::crypto;
 use bb_core::domain::activity;
+use bb_core::domain::cart::{Cart, CartOwner};
 use bb_core::domain::client::{self as clients, ACTIVE, ClientRecord, ProfileFields, SessionRef};
 use bb_core::keys;
 use bb_core::notifier::{self, Notice};
@@ -152,6 +153,7 @@ async fn create(ctx: GuestCtx, p: CreateParams) -> ApiResult<i64> {
         None
     };
     ops.push(TxOp::put_new(client.to_item()?));
+    ops.extend(clients::header_ops(&client)?);
     ops.push(activity::log(
         &ctx,
         client.id,
@@ -245,14 +247,27 @@ fn login_failed() -> ApiError {
 async fn login(ctx: GuestCtx, p: LoginParams) -> ApiResult<Value> {
     let owner = ctx.store().get(&keys::client_email(&p.email)).await?;
     let client_id = owner.as_ref().and_then(|i| i.get("client_id")).and_then(Attr::as_i64);
-    let client = match client_id {
-        Some(id) => ctx
-            .store()
-            .get(&keys::client(id))
-            .await?
-            .map(|i| ClientRecord::from_item(&i))
-            .transpose()?,
-        None => None,
+    // The client, its cart and the cart a guest filled before logging in, in one read.
+    let guest_cart = ctx
+        .meta
+        .session_token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .map(CartOwner::guest);
+    let (client, carts) = match client_id {
+        Some(id) => {
+            let mut wanted = vec![keys::client(id), CartOwner::Client(id).key()];
+            wanted.extend(guest_cart.as_ref().map(CartOwner::key));
+            let found = ctx.store().get_many(&wanted).await?;
+            let pick = |key: &Key| found.iter().find(|i| Key::of(i).as_ref() == Some(key)).cloned();
+            let client = pick(&keys::client(id))
+                .map(|i| ClientRecord::from_item(&i))
+                .transpose()?;
+            let own = pick(&CartOwner::Client(id).key());
+            let guest = guest_cart.as_ref().and_then(|g| pick(&g.key()));
+            (client, (own, guest))
+        }
+        None => (None, (None, None)),
     };
     // Verify against a decoy when the account is unknown, so failures take equally long.
     let hash = client
@@ -274,6 +289,15 @@ async fn login(ctx: GuestCtx, p: LoginParams) -> ApiResult<Value> {
         client.id,
         format!("Client #{} logged in", client.id),
     ));
+    if let (Some(guest_item), Some(guest_owner)) = (&carts.1, &guest_cart) {
+        ops.extend(merge_guest_cart(
+            &ctx,
+            client.id,
+            carts.0.as_ref(),
+            guest_item,
+            guest_owner,
+        )?);
+    }
     match ctx.store().transact(ops).await {
         Ok(()) => {}
         Err(e) if e.is_condition_failure() => {
@@ -322,4 +346,41 @@ async fn balance_get_list(ctx: ClientCtx, p: BalanceListParams) -> ApiResult<Val
     entries.retain(|e| p.id.is_none_or(|id| e.id == id) && bb_core::clock::within(&e.created_at, from, to));
     entries.sort_by(|a, b| b.id.cmp(&a.id));
     paging.paginate(entries.iter().map(|e| e.view(currency)).collect())
+}
+
+/// Moves a guest's cart into the client's at login (the client's cart wins on currency and
+/// promo; the guest's items are added).
+fn merge_guest_cart(
+    ctx: &Ctx,
+    client_id: i64,
+    own: Option<&Item>,
+    guest_item: &Item,
+    guest_owner: &CartOwner,
+) -> ApiResult<Vec<TxOp>> {
+    let guest = Cart::from_item(guest_item)?;
+    if guest.items.is_empty() {
+        return Ok(vec![TxOp::delete(guest_owner.key())]);
+    }
+    let owner = CartOwner::Client(client_id);
+    let (mut cart, cond) = match own {
+        Some(item) => {
+            let cart = Cart::from_item(item)?;
+            let cond = Cond::eq("version", cart.version);
+            (cart, cond)
+        }
+        None => (
+            Cart::new().map_err(|e| ApiError::internal(e.to_string()))?,
+            Cond::absent(),
+        ),
+    };
+    cart.merge(&guest);
+    cart.version += 1;
+    cart.updated_at = Some(ctx.now_text());
+    Ok(vec![
+        TxOp::Put {
+            item: cart.to_item(&owner, ctx.epoch())?,
+            cond: Some(cond),
+        },
+        TxOp::delete(guest_owner.key()),
+    ])
 }

@@ -79,6 +79,7 @@ async fn update(ctx: ClientCtx, p: UpdateParams) -> ApiResult<bool> {
             cond: Some(Cond::eq("client_id", client.id)),
         });
     }
+    ops.extend(clients::header_ops(&client)?);
     ops.push(activity::log(&ctx, client.id, "Updated profile"));
     match ctx.store().transact(ops).await {
         Ok(()) => Ok(true),
