@@ -112,10 +112,13 @@ pub async fn load(app: &App, fixtures: &Fixtures, name: &str) -> Result<Report, 
         store.put(item, None).await.map_err(err)?;
         report.settings = fixtures.settings.len();
     }
-    for template in &fixtures.templates {
-        store.put(template.to_item().map_err(err)?, None).await.map_err(err)?;
-        report.templates += 1;
-    }
+    let templates = fixtures
+        .templates
+        .iter()
+        .map(|t| t.to_item().map_err(err))
+        .collect::<Result<Vec<_>, _>>()?;
+    report.templates = templates.len();
+    put_all(app, templates).await?;
     report.catalog_items = load_catalog(app, &fixtures.catalog).await?;
     for client in &fixtures.clients {
         if create_client(app, client).await? {
@@ -127,6 +130,15 @@ pub async fn load(app: &App, fixtures: &Fixtures, name: &str) -> Result<Report, 
     mark_loaded(app, name).await?;
     app.forget_cached();
     Ok(report)
+}
+
+/// Writes items in transactions of up to 100 (one round trip each).
+async fn put_all(app: &App, items: Vec<Item>) -> Result<(), String> {
+    for chunk in items.chunks(bb_core::store::MAX_TX_ITEMS) {
+        let ops = chunk.iter().cloned().map(TxOp::put).collect();
+        app.store.transact(ops).await.map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 async fn load_catalog(app: &App, c: &FixtureCatalog) -> Result<usize, String> {

@@ -84,6 +84,9 @@ impl TestApp {
         adjust: impl FnOnce(&mut Config),
         wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
     ) -> TestApp {
+        if std::env::var_os("BB_TEST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+        }
         let mut config = Config {
             cookie_secure: false,
             ..Config::default()

@@ -261,6 +261,7 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
     if let Some(inv) = &invoice {
         ops.push(TxOp::put_new(inv.to_item()?));
     }
+    let promo_index = ops.len();
     if let Some(promo) = promo {
         let mut update = Update::new(bb_core::domain::catalog::promo_key(&promo.code)).add("used", n as i64);
         update = update.when(Cond::exists());
@@ -317,30 +318,20 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
                 || (explicit.is_some() && e.failed_at(explicit_index)) =>
         {
             // Another checkout of this cart (or with this key) won: answer what it answered.
-            let again = [
-                idempotency_key(client_id, explicit.as_deref().unwrap_or(&natural)),
-                idempotency_key(client_id, &natural),
-            ];
+            let mut again = vec![idempotency_key(client_id, &natural)];
+            again.extend(explicit.as_deref().map(|k| idempotency_key(client_id, k)));
             let stored = ctx.store().get_many(&again).await?;
             stored
                 .iter()
                 .find_map(|i| stored_result(Some(i)))
                 .ok_or_else(|| ApiError::new("Can not checkout empty cart."))
         }
-        Err(e) if e.is_condition_failure() => {
-            if promo.is_some()
-                && matches!(&e, StoreError::TransactionCanceled { failed } if failed.iter().take(cart_index).any(|f| *f))
-            {
-                // Stock or promo limits moved since the catalogue was read.
-                Err(ApiError::new(
-                    "An item or the promo code is no longer available. Please review your cart.",
-                ))
-            } else {
-                Err(ApiError::new(
-                    "An item is no longer available or your account changed. Please review your cart.",
-                ))
-            }
-        }
+        // The promo's last uses went to someone else since the catalogue was read.
+        Err(e) if promo.is_some() && e.failed_at(promo_index) => Err(promo_refused()),
+        // Stock ran out, or the account changed meanwhile.
+        Err(e) if e.is_condition_failure() => Err(ApiError::new(
+            "An item is no longer available or your account changed. Please review your cart.",
+        )),
         Err(e) => Err(e.into()),
     }
 }

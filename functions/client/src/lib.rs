@@ -344,7 +344,7 @@ async fn balance_get_list(ctx: ClientCtx, p: BalanceListParams) -> ApiResult<Val
         .map(bb_core::store::from_item)
         .collect::<Result<_, _>>()?;
     entries.retain(|e| p.id.is_none_or(|id| e.id == id) && bb_core::clock::within(&e.created_at, from, to));
-    entries.sort_by(|a, b| b.id.cmp(&a.id));
+    entries.sort_by_key(|x| std::cmp::Reverse(x.id));
     paging.paginate(entries.iter().map(|e| e.view(currency)).collect())
 }
 

@@ -113,7 +113,7 @@ async fn get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Value> {
                     || inv.lines.iter().any(|l| l.title.to_lowercase().contains(q))
             })
     });
-    invoices.sort_by(|a, b| b.id.cmp(&a.id));
+    invoices.sort_by_key(|x| std::cmp::Reverse(x.id));
     paging.paginate(invoices.iter().map(|i| i.view(&client)).collect())
 }
 
@@ -540,7 +540,7 @@ async fn transaction_get_list(ctx: ClientCtx, p: TransactionListParams) -> ApiRe
                     || t.note.as_deref().is_some_and(|n| n.to_lowercase().contains(&q))
             })
     });
-    list.sort_by(|a, b| b.id.cmp(&a.id));
+    list.sort_by_key(|x| std::cmp::Reverse(x.id));
     paging.paginate(list.iter().map(|t| t.view(&catalog)).collect())
 }
 
@@ -554,7 +554,7 @@ struct GatewaysParams {
 async fn gateways(ctx: GuestCtx, p: GatewaysParams) -> ApiResult<Value> {
     let catalog = ctx.app.catalog().await?;
     let mut list: Vec<_> = catalog.gateways.iter().filter(|g| g.enabled).collect();
-    list.sort_by(|a, b| b.id.cmp(&a.id));
+    list.sort_by_key(|x| std::cmp::Reverse(x.id));
     if p.format.as_deref() == Some("pairs") {
         let pairs: ParamMap = list.iter().map(|g| (g.id.to_string(), g.name.clone().into())).collect();
         return Ok(if pairs.is_empty() {

@@ -65,26 +65,6 @@ pub fn format_date(d: time::Date) -> String {
     d.format(&f).unwrap_or_default()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_round_trip() {
-        let t = time::macros::datetime!(2026-11-29 02:33:15 UTC);
-        assert_eq!(format_datetime(t), "2026-11-29 02:33:15");
-        assert_eq!(parse_datetime("2026-11-29 02:33:15"), Some(t));
-        assert_eq!(parse_date("1990-02-28").map(format_date).as_deref(), Some("1990-02-28"));
-        assert_eq!(
-            parse_date("1990-02-28 10:00:00").map(format_date).as_deref(),
-            Some("1990-02-28")
-        );
-        assert!(parse_date("1990-02-30").is_none());
-        assert!(parse_date("yesterday").is_none());
-        assert!(parse_date("1990-02-28xyz").is_none());
-    }
-}
-
 pub use time::{Date, Duration};
 
 /// A date filter parameter (`YYYY-MM-DD`): absent or blank is no filter; anything else that is
@@ -107,4 +87,24 @@ pub fn day_of(datetime: &str) -> Option<Date> {
 pub fn within(datetime: &str, from: Option<Date>, to: Option<Date>) -> bool {
     let day = day_of(datetime);
     from.is_none_or(|d| day.is_some_and(|x| x >= d)) && to.is_none_or(|d| day.is_some_and(|x| x <= d))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_round_trip() {
+        let t = time::macros::datetime!(2026-11-29 02:33:15 UTC);
+        assert_eq!(format_datetime(t), "2026-11-29 02:33:15");
+        assert_eq!(parse_datetime("2026-11-29 02:33:15"), Some(t));
+        assert_eq!(parse_date("1990-02-28").map(format_date).as_deref(), Some("1990-02-28"));
+        assert_eq!(
+            parse_date("1990-02-28 10:00:00").map(format_date).as_deref(),
+            Some("1990-02-28")
+        );
+        assert!(parse_date("1990-02-30").is_none());
+        assert!(parse_date("yesterday").is_none());
+        assert!(parse_date("1990-02-28xyz").is_none());
+    }
 }

@@ -179,6 +179,9 @@ impl Store for SqliteStore {
         if keys.len() > 100 {
             return Err(StoreError::Invalid("more than 100 keys".into()));
         }
+        if keys.iter().collect::<std::collections::HashSet<_>>().len() != keys.len() {
+            return Err(StoreError::Invalid("the same key twice in one read".into()));
+        }
         let keys = keys.to_vec();
         self.run(move |conn| {
             let now = now_epoch();

@@ -2,6 +2,7 @@
 //! method's behaviour, isolation between clients and round-trip budgets.
 
 mod auth;
+mod billing;
 mod coverage;
 mod faults;
 mod lambda;

@@ -360,6 +360,7 @@ impl Catalog {
             }
         }
         c.products.sort_by_key(|p| (p.priority, p.id));
+        c.currencies.sort_by_key(|x| (!x.is_default, x.code.clone()));
         c.categories.sort_by_key(|x| (x.priority, x.id));
         c
     }

@@ -336,7 +336,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub trait Store: Send + Sync {
     /// Strongly consistent read of one item; expired items read as absent.
     async fn get(&self, key: &Key) -> StoreResult<Option<Item>>;
-    /// Strongly consistent read of up to 100 items, in no particular order.
+    /// Strongly consistent read of up to 100 distinct items, in no particular order.
     async fn get_many(&self, keys: &[Key]) -> StoreResult<Vec<Item>>;
     async fn put(&self, item: Item, cond: Option<Cond>) -> StoreResult<()>;
     async fn update(&self, update: Update, returning: Returning) -> StoreResult<Option<Item>>;
