@@ -43,6 +43,12 @@ pub struct FixtureCatalog {
     pub promos: Vec<catalog::Promo>,
     #[serde(default)]
     pub gateways: Vec<catalog::Gateway>,
+    #[serde(default)]
+    pub helpdesks: Vec<catalog::Helpdesk>,
+    #[serde(default)]
+    pub canned: Vec<catalog::CannedReply>,
+    #[serde(default)]
+    pub forums: Vec<serde_json::Map<String, Value>>,
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -162,6 +168,21 @@ async fn load_catalog(app: &App, c: &FixtureCatalog) -> Result<usize, String> {
     }
     for x in &c.gateways {
         items.push(item(x, key(sk::GATEWAY, &pad(x.id))));
+    }
+    for x in &c.helpdesks {
+        items.push(item(x, key(sk::HELPDESK, &pad(x.id))));
+    }
+    for x in &c.canned {
+        items.push(item(x, key(sk::CANNED, &pad(x.id))));
+    }
+    for forum in &c.forums {
+        let id = forum.get("id").and_then(Value::as_i64).ok_or("a forum needs an id")?;
+        let mut record = forum.clone();
+        for counter in ["topics_count", "posts_count"] {
+            record.entry(counter).or_insert(0.into());
+        }
+        items.push(item(&record, bb_core::keys::forum(id)));
+        reserve_id(app, "forum", id).await?;
     }
     let count = items.len();
     for item in items {

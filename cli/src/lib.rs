@@ -17,9 +17,13 @@ pub fn registry() -> Registry {
         fn_cart::module(),
         fn_client::module(),
         fn_currency::module(),
+        fn_email::module(),
+        fn_example::module(),
+        fn_forum::module(),
         fn_invoice::module(),
         fn_order::module(),
         fn_product::module(),
         fn_profile::module(),
+        fn_support::module(),
     ])
 }

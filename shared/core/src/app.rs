@@ -57,14 +57,9 @@ pub struct AppBuilder {
 impl AppBuilder {
     pub fn build(self) -> Result<App, String> {
         let sealer = Sealer::new(&self.data_key).map_err(|e| e.to_string())?;
-        let mail_dispatch = Dispatcher::new(
-            self.config.mail_delivery,
-            self.store.clone(),
-            self.mailer.clone(),
-            self.clock.clone(),
-        );
-        Ok(App(Arc::new(AppParts {
-            mail_dispatch,
+        let mode = self.config.mail_delivery;
+        Ok(App(Arc::new_cyclic(|weak| AppParts {
+            mail_dispatch: Dispatcher::new(mode, weak.clone()),
             store: self.store,
             mailer: self.mailer,
             files: self.files,
@@ -80,6 +75,11 @@ impl AppBuilder {
 }
 
 impl App {
+    /// The application behind a strong reference (the mail worker upgrades its weak one).
+    pub fn from_parts(parts: Arc<AppParts>) -> App {
+        App(parts)
+    }
+
     /// System settings, read from the store at most once per `settings_ttl`.
     pub async fn settings(&self) -> StoreResult<Arc<Settings>> {
         if let Some(s) = self.settings.fresh() {

@@ -72,3 +72,58 @@ pub fn staff_email(email_id: i64) -> Key {
 /// Sparse index entry (gsi1) for mail that is queued or failed, so a sweeper can find it
 /// without a scan.
 pub const MAIL_QUEUE_GSI: &str = "MAILQ";
+
+/// A forum (`FORUM` partition: every forum in one read).
+pub fn forum(id: i64) -> Key {
+    Key::new("FORUM", format!("F#{}", pad(id)))
+}
+
+pub const FORUMS: &str = "FORUM";
+
+/// A topic (`TOPICS` partition: every topic in one read, newest by id).
+pub fn topic(id: i64) -> Key {
+    Key::new("TOPICS", format!("T#{}", pad(id)))
+}
+
+pub const TOPICS: &str = "TOPICS";
+
+/// A topic's messages and subscribers live in the topic's own partition.
+pub fn topic_partition(id: i64) -> String {
+    format!("TOPIC#{id}")
+}
+
+pub fn topic_message(topic_id: i64, message_id: i64) -> Key {
+    Key::new(topic_partition(topic_id), format!("M#{}", pad(message_id)))
+}
+
+pub fn subscription(topic_id: i64, client_id: i64) -> Key {
+    Key::new(topic_partition(topic_id), format!("SUB#{}", pad(client_id)))
+}
+
+/// Unique topic slug guard.
+pub fn topic_slug(slug: &str) -> Key {
+    Key::new(format!("TSLUG#{slug}"), "SLUG")
+}
+
+pub fn favorite(client_id: i64, topic_id: i64) -> Key {
+    Key::new(client_partition(client_id), format!("FAV#{}", pad(topic_id)))
+}
+
+pub fn forum_profile(client_id: i64) -> Key {
+    Key::new(client_partition(client_id), "FORUMPROFILE")
+}
+
+/// A client's ticket (messages embedded).
+pub fn ticket(client_id: i64, ticket_id: i64) -> Key {
+    Key::new(client_partition(client_id), format!("TKT#{}", pad(ticket_id)))
+}
+
+pub const TICKET_PREFIX: &str = "TKT#";
+
+/// Guard of a pending request ticket (duplicate-request rule).
+pub fn ticket_request(client_id: i64, rel_type: &str, rel_id: i64, task: &str) -> Key {
+    Key::new(
+        client_partition(client_id),
+        format!("TKTREL#{rel_type}#{rel_id}#{task}"),
+    )
+}

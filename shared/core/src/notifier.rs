@@ -34,6 +34,8 @@ pub enum Recipient {
     Client { id: i64, email: String, name: String },
     /// The staff addresses from the settings (`staff_emails`, else `company_email`).
     Staff,
+    /// Another address of the company's (a helpdesk's); logged with the staff mail.
+    Address(String),
 }
 
 /// One e-mail an action wants sent.
@@ -54,6 +56,14 @@ impl Notice {
                 email: email.into(),
                 name: name.into(),
             },
+            vars,
+        }
+    }
+
+    pub fn to_address(template: &str, email: &str, vars: Value) -> Notice {
+        Notice {
+            template: template.into(),
+            to: Recipient::Address(email.into()),
             vars,
         }
     }
@@ -239,6 +249,7 @@ pub async fn prepare(app: &App, notices: &[Notice], email_ids: &[i64]) -> ApiRes
         let (client_id, to) = match &notice.to {
             Recipient::Client { id, email, .. } => (*id, vec![email.clone()]),
             Recipient::Staff => (STAFF_CLIENT_ID, staff.clone()),
+            Recipient::Address(email) => (STAFF_CLIENT_ID, vec![email.clone()]),
         };
         if to.is_empty() {
             continue;
@@ -273,7 +284,13 @@ pub const FAILED: &str = "failed";
 
 /// After the action committed: hands its mail to delivery.
 pub fn dispatch(app: &App, prepared: Prepared) {
-    app.mail_dispatch.enqueue(prepared.mail);
+    app.mail_dispatch
+        .enqueue(prepared.mail.into_iter().map(Work::Mail).collect());
+}
+
+/// After a commit: hands one already written mail item to delivery.
+pub fn dispatch_one(app: &App, mail: EmailLog) {
+    app.mail_dispatch.enqueue(vec![Work::Mail(mail)]);
 }
 
 /// Sends one mail item and records the outcome on it. Never fails: problems are recorded
@@ -313,28 +330,26 @@ pub enum DeliveryMode {
     Stream,
 }
 
-/// The in-process side of delivery.
+/// Work for the delivery side: one mail item, or a fan-out to a topic's subscribers.
+#[derive(Debug, Clone)]
+pub enum Work {
+    Mail(EmailLog),
+    Fanout(FanoutJob),
+}
+
+/// The in-process side of delivery. It holds the application weakly (the application owns it).
 pub struct Dispatcher {
     mode: DeliveryMode,
-    store: std::sync::Arc<dyn Store>,
-    mailer: std::sync::Arc<dyn crate::mail::Mailer>,
-    clock: std::sync::Arc<dyn crate::clock::Clock>,
-    queue: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<EmailLog>>,
+    app: std::sync::Weak<crate::app::AppParts>,
+    queue: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<Work>>,
     pending: std::sync::Arc<(std::sync::atomic::AtomicUsize, tokio::sync::Notify)>,
 }
 
 impl Dispatcher {
-    pub fn new(
-        mode: DeliveryMode,
-        store: std::sync::Arc<dyn Store>,
-        mailer: std::sync::Arc<dyn crate::mail::Mailer>,
-        clock: std::sync::Arc<dyn crate::clock::Clock>,
-    ) -> Self {
+    pub fn new(mode: DeliveryMode, app: std::sync::Weak<crate::app::AppParts>) -> Self {
         Dispatcher {
             mode,
-            store,
-            mailer,
-            clock,
+            app,
             queue: std::sync::OnceLock::new(),
             pending: std::sync::Arc::new((std::sync::atomic::AtomicUsize::new(0), tokio::sync::Notify::new())),
         }
@@ -344,23 +359,20 @@ impl Dispatcher {
         self.mode
     }
 
-    fn enqueue(&self, mail: Vec<EmailLog>) {
-        if self.mode == DeliveryMode::Stream || mail.is_empty() {
+    fn enqueue(&self, work: Vec<Work>) {
+        if self.mode == DeliveryMode::Stream || work.is_empty() {
             return;
         }
         use std::sync::atomic::Ordering;
         let queue = self.queue.get_or_init(|| {
-            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<EmailLog>();
-            let (store, mailer, clock, pending) = (
-                self.store.clone(),
-                self.mailer.clone(),
-                self.clock.clone(),
-                self.pending.clone(),
-            );
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Work>();
+            let (app, pending) = (self.app.clone(), self.pending.clone());
             tokio::spawn(async move {
-                while let Some(mail) = rx.recv().await {
-                    let now = format_datetime(clock.now());
-                    deliver(store.as_ref(), mailer.as_ref(), &now, &mail).await;
+                while let Some(work) = rx.recv().await {
+                    if let Some(parts) = app.upgrade() {
+                        let app = crate::app::App::from_parts(parts);
+                        perform(&app, work).await;
+                    }
                     if pending.0.fetch_sub(1, Ordering::SeqCst) == 1 {
                         pending.1.notify_waiters();
                     }
@@ -368,9 +380,9 @@ impl Dispatcher {
             });
             tx
         });
-        for m in mail {
+        for w in work {
             self.pending.0.fetch_add(1, Ordering::SeqCst);
-            if queue.send(m).is_err() {
+            if queue.send(w).is_err() {
                 self.pending.0.fetch_sub(1, Ordering::SeqCst);
             }
         }
@@ -389,10 +401,131 @@ impl Dispatcher {
     }
 }
 
-/// Delivers the queued mail items of a DynamoDB stream batch (the mailer function's work).
-/// Returns how many were delivered.
+async fn perform(app: &App, work: Work) {
+    match work {
+        Work::Mail(mail) => {
+            let now = format_datetime(app.clock.now());
+            deliver(app.store.as_ref(), app.mailer.as_ref(), &now, &mail).await;
+        }
+        Work::Fanout(job) => {
+            if let Err(e) = run_fanout(app, &job).await {
+                tracing::error!(target: "bb::mail", error = %e, job = %job.id, "fan-out failed");
+            }
+        }
+    }
+}
+
+/// A notice to every subscriber of a topic but its author, expanded after the commit (a large
+/// subscriber list never slows the action that caused it).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FanoutJob {
+    /// Always `fanout`.
+    #[serde(default = "fanout_kind")]
+    pub kind: String,
+    pub id: String,
+    pub template: String,
+    /// Template variables; each recipient's `[client]` is added as `c`.
+    pub vars: Value,
+    /// Partition holding the subscriptions (`SUB#<client>` items with `client_id`).
+    pub subscribers: String,
+    pub except_client: Option<i64>,
+    pub status: String,
+    pub created_at: String,
+}
+
+fn fanout_kind() -> String {
+    FANOUT_KIND.into()
+}
+
+pub const FANOUT_KIND: &str = "fanout";
+
+impl FanoutJob {
+    pub fn key(&self) -> Key {
+        Key::new(format!("FANOUT#{}", self.id), "JOB")
+    }
+
+    /// The job as an item (kept a week), written in the action's transaction.
+    pub fn to_item(&self, now: i64) -> Result<crate::store::Item, crate::store::StoreError> {
+        let mut item = to_item(self)?;
+        let key = self.key();
+        item.insert("pk".into(), key.pk.into());
+        item.insert("sk".into(), key.sk.into());
+        item.insert(crate::store::TTL.into(), Attr::from(now + 7 * 24 * 3600));
+        Ok(item)
+    }
+}
+
+/// After the action committed: hands a fan-out to delivery.
+pub fn dispatch_fanout(app: &App, job: FanoutJob) {
+    app.mail_dispatch.enqueue(vec![Work::Fanout(job)]);
+}
+
+/// Expands a fan-out: one mail item per active subscriber except the author, written in
+/// transactions of up to 100 and handed to delivery. Returns how many were written.
+pub async fn run_fanout(app: &App, job: &FanoutJob) -> ApiResult<usize> {
+    let store = app.store.as_ref();
+    let done = store
+        .get(&job.key())
+        .await?
+        .and_then(|i| i.get("status").and_then(Attr::as_str).map(String::from));
+    if done.as_deref() == Some(SENT) {
+        return Ok(0);
+    }
+    let subscriptions = query_all(store, Query::partition(&job.subscribers).prefix("SUB#")).await?;
+    let mut ids: Vec<i64> = subscriptions
+        .iter()
+        .filter_map(|i| i.get("client_id").and_then(Attr::as_i64))
+        .filter(|id| Some(*id) != job.except_client)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut written = 0;
+    for chunk in ids.chunks(crate::store::MAX_TX_ITEMS - 1) {
+        let keys: Vec<Key> = chunk.iter().map(|id| keys::client(*id)).collect();
+        let clients: Vec<crate::domain::client::ClientRecord> = store
+            .get_many(&keys)
+            .await?
+            .iter()
+            .filter_map(|i| crate::domain::client::ClientRecord::from_item(i).ok())
+            .filter(|c| c.is_active())
+            .collect();
+        let notices: Vec<Notice> = clients
+            .iter()
+            .map(|c| {
+                let mut vars = job.vars.clone();
+                if let Value::Object(m) = &mut vars {
+                    m.insert("c".into(), c.view(false));
+                }
+                Notice::to_client(&job.template, c.id, &c.email, &c.full_name(), vars)
+            })
+            .collect();
+        if notices.is_empty() {
+            continue;
+        }
+        let mut email_ids = crate::store::Ids::allocate(store, &[("email", notices.len())]).await?;
+        let ids: Vec<i64> = notices
+            .iter()
+            .map(|_| email_ids.next("email"))
+            .collect::<Result<_, _>>()?;
+        let prepared = prepare(app, &notices, &ids).await?;
+        written += prepared.mail.len();
+        store.transact(prepared.ops.clone()).await?;
+        dispatch(app, prepared);
+    }
+    let now = format_datetime(app.clock.now());
+    store
+        .update(
+            Update::new(job.key()).set("status", SENT).set("updated_at", now),
+            crate::store::Returning::Nothing,
+        )
+        .await?;
+    Ok(written)
+}
+
+/// Delivers what a DynamoDB stream batch brings (the mailer function's work): inserted mail
+/// items that are queued, and inserted fan-out jobs. Returns how many records were handled.
 pub async fn deliver_stream_batch(app: &App, event: &Value) -> usize {
-    let mut delivered = 0;
+    let mut handled = 0;
     let records = event
         .get("Records")
         .and_then(Value::as_array)
@@ -405,21 +538,34 @@ pub async fn deliver_stream_batch(app: &App, event: &Value) -> usize {
         let Some(Value::Object(image)) = record.pointer("/dynamodb/NewImage") else {
             continue;
         };
-        let item: Option<crate::store::Item> = image
+        let Some(item) = image
             .iter()
             .map(|(k, v)| Attr::from_tagged(v).ok().map(|a| (k.clone(), a)))
-            .collect();
-        let Some(mail) = item.and_then(|i| crate::store::from_item::<EmailLog>(&i).ok()) else {
+            .collect::<Option<crate::store::Item>>()
+        else {
             continue;
         };
-        if mail.kind != MAIL_KIND || mail.status != QUEUED {
-            continue;
+        match item.get("kind").and_then(Attr::as_str) {
+            Some(MAIL_KIND) => {
+                let Ok(mail) = crate::store::from_item::<EmailLog>(&item) else {
+                    continue;
+                };
+                if mail.status == QUEUED {
+                    perform(app, Work::Mail(mail)).await;
+                    handled += 1;
+                }
+            }
+            Some(FANOUT_KIND) => {
+                let Ok(job) = crate::store::from_item::<FanoutJob>(&item) else {
+                    continue;
+                };
+                perform(app, Work::Fanout(job)).await;
+                handled += 1;
+            }
+            _ => {}
         }
-        let now = format_datetime(app.clock.now());
-        deliver(app.store.as_ref(), app.mailer.as_ref(), &now, &mail).await;
-        delivered += 1;
     }
-    delivered
+    handled
 }
 
 /// Every template, from the `TEMPLATE` partition.

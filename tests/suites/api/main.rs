@@ -3,6 +3,7 @@
 
 mod auth;
 mod billing;
+mod communication;
 mod coverage;
 mod faults;
 mod lambda;

@@ -291,7 +291,41 @@ pub struct Gateway {
     pub test_mode: bool,
 }
 
-/// The whole catalogue, as read from the store.
+/// A support desk tickets are opened in.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Helpdesk {
+    pub id: i64,
+    pub name: String,
+    /// Where new tickets of this desk are announced (staff addresses otherwise).
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Hours after a staff reply before an unanswered ticket closes.
+    #[serde(default = "day")]
+    pub close_after: i64,
+    /// Whether a client's reply reopens a closed ticket.
+    #[serde(default)]
+    pub can_reopen: bool,
+    #[serde(default)]
+    pub signature: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+}
+
+fn day() -> i64 {
+    24
+}
+
+/// A canned staff reply (the support auto-responder posts one).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CannedReply {
+    pub id: i64,
+    pub title: String,
+    pub content: String,
+}
+
+/// The whole catalogue (and the other reference data staff maintain), as read from the store.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     pub currencies: Vec<Currency>,
@@ -300,6 +334,8 @@ pub struct Catalog {
     pub taxes: Vec<Tax>,
     pub promos: Vec<Promo>,
     pub gateways: Vec<Gateway>,
+    pub helpdesks: Vec<Helpdesk>,
+    pub canned: Vec<CannedReply>,
 }
 
 /// Sort-key prefixes of catalogue items.
@@ -310,6 +346,8 @@ pub mod sk {
     pub const TAX: &str = "TAX#";
     pub const PROMO: &str = "PROMO#";
     pub const GATEWAY: &str = "GATEWAY#";
+    pub const HELPDESK: &str = "HELPDESK#";
+    pub const CANNED: &str = "CANNED#";
 }
 
 pub fn key(prefix: &str, id: &str) -> Key {
@@ -352,6 +390,10 @@ impl Catalog {
                 from_item(item).map(|x| c.promos.push(x))
             } else if sk.starts_with(sk::GATEWAY) {
                 from_item(item).map(|x| c.gateways.push(x))
+            } else if sk.starts_with(sk::HELPDESK) {
+                from_item(item).map(|x| c.helpdesks.push(x))
+            } else if sk.starts_with(sk::CANNED) {
+                from_item(item).map(|x| c.canned.push(x))
             } else {
                 Ok(())
             };
@@ -386,6 +428,10 @@ impl Catalog {
 
     pub fn promo_by_id(&self, id: i64) -> Option<&Promo> {
         self.promos.iter().find(|p| p.id == id)
+    }
+
+    pub fn helpdesk(&self, id: i64) -> Option<&Helpdesk> {
+        self.helpdesks.iter().find(|h| h.id == id)
     }
 
     pub fn gateway(&self, id: i64) -> Option<&Gateway> {

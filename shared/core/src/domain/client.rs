@@ -335,18 +335,18 @@ pub fn sessions_attr(sessions: &[SessionRef]) -> crate::store::Attr {
 /// the headers are rewritten whenever the view changes.
 pub const VIEW_HEADERS: [&str; 4] = ["BAL#", "INV#", "ORD#", "TKT#"];
 
-/// Puts of the header items for the client's current view.
+/// Writes of the header items for the client's current view (other header attributes, such as
+/// the support module's `last_ticket_at`, are kept).
 pub fn header_ops(c: &ClientRecord) -> Result<Vec<crate::store::TxOp>, StoreError> {
     let view = crate::store::Attr::from_json(&c.view(false));
     Ok(VIEW_HEADERS
         .iter()
         .map(|prefix| {
-            let mut item = Item::new();
-            item.insert("pk".into(), keys::client_partition(c.id).into());
-            item.insert("sk".into(), (*prefix).into());
-            item.insert("kind".into(), "header".into());
-            item.insert("client".into(), view.clone());
-            crate::store::TxOp::put(item)
+            crate::store::TxOp::Update(
+                Update::new(Key::new(keys::client_partition(c.id), *prefix))
+                    .set("kind", "header")
+                    .set("client", view.clone()),
+            )
         })
         .collect())
 }

@@ -1,0 +1,791 @@
+//! `/api/client/forum/*`: forums and topics are public to every client; subscriptions,
+//! favourites and forum profiles are per client. Other members' e-mail addresses and IPs never
+//! appear in an answer.
+//!
+//! Forums: `FORUM` / `F#<id>`. Topics: `TOPICS` / `T#<id>`, by slug through gsi1
+//! (`TSLUG#<slug>`, unique by a guard item), per forum by activity through gsi2
+//! (`FTOPICS#<forum>` / `<sticky>#<last activity>#<id>`). Messages and subscriptions live in the
+//! topic's partition. A new post notifies subscribers through a fan-out job, after the commit.
+
+// Request paths return errors; they never panic on input.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+use bb_core::crypto::sha256_hex;
+use bb_core::domain::activity;
+use bb_core::domain::client as clients;
+use bb_core::keys::{self, pad};
+use bb_core::notifier::{self, FanoutJob};
+use bb_core::prelude::*;
+use bb_core::store::{Ids, Index, from_item, query_all, to_item};
+use serde::{Deserialize, Serialize};
+
+pub fn module() -> Module {
+    Module::new("forum")
+        .method(Access::Read, "get_list", get_list)
+        .method(Access::Read, "get_categories", get_categories)
+        .method(Access::Read, "get", get)
+        .method(Access::Read, "get_topic_list", get_topic_list)
+        .method(Access::Read, "get_topic", get_topic)
+        .method(Access::Write, "start_topic", start_topic)
+        .method(Access::Read, "get_topic_message_list", get_topic_message_list)
+        .method(Access::Write, "post_message", post_message)
+        .method(Access::Read, "is_subscribed", is_subscribed)
+        .method(Access::Write, "subscribe", subscribe)
+        .method(Access::Write, "unsubscribe", unsubscribe)
+        .method(Access::Read, "favorites", favorites)
+        .method(Access::Read, "is_favorite", is_favorite)
+        .method(Access::Write, "favorite_add", favorite_add)
+        .method(Access::Write, "favorite_remove", favorite_remove)
+        .method(Access::Read, "profile", profile)
+}
+
+/// Longest message by default (`mod_forum.max_message_length` changes it).
+const MESSAGE_MAX: usize = 20_000;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Forum {
+    id: i64,
+    #[serde(default)]
+    category: Option<String>,
+    title: String,
+    #[serde(default)]
+    description: Option<String>,
+    slug: String,
+    #[serde(default = "active")]
+    status: String,
+    #[serde(default)]
+    priority: i64,
+    #[serde(default)]
+    created_at: Option<String>,
+    #[serde(default)]
+    updated_at: Option<String>,
+    #[serde(default)]
+    topics_count: i64,
+    #[serde(default)]
+    posts_count: i64,
+}
+
+fn active() -> String {
+    "active".into()
+}
+
+impl Forum {
+    /// `[forum]`.
+    fn view(&self) -> Value {
+        json!({
+            "id": self.id,
+            "category": self.category,
+            "title": self.title,
+            "description": self.description,
+            "slug": self.slug,
+            "status": self.status,
+            "priority": self.priority,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "stats": {"topics_count": self.topics_count, "posts_count": self.posts_count, "views_count": null},
+        })
+    }
+}
+
+/// The first and last messages a topic shows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Summary {
+    id: i64,
+    message: String,
+    #[serde(default)]
+    client_id: Option<i64>,
+    author_name: String,
+    created_at: String,
+    updated_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Topic {
+    id: i64,
+    forum_id: i64,
+    /// The forum's handle, title and category, as the topic shows them.
+    forum: Value,
+    title: String,
+    slug: String,
+    status: String,
+    #[serde(default)]
+    sticky: bool,
+    #[serde(default)]
+    views: i64,
+    #[serde(default)]
+    posts_count: i64,
+    #[serde(default)]
+    first: Option<Summary>,
+    #[serde(default)]
+    last: Option<Summary>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl Topic {
+    fn summary_view(&self, s: &Summary) -> Value {
+        json!({
+            "id": s.id,
+            "forum_topic_id": self.id,
+            "message": s.message,
+            "created_at": s.created_at,
+            "updated_at": s.updated_at,
+            "author": {"id": s.client_id, "name": s.author_name},
+            "forum_slug": self.forum.get("slug"),
+            "forum_topic_slug": self.slug,
+        })
+    }
+
+    /// `[topic]`.
+    fn view(&self) -> Value {
+        let mut v = json!({
+            "id": self.id,
+            "title": self.title,
+            "slug": self.slug,
+            "status": self.status,
+            "sticky": self.sticky,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "forum": self.forum,
+            "stats": {"posts_count": self.posts_count, "views_count": self.views},
+        });
+        if let Some(first) = &self.first {
+            v["first"] = self.summary_view(first);
+        }
+        if let Some(last) = &self.last {
+            v["last"] = self.summary_view(last);
+        }
+        v
+    }
+
+    /// The row `get_topic_list` answers (BoxBilling's raw topic columns).
+    fn row(&self) -> Value {
+        json!({
+            "id": self.id,
+            "forum_id": self.forum_id,
+            "title": self.title,
+            "slug": self.slug,
+            "status": self.status,
+            "sticky": self.sticky,
+            "views": self.views,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        })
+    }
+
+    fn activity_key(&self, last_activity: &str) -> String {
+        format!("{}#{last_activity}#{}", if self.sticky { 1 } else { 0 }, pad(self.id))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Post {
+    id: i64,
+    forum_topic_id: i64,
+    #[serde(default)]
+    client_id: Option<i64>,
+    #[serde(default)]
+    admin_id: Option<i64>,
+    message: String,
+    /// Kept for abuse handling, never shown.
+    #[serde(default)]
+    ip: Option<String>,
+    #[serde(default)]
+    points: i64,
+    author_name: String,
+    created_at: String,
+    updated_at: String,
+}
+
+impl Post {
+    /// The row `get_topic_message_list` answers, without the poster's address.
+    fn row(&self) -> Value {
+        json!({
+            "id": self.id,
+            "forum_topic_id": self.forum_topic_id,
+            "client_id": self.client_id,
+            "admin_id": self.admin_id,
+            "message": self.message,
+            "points": self.points,
+            "author": {"id": self.client_id, "name": self.author_name},
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        })
+    }
+
+    fn item(&self) -> ApiResult<Item> {
+        let mut item = to_item(self)?;
+        let key = keys::topic_message(self.forum_topic_id, self.id);
+        item.insert("pk".into(), key.pk.into());
+        item.insert("sk".into(), key.sk.into());
+        Ok(item)
+    }
+}
+
+async fn forums(ctx: &Ctx) -> ApiResult<Vec<Forum>> {
+    let items = query_all(ctx.store(), Query::partition(keys::FORUMS)).await?;
+    let mut list: Vec<Forum> = items.iter().map(from_item).collect::<Result<_, _>>()?;
+    list.sort_by(|a, b| (a.priority, &a.category).cmp(&(b.priority, &b.category)));
+    Ok(list)
+}
+
+/// Every forum, ordered by priority and category.
+async fn get_list(ctx: ClientCtx, _: NoParams) -> ApiResult<Value> {
+    let paging = ctx.paging()?;
+    paging.paginate(forums(&ctx).await?.iter().map(Forum::view).collect())
+}
+
+/// Forums by category: `{category: [forum, ...]}`.
+async fn get_categories(ctx: ClientCtx, _: NoParams) -> ApiResult<Value> {
+    let mut out = ParamMap::new();
+    for forum in forums(&ctx).await? {
+        let category = forum.category.clone().unwrap_or_default();
+        if let Value::Array(list) = out.entry(category).or_insert_with(|| json!([])) {
+            list.push(forum.view());
+        }
+    }
+    Ok(if out.is_empty() { json!([]) } else { Value::Object(out) })
+}
+
+#[derive(Params)]
+struct IdOrSlug {
+    id: Option<i64>,
+    slug: Option<String>,
+}
+
+impl IdOrSlug {
+    fn check(&self) -> ApiResult<()> {
+        if self.id.is_none() && self.slug.as_deref().is_none_or(str::is_empty) {
+            return Err(ApiError::new("ID or slug is missing"));
+        }
+        Ok(())
+    }
+}
+
+async fn get(ctx: ClientCtx, p: IdOrSlug) -> ApiResult<Value> {
+    p.check()?;
+    let list = forums(&ctx).await?;
+    let found = match p.id {
+        Some(id) => list.iter().find(|f| f.id == id),
+        None => list.iter().find(|f| Some(f.slug.as_str()) == p.slug.as_deref()),
+    };
+    found.map(Forum::view).ok_or_else(|| ApiError::new("Forum not found"))
+}
+
+#[derive(Params)]
+struct TopicListParams {
+    /// Topics of one forum; every forum's when omitted.
+    forum_id: Option<i64>,
+    /// Part of the title or of the first or last message.
+    search: Option<String>,
+}
+
+/// Topics, sticky first, then by latest activity.
+async fn get_topic_list(ctx: ClientCtx, p: TopicListParams) -> ApiResult<Value> {
+    let paging = ctx.paging()?;
+    let items = match p.forum_id {
+        Some(forum) => {
+            query_all(
+                ctx.store(),
+                Query::partition(format!("FTOPICS#{forum}")).on(Index::Gsi2).backward(),
+            )
+            .await?
+        }
+        None => query_all(ctx.store(), Query::partition(keys::TOPICS)).await?,
+    };
+    let mut topics: Vec<Topic> = items.iter().map(from_item).collect::<Result<_, _>>()?;
+    if let Some(q) = p
+        .search
+        .as_deref()
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty())
+    {
+        let has = |s: &Option<Summary>| s.as_ref().is_some_and(|m| m.message.to_lowercase().contains(&q));
+        topics.retain(|t| t.title.to_lowercase().contains(&q) || has(&t.first) || has(&t.last));
+    }
+    topics.sort_by(|a, b| (b.sticky, &b.updated_at, b.id).cmp(&(a.sticky, &a.updated_at, a.id)));
+    paging.paginate(topics.iter().map(Topic::row).collect())
+}
+
+fn topic_missing_by_id() -> ApiError {
+    ApiError::new("Forum topic not found")
+}
+
+/// A topic, counting the view.
+async fn get_topic(ctx: ClientCtx, p: IdOrSlug) -> ApiResult<Value> {
+    p.check()?;
+    let id = match (p.id, p.slug.as_deref()) {
+        (Some(id), _) => id,
+        (None, Some(slug)) => {
+            let found = ctx
+                .store()
+                .query(Query::partition(format!("TSLUG#{slug}")).on(Index::Gsi1).limit(1))
+                .await?;
+            found
+                .items
+                .first()
+                .and_then(|i| i.get("id"))
+                .and_then(Attr::as_i64)
+                .ok_or_else(|| ApiError::new("Forum Topic not found"))?
+        }
+        _ => return Err(ApiError::new("ID or slug is missing")),
+    };
+    let update = Update::new(keys::topic(id)).add("views", 1).when(Cond::exists());
+    match ctx.store().update(update, Returning::AllNew).await {
+        Ok(Some(item)) => Ok(from_item::<Topic>(&item)?.view()),
+        Ok(None) | Err(StoreError::ConditionFailed) => Err(topic_missing_by_id()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `My topic!` → `my-topic`: lower case, runs of other characters one dash.
+fn slugify(title: &str) -> String {
+    let mut slug = String::new();
+    for c in title.to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() || c == '-' {
+            slug.push(c);
+        } else if !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_matches('-').to_string();
+    if slug.is_empty() {
+        "topic".into()
+    } else {
+        slug.chars().take(100).collect()
+    }
+}
+
+fn check_message(settings: &bb_core::app::Settings, message: &str) -> ApiResult<()> {
+    if message.trim().chars().count() < 2 {
+        return Err(ApiError::new("Your message is too short"));
+    }
+    let max = settings
+        .module("forum")
+        .get("max_message_length")
+        .and_then(Value::as_u64)
+        .map_or(MESSAGE_MAX, |n| n as usize);
+    bb_core::validate::max_len("Message", message, max)
+}
+
+/// Points a post earns under `mod_forum` (`forum_points_enable`, `points`, `points_forums`,
+/// `post_length`).
+fn points_for(settings: &bb_core::app::Settings, forum_id: i64, message: &str) -> i64 {
+    let config = settings.module("forum");
+    if !config.is_on("forum_points_enable") {
+        return 0;
+    }
+    let points = config.get("points").and_then(Value::as_i64).unwrap_or(0);
+    let in_forum = match config.get("points_forums") {
+        Some(Value::Array(ids)) => ids.iter().any(|v| v.as_i64() == Some(forum_id)),
+        _ => false,
+    };
+    let long_enough = message.chars().count() as i64 >= config.get("post_length").and_then(Value::as_i64).unwrap_or(0);
+    if points > 0 && in_forum && long_enough {
+        points
+    } else {
+        0
+    }
+}
+
+/// The writes that count a client's post in their forum profile.
+fn profile_update(client_id: i64, points: i64) -> TxOp {
+    TxOp::Update(
+        Update::new(keys::forum_profile(client_id))
+            .add("posts", 1)
+            .add("points", points),
+    )
+}
+
+fn subscription_item(topic_id: i64, client_id: i64, now: &str) -> Item {
+    let key = keys::subscription(topic_id, client_id);
+    let mut item = Item::new();
+    item.insert("pk".into(), key.pk.into());
+    item.insert("sk".into(), key.sk.into());
+    item.insert("client_id".into(), client_id.into());
+    item.insert("created_at".into(), now.into());
+    item
+}
+
+#[derive(Params)]
+struct StartParams {
+    #[param(required = "Forum ID not passed")]
+    forum_id: i64,
+    /// The topic's title.
+    #[param(required = "Forum topic not passed")]
+    topic: String,
+    #[param(required = "Forum message not passed")]
+    message: String,
+    /// `slug` to answer the new topic's slug instead of its id.
+    #[param(rename = "return")]
+    answer: Option<String>,
+    /// Ignored: new topics are active.
+    #[param(rename = "status")]
+    _status: Ignored,
+}
+
+/// Starts a topic with its first message; the author is subscribed to it.
+async fn start_topic(ctx: ClientCtx, p: StartParams) -> ApiResult<Value> {
+    let settings = ctx.app.settings().await?;
+    check_message(&settings, &p.message)?;
+    bb_core::validate::max_len("Topic", &p.topic, 255)?;
+    let forum_key = keys::forum(p.forum_id);
+    let found = ctx
+        .store()
+        .get_many(&[forum_key.clone(), keys::client(ctx.client_id)])
+        .await?;
+    let forum: Forum = from_item(
+        found
+            .iter()
+            .find(|i| Key::of(i).as_ref() == Some(&forum_key))
+            .ok_or_else(|| ApiError::new("Forum not found"))?,
+    )?;
+    let client = clients::ClientRecord::from_item(
+        found
+            .iter()
+            .find(|i| Key::of(i) == Some(keys::client(ctx.client_id)))
+            .ok_or_else(|| ApiError::auth(201))?,
+    )?;
+    if forum.status == "locked" {
+        return Err(ApiError::new("Forum is locked. No new topics can be started"));
+    }
+    let mut ids = Ids::allocate(ctx.store(), &[("forum_topic", 1), ("forum_message", 1)]).await?;
+    let (topic_id, message_id) = (ids.next("forum_topic")?, ids.next("forum_message")?);
+    let now = ctx.now_text();
+    let points = points_for(&settings, forum.id, &p.message);
+    let post = Post {
+        id: message_id,
+        forum_topic_id: topic_id,
+        client_id: Some(ctx.client_id),
+        admin_id: None,
+        message: p.message,
+        ip: Some(ctx.meta.ip.clone()),
+        points,
+        author_name: client.full_name(),
+        created_at: now.clone(),
+        updated_at: now.clone(),
+    };
+    let summary = Summary {
+        id: post.id,
+        message: post.message.clone(),
+        client_id: post.client_id,
+        author_name: post.author_name.clone(),
+        created_at: now.clone(),
+        updated_at: now.clone(),
+    };
+    // A title already taken gets the next free `-2`, `-3`, ... slug.
+    let base = slugify(&p.topic);
+    for attempt in 1..=20 {
+        let slug = if attempt == 1 {
+            base.clone()
+        } else {
+            format!("{base}-{attempt}")
+        };
+        let topic = Topic {
+            id: topic_id,
+            forum_id: forum.id,
+            forum: json!({"id": forum.id, "slug": forum.slug, "title": forum.title, "category": forum.category}),
+            title: p.topic.clone(),
+            slug: slug.clone(),
+            status: "active".into(),
+            sticky: false,
+            views: 0,
+            posts_count: 1,
+            first: Some(summary.clone()),
+            last: Some(summary.clone()),
+            created_at: now.clone(),
+            updated_at: now.clone(),
+        };
+        let mut item = to_item(&topic)?;
+        let key = keys::topic(topic_id);
+        item.insert("pk".into(), key.pk.into());
+        item.insert("sk".into(), key.sk.into());
+        item.insert("gsi1pk".into(), format!("TSLUG#{slug}").into());
+        item.insert("gsi1sk".into(), "TOPIC".into());
+        item.insert("gsi2pk".into(), format!("FTOPICS#{}", forum.id).into());
+        item.insert("gsi2sk".into(), topic.activity_key(&now).into());
+        let guard_key = keys::topic_slug(&slug);
+        let mut guard = Item::new();
+        guard.insert("pk".into(), guard_key.pk.into());
+        guard.insert("sk".into(), guard_key.sk.into());
+        guard.insert("topic_id".into(), topic_id.into());
+        let ops = vec![
+            TxOp::put_new(guard),
+            TxOp::put_new(item),
+            TxOp::put_new(post.item()?),
+            TxOp::Update(
+                Update::new(forum_key.clone())
+                    .add("topics_count", 1)
+                    .add("posts_count", 1)
+                    .when(Cond::Ne("status".into(), "locked".into()))
+                    .when(Cond::exists()),
+            ),
+            profile_update(ctx.client_id, points),
+            TxOp::put(subscription_item(topic_id, ctx.client_id, &now)),
+            activity::log(&ctx, ctx.client_id, format!("Started new forum topic \"{}\"", p.topic)),
+        ];
+        match ctx.store().transact(ops).await {
+            Ok(()) => {
+                return Ok(if p.answer.as_deref() == Some("slug") {
+                    Value::String(slug)
+                } else {
+                    topic_id.into()
+                });
+            }
+            Err(e) if e.failed_at(0) => continue,
+            Err(e) if e.failed_at(3) => return Err(ApiError::new("Forum is locked. No new topics can be started")),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::new(
+        "Too many topics have this title. Please choose another one.",
+    ))
+}
+
+#[derive(Params)]
+struct MessageListParams {
+    #[param(required = "Forum Topic ID not passed")]
+    forum_topic_id: i64,
+    /// Part of the message.
+    q: Option<String>,
+    search: Option<String>,
+    /// `id` (default) or `created_at`.
+    orderby: Option<String>,
+    /// `asc` (default) or `desc`.
+    sortorder: Option<String>,
+}
+
+/// A topic's messages, oldest first by default.
+async fn get_topic_message_list(ctx: ClientCtx, p: MessageListParams) -> ApiResult<Value> {
+    let paging = ctx.paging()?;
+    let items = query_all(
+        ctx.store(),
+        Query::partition(keys::topic_partition(p.forum_topic_id)).prefix("M#"),
+    )
+    .await?;
+    let mut posts: Vec<Post> = items.iter().map(from_item).collect::<Result<_, _>>()?;
+    let q =
+        p.q.or(p.search)
+            .map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty());
+    if let Some(q) = q {
+        posts.retain(|m| m.message.to_lowercase().contains(&q));
+    }
+    match p.orderby.as_deref() {
+        Some("created_at") => posts.sort_by(|a, b| (&a.created_at, a.id).cmp(&(&b.created_at, b.id))),
+        _ => posts.sort_by_key(|m| m.id),
+    }
+    if p.sortorder.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("desc")) {
+        posts.reverse();
+    }
+    paging.paginate(posts.iter().map(Post::row).collect())
+}
+
+#[derive(Params)]
+struct PostParams {
+    #[param(required = "Forum Topic ID not passed")]
+    forum_topic_id: i64,
+    #[param(required = "Topic message not passed")]
+    message: String,
+}
+
+/// Posts in a topic; every other subscriber is told by e-mail, after the answer.
+async fn post_message(ctx: ClientCtx, p: PostParams) -> ApiResult<i64> {
+    let settings = ctx.app.settings().await?;
+    check_message(&settings, &p.message)?;
+    let key = keys::topic(p.forum_topic_id);
+    let found = ctx
+        .store()
+        .get_many(&[key.clone(), keys::client(ctx.client_id)])
+        .await?;
+    let topic: Topic = from_item(
+        found
+            .iter()
+            .find(|i| Key::of(i).as_ref() == Some(&key))
+            .ok_or_else(|| ApiError::new("Forum Topic not found"))?,
+    )?;
+    let client = clients::ClientRecord::from_item(
+        found
+            .iter()
+            .find(|i| Key::of(i) == Some(keys::client(ctx.client_id)))
+            .ok_or_else(|| ApiError::auth(201))?,
+    )?;
+    if topic.status == "locked" {
+        return Err(ApiError::new("Forum topic is locked. No new message can be posted"));
+    }
+    let id = bb_core::store::next_ids(ctx.store(), &["forum_message"]).await?[0];
+    let now = ctx.now_text();
+    let points = points_for(&settings, topic.forum_id, &p.message);
+    let post = Post {
+        id,
+        forum_topic_id: topic.id,
+        client_id: Some(ctx.client_id),
+        admin_id: None,
+        message: p.message,
+        ip: Some(ctx.meta.ip.clone()),
+        points,
+        author_name: client.full_name(),
+        created_at: now.clone(),
+        updated_at: now.clone(),
+    };
+    let last = Summary {
+        id,
+        message: post.message.clone(),
+        client_id: post.client_id,
+        author_name: post.author_name.clone(),
+        created_at: now.clone(),
+        updated_at: now.clone(),
+    };
+    let job = FanoutJob {
+        kind: notifier::FANOUT_KIND.into(),
+        id: format!("forum-{}-{id}", topic.id),
+        template: "mod_forum_new_post".into(),
+        vars: json!({"topic": topic.view(), "message": post.row()}),
+        subscribers: keys::topic_partition(topic.id),
+        except_client: Some(ctx.client_id),
+        status: notifier::QUEUED.into(),
+        created_at: now.clone(),
+    };
+    let ops = vec![
+        TxOp::put_new(post.item()?),
+        TxOp::Update(
+            Update::new(key)
+                .add("posts_count", 1)
+                .set("updated_at", now.clone())
+                .set("last", Attr::M(to_item(&last)?))
+                .set("gsi2sk", topic.activity_key(&now))
+                .when(Cond::eq("status", "active")),
+        ),
+        TxOp::Update(Update::new(keys::forum(topic.forum_id)).add("posts_count", 1)),
+        profile_update(ctx.client_id, points),
+        TxOp::put_new(job.to_item(ctx.epoch())?),
+        activity::log(&ctx, ctx.client_id, format!("Posted message in topic #{}", topic.id)),
+    ];
+    match ctx.store().transact(ops).await {
+        Ok(()) => {
+            notifier::dispatch_fanout(&ctx.app, job);
+            Ok(id)
+        }
+        Err(e) if e.failed_at(1) => Err(ApiError::new("Forum topic is locked. No new message can be posted")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Params)]
+struct TopicIdParams {
+    /// Topic id.
+    #[param(required = "Forum Topic ID not passed")]
+    id: i64,
+}
+
+async fn is_subscribed(ctx: ClientCtx, p: TopicIdParams) -> ApiResult<bool> {
+    Ok(ctx
+        .store()
+        .get(&keys::subscription(p.id, ctx.client_id))
+        .await?
+        .is_some())
+}
+
+async fn subscribe(ctx: ClientCtx, p: TopicIdParams) -> ApiResult<bool> {
+    let ops = vec![
+        TxOp::Check {
+            key: keys::topic(p.id),
+            cond: Cond::exists(),
+        },
+        TxOp::put_new(subscription_item(p.id, ctx.client_id, &ctx.now_text())),
+        activity::log(&ctx, ctx.client_id, format!("Subscribed to forum topic {}", p.id)),
+    ];
+    match ctx.store().transact(ops).await {
+        Ok(()) => Ok(true),
+        Err(e) if e.failed_at(0) => Err(ApiError::new("Forum Topic not found")),
+        Err(e) if e.failed_at(1) => Err(ApiError::new("You have already subscribed to this topic notifications")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn unsubscribe(ctx: ClientCtx, p: TopicIdParams) -> ApiResult<bool> {
+    ctx.store()
+        .delete(&keys::subscription(p.id, ctx.client_id), None)
+        .await?;
+    Ok(true)
+}
+
+/// Every favourite topic of the caller.
+async fn favorites(ctx: ClientCtx, _: NoParams) -> ApiResult<Vec<Value>> {
+    let items = query_all(
+        ctx.store(),
+        Query::partition(keys::client_partition(ctx.client_id)).prefix("FAV#"),
+    )
+    .await?;
+    let topic_keys: Vec<Key> = items
+        .iter()
+        .filter_map(|i| i.get("topic_id").and_then(Attr::as_i64))
+        .map(keys::topic)
+        .collect();
+    let mut topics = Vec::new();
+    for chunk in topic_keys.chunks(100) {
+        for item in ctx.store().get_many(chunk).await? {
+            topics.push(from_item::<Topic>(&item)?);
+        }
+    }
+    topics.sort_by_key(|t| t.id);
+    Ok(topics.iter().map(Topic::view).collect())
+}
+
+async fn is_favorite(ctx: ClientCtx, p: TopicIdParams) -> ApiResult<bool> {
+    Ok(ctx.store().get(&keys::favorite(ctx.client_id, p.id)).await?.is_some())
+}
+
+async fn favorite_add(ctx: ClientCtx, p: TopicIdParams) -> ApiResult<bool> {
+    let key = keys::favorite(ctx.client_id, p.id);
+    let mut item = Item::new();
+    item.insert("pk".into(), key.pk.into());
+    item.insert("sk".into(), key.sk.into());
+    item.insert("topic_id".into(), p.id.into());
+    item.insert("created_at".into(), ctx.now_text().into());
+    let ops = vec![
+        TxOp::Check {
+            key: keys::topic(p.id),
+            cond: Cond::exists(),
+        },
+        TxOp::put_new(item),
+        activity::log(&ctx, ctx.client_id, format!("Added forum topic {} to favorites", p.id)),
+    ];
+    match ctx.store().transact(ops).await {
+        Ok(()) => Ok(true),
+        Err(e) if e.failed_at(0) => Err(ApiError::new("Forum Topic not found")),
+        Err(e) if e.failed_at(1) => Err(ApiError::new("You have already added this topic to favorites")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn favorite_remove(ctx: ClientCtx, p: TopicIdParams) -> ApiResult<bool> {
+    ctx.store().delete(&keys::favorite(ctx.client_id, p.id), None).await?;
+    Ok(true)
+}
+
+/// The caller's forum profile: posts, points, avatar.
+async fn profile(ctx: ClientCtx, _: NoParams) -> ApiResult<Value> {
+    let found = ctx
+        .store()
+        .get_many(&[keys::client(ctx.client_id), keys::forum_profile(ctx.client_id)])
+        .await?;
+    let client = clients::ClientRecord::from_item(
+        found
+            .iter()
+            .find(|i| Key::of(i) == Some(keys::client(ctx.client_id)))
+            .ok_or_else(|| ApiError::auth(201))?,
+    )?;
+    let stats = found
+        .iter()
+        .find(|i| Key::of(i) == Some(keys::forum_profile(ctx.client_id)));
+    let count = |name: &str| stats.and_then(|s| s.get(name)).and_then(Attr::as_i64).unwrap_or(0);
+    Ok(json!({
+        "id": client.id,
+        "posts": count("posts"),
+        "points": count("points"),
+        "gravatar": format!("https://gravatar.com/avatar/{}", sha256_hex(client.email.trim().to_lowercase().as_bytes())),
+        "name": client.full_name(),
+        "created_at": client.created_at,
+    }))
+}

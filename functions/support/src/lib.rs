@@ -1,0 +1,605 @@
+//! `/api/client/support/*`: the caller's tickets.
+//!
+//! A ticket is one item in the owner's partition (`TKT#<id>`) with its conversation embedded,
+//! so a ticket or the whole list is one read. Text is stored exactly as sent (JSON answers,
+//! escaping is the renderer's job) within a configured length.
+
+// Request paths return errors; they never panic on input.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+use bb_core::clock::{date_filter, day_of, parse_datetime, within};
+use bb_core::domain::activity;
+use bb_core::domain::catalog::{Catalog, Helpdesk};
+use bb_core::domain::client as clients;
+use bb_core::domain::order;
+use bb_core::keys::{self, TICKET_PREFIX};
+use bb_core::notifier::{self, Notice};
+use bb_core::prelude::*;
+use bb_core::store::{Ids, from_item, query_all, to_item};
+use serde::{Deserialize, Serialize};
+
+pub fn module() -> Module {
+    Module::new("support")
+        .method(Access::Read, "ticket_get_list", ticket_get_list)
+        .method(Access::Read, "ticket_get", ticket_get)
+        .method(Access::Read, "helpdesk_get_pairs", helpdesk_get_pairs)
+        .method(Access::Write, "ticket_create", ticket_create)
+        .method(Access::Write, "ticket_reply", ticket_reply)
+        .method(Access::Write, "ticket_close", ticket_close)
+}
+
+pub const OPEN: &str = "open";
+pub const ON_HOLD: &str = "on_hold";
+pub const CLOSED: &str = "closed";
+
+/// Longest message by default (`mod_support.max_message_length` changes it).
+const MESSAGE_MAX: usize = 20_000;
+/// A conversation stops growing well before DynamoDB's 400 KB item limit.
+const TICKET_MAX_BYTES: usize = 300_000;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Message {
+    id: i64,
+    support_ticket_id: i64,
+    #[serde(default)]
+    client_id: Option<i64>,
+    #[serde(default)]
+    admin_id: Option<i64>,
+    content: String,
+    #[serde(default)]
+    attachment: Option<String>,
+    #[serde(default)]
+    ip: Option<String>,
+    author_name: String,
+    #[serde(default)]
+    author_email: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl Message {
+    fn view(&self) -> Value {
+        json!({
+            "id": self.id,
+            "support_ticket_id": self.support_ticket_id,
+            "client_id": self.client_id,
+            "admin_id": self.admin_id,
+            "content": self.content,
+            "attachment": self.attachment,
+            "ip": self.ip,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "author": {"name": self.author_name, "email": self.author_email},
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Ticket {
+    id: i64,
+    support_helpdesk_id: i64,
+    client_id: i64,
+    priority: i64,
+    subject: String,
+    status: String,
+    #[serde(default)]
+    rel_type: Option<String>,
+    #[serde(default)]
+    rel_id: Option<i64>,
+    #[serde(default)]
+    rel_task: Option<String>,
+    #[serde(default)]
+    rel_new_value: Option<String>,
+    rel_status: String,
+    created_at: String,
+    updated_at: String,
+    messages: Vec<Message>,
+    #[serde(default)]
+    version: i64,
+}
+
+fn helpdesk_view(h: Option<&Helpdesk>) -> Value {
+    match h {
+        Some(h) => json!({
+            "id": h.id,
+            "name": h.name,
+            "email": h.email,
+            "close_after": h.close_after,
+            "can_reopen": h.can_reopen,
+            "signature": h.signature,
+            "created_at": h.created_at,
+            "updated_at": h.updated_at,
+        }),
+        None => Value::Null,
+    }
+}
+
+impl Ticket {
+    fn key(&self) -> Key {
+        keys::ticket(self.client_id, self.id)
+    }
+
+    fn to_item(&self) -> ApiResult<Item> {
+        let mut item = to_item(self)?;
+        let key = self.key();
+        item.insert("pk".into(), key.pk.into());
+        item.insert("sk".into(), key.sk.into());
+        item.insert("kind".into(), "ticket".into());
+        let size = Value::Object(item.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            .to_string()
+            .len();
+        if size > TICKET_MAX_BYTES {
+            return Err(ApiError::new(
+                "This ticket has grown too long. Please open a new ticket.",
+            ));
+        }
+        Ok(item)
+    }
+
+    /// `[ticket]` with its messages.
+    fn view(&self, catalog: &Catalog, client: &Value) -> Value {
+        json!({
+            "id": self.id,
+            "support_helpdesk_id": self.support_helpdesk_id,
+            "client_id": self.client_id,
+            "priority": self.priority,
+            "subject": self.subject,
+            "status": self.status,
+            "rel_type": self.rel_type,
+            "rel_id": self.rel_id,
+            "rel_task": self.rel_task,
+            "rel_new_value": self.rel_new_value,
+            "rel_status": self.rel_status,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "replies": self.messages.len(),
+            "first": self.messages.first().map(Message::view),
+            "helpdesk": helpdesk_view(catalog.helpdesk(self.support_helpdesk_id)),
+            "client": client,
+            "messages": self.messages.iter().map(Message::view).collect::<Vec<_>>(),
+        })
+    }
+
+    /// Whether the ticket counts among its order's active tickets.
+    fn is_active(&self) -> bool {
+        self.status == OPEN || self.status == ON_HOLD
+    }
+
+    fn order_counter(&self, by: i64) -> Option<TxOp> {
+        match (self.rel_type.as_deref(), self.rel_id) {
+            (Some("order"), Some(order_id)) => Some(TxOp::Update(
+                Update::new(order::order_key(self.client_id, order_id))
+                    .add("active_tickets", by)
+                    .when(Cond::exists()),
+            )),
+            _ => None,
+        }
+    }
+}
+
+fn not_found() -> ApiError {
+    ApiError::new("Ticket not found")
+}
+
+fn header_key(client_id: i64) -> Key {
+    Key::new(keys::client_partition(client_id), TICKET_PREFIX)
+}
+
+fn message_limit(settings: &bb_core::app::Settings) -> usize {
+    settings
+        .module("support")
+        .get("max_message_length")
+        .and_then(Value::as_u64)
+        .map_or(MESSAGE_MAX, |n| n as usize)
+}
+
+#[derive(Params)]
+struct ListParams {
+    /// `open`, `on_hold`, `closed`.
+    status: Option<String>,
+    id: Option<i64>,
+    priority: Option<i64>,
+    support_helpdesk_id: Option<i64>,
+    /// Tickets about this order.
+    order_id: Option<i64>,
+    /// Part of the subject.
+    subject: Option<String>,
+    /// Part of any message.
+    content: Option<String>,
+    /// A ticket id, or part of the subject or of any message.
+    search: Option<String>,
+    created_at: Option<String>,
+    date_from: Option<String>,
+    date_to: Option<String>,
+    #[param(rename = "client_id")]
+    _client_id: Ignored,
+    #[param(rename = "client")]
+    _client: Ignored,
+}
+
+/// The caller's tickets with their messages: priority first, then newest.
+async fn ticket_get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Value> {
+    let paging = ctx.paging()?;
+    let created = date_filter("created_at", &p.created_at)?;
+    let from = date_filter("date_from", &p.date_from)?;
+    let to = date_filter("date_to", &p.date_to)?;
+    let items = query_all(
+        ctx.store(),
+        Query::partition(keys::client_partition(ctx.client_id)).prefix(TICKET_PREFIX),
+    )
+    .await?;
+    let client = clients::view_from_header(&items).unwrap_or(Value::Null);
+    let catalog = ctx.app.catalog().await?;
+    let lower = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_lowercase)
+    };
+    let (subject, content, search) = (lower(&p.subject), lower(&p.content), lower(&p.search));
+    let mut tickets: Vec<Ticket> = clients::records(&items).map(from_item).collect::<Result<_, _>>()?;
+    let in_messages = |t: &Ticket, q: &str| t.messages.iter().any(|m| m.content.to_lowercase().contains(q));
+    tickets.retain(|t| {
+        p.status.as_deref().is_none_or(|s| s.is_empty() || t.status == s)
+            && p.id.is_none_or(|id| t.id == id)
+            && p.priority.is_none_or(|x| t.priority == x)
+            && p.support_helpdesk_id.is_none_or(|x| t.support_helpdesk_id == x)
+            && p.order_id
+                .is_none_or(|o| t.rel_type.as_deref() == Some("order") && t.rel_id == Some(o))
+            && subject.as_deref().is_none_or(|q| t.subject.to_lowercase().contains(q))
+            && content.as_deref().is_none_or(|q| in_messages(t, q))
+            && search
+                .as_deref()
+                .is_none_or(|q| t.id.to_string() == q || t.subject.to_lowercase().contains(q) || in_messages(t, q))
+            && created.is_none_or(|d| day_of(&t.created_at) == Some(d))
+            && within(&t.created_at, from, to)
+    });
+    tickets.sort_by_key(|t| (t.priority, std::cmp::Reverse(t.id)));
+    paging.paginate(tickets.iter().map(|t| t.view(&catalog, &client)).collect())
+}
+
+#[derive(Params)]
+struct GetParams {
+    #[param(required = "Ticket id required")]
+    id: i64,
+}
+
+/// One of the caller's tickets and the `[client]` view.
+async fn load(ctx: &ClientCtx, id: i64) -> ApiResult<(Ticket, Value)> {
+    let key = keys::ticket(ctx.client_id, id);
+    let items = ctx.store().get_many(&[key.clone(), header_key(ctx.client_id)]).await?;
+    let client = clients::view_from_header(&items).unwrap_or(Value::Null);
+    let item = items
+        .iter()
+        .find(|i| Key::of(i).as_ref() == Some(&key))
+        .ok_or_else(not_found)?;
+    Ok((from_item(item)?, client))
+}
+
+async fn ticket_get(ctx: ClientCtx, p: GetParams) -> ApiResult<Value> {
+    let (ticket, client) = load(&ctx, p.id).await?;
+    let catalog = ctx.app.catalog().await?;
+    Ok(ticket.view(&catalog, &client))
+}
+
+/// `{id: name}` of the helpdesks.
+async fn helpdesk_get_pairs(ctx: ClientCtx, _: NoParams) -> ApiResult<Value> {
+    let catalog = ctx.app.catalog().await?;
+    let pairs: ParamMap = catalog
+        .helpdesks
+        .iter()
+        .map(|h| (h.id.to_string(), Value::String(h.name.clone())))
+        .collect();
+    Ok(if pairs.is_empty() {
+        json!([])
+    } else {
+        Value::Object(pairs)
+    })
+}
+
+#[derive(Params)]
+struct CreateParams {
+    /// The first message.
+    #[param(required = "Ticket content required")]
+    content: String,
+    #[param(required = "Ticket subject required")]
+    subject: String,
+    #[param(required = "Ticket support_helpdesk_id required")]
+    support_helpdesk_id: i64,
+    /// `order` to ask about one of the caller's orders.
+    rel_type: Option<String>,
+    rel_id: Option<i64>,
+    /// What is asked for the related order (`cancel`, `upgrade`, ...); makes the ticket a pending request.
+    rel_task: Option<String>,
+    rel_new_value: Option<String>,
+}
+
+fn client_name(client: &Value) -> String {
+    let part = |k: &str| client.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    format!("{} {}", part("first_name"), part("last_name"))
+        .trim()
+        .to_string()
+}
+
+/// Opens a ticket; the client and the helpdesk (or staff) are told, and the auto-responder
+/// answers when it is switched on.
+async fn ticket_create(ctx: ClientCtx, p: CreateParams) -> ApiResult<i64> {
+    let settings = ctx.app.settings().await?;
+    let limit = message_limit(&settings);
+    bb_core::validate::max_len("Ticket subject", &p.subject, 255)?;
+    bb_core::validate::max_len("Ticket content", &p.content, limit)?;
+    let catalog = ctx.app.catalog().await?;
+    let helpdesk = catalog
+        .helpdesk(p.support_helpdesk_id)
+        .ok_or_else(|| ApiError::new("Helpdesk invalid"))?;
+    let rel_type = p.rel_type.filter(|s| !s.is_empty());
+    let rel_task = p.rel_task.filter(|s| !s.is_empty());
+    let about_order = rel_type.as_deref() == Some("order") && p.rel_id.is_some();
+    let mut wanted = vec![header_key(ctx.client_id)];
+    if let (true, Some(order_id)) = (about_order, p.rel_id) {
+        wanted.push(order::order_key(ctx.client_id, order_id));
+    }
+    let found = ctx.store().get_many(&wanted).await?;
+    if let (true, Some(order_id)) = (about_order, p.rel_id)
+        && !found
+            .iter()
+            .any(|i| Key::of(i) == Some(order::order_key(ctx.client_id, order_id)))
+    {
+        return Err(ApiError::new("Order ID does not exist"));
+    }
+    let header = found.iter().find(|i| Key::of(i) == Some(header_key(ctx.client_id)));
+    let client = header
+        .and_then(|h| h.get("client"))
+        .map(Attr::to_json)
+        .unwrap_or(Value::Null);
+    let config = settings.module("support");
+    if let Some(hours) = config
+        .get("wait_hours")
+        .and_then(|v| v.as_f64().or_else(|| v.as_str()?.parse().ok()))
+        && hours > 0.0
+        && let Some(last) = header
+            .and_then(|h| h.get("last_ticket_at"))
+            .and_then(Attr::as_str)
+            .and_then(parse_datetime)
+    {
+        let elapsed = (ctx.now() - last).as_seconds_f64() / 3600.0;
+        if elapsed < hours {
+            return Err(ApiError::new(format!(
+                "You can submit one ticket per {} hours. {} hours left",
+                hours.round(),
+                (hours - elapsed).round()
+            )));
+        }
+    }
+    let autorespond = config
+        .is_on("autorespond_enable")
+        .then(|| config.get("autorespond_message_id").and_then(Value::as_i64))
+        .flatten()
+        .and_then(|id| catalog.canned.iter().find(|c| c.id == id));
+    let mut ids = Ids::allocate(ctx.store(), &[("ticket", 1), ("ticket_message", 2), ("email", 3)]).await?;
+    let now = ctx.now_text();
+    let id = ids.next("ticket")?;
+    let name = client_name(&client);
+    let email = client.get("email").and_then(Value::as_str).map(String::from);
+    let mut ticket = Ticket {
+        id,
+        support_helpdesk_id: helpdesk.id,
+        client_id: ctx.client_id,
+        priority: 100,
+        subject: p.subject,
+        status: OPEN.into(),
+        rel_type: rel_type.clone(),
+        rel_id: p.rel_id,
+        rel_task: rel_task.clone(),
+        rel_new_value: p.rel_new_value,
+        rel_status: if rel_task.is_some() {
+            "pending".into()
+        } else {
+            "complete".into()
+        },
+        created_at: now.clone(),
+        updated_at: now.clone(),
+        messages: vec![Message {
+            id: ids.next("ticket_message")?,
+            support_ticket_id: id,
+            client_id: Some(ctx.client_id),
+            admin_id: None,
+            content: p.content,
+            attachment: None,
+            ip: Some(ctx.meta.ip.clone()),
+            author_name: name.clone(),
+            author_email: email.clone(),
+            created_at: now.clone(),
+            updated_at: now.clone(),
+        }],
+        version: 0,
+    };
+    let vars = |t: &Ticket| json!({"c": client, "ticket": t.view(&catalog, &Value::Null)});
+    let mut notices = Vec::new();
+    if let Some(address) = &email {
+        notices.push(Notice::to_client(
+            "mod_support_ticket_open",
+            ctx.client_id,
+            address,
+            &name,
+            vars(&ticket),
+        ));
+    }
+    notices.push(match &helpdesk.email {
+        Some(desk) if !desk.is_empty() => Notice::to_address("mod_support_helpdesk_ticket_open", desk, vars(&ticket)),
+        _ => Notice::to_staff("mod_staff_ticket_open", vars(&ticket)),
+    });
+    if let Some(canned) = autorespond {
+        ticket.messages.push(Message {
+            id: ids.next("ticket_message")?,
+            support_ticket_id: id,
+            client_id: None,
+            admin_id: Some(0),
+            content: canned.content.clone(),
+            attachment: None,
+            ip: None,
+            author_name: settings.text("company_name").unwrap_or_else(|| "Support".into()),
+            author_email: settings.text("company_email"),
+            created_at: now.clone(),
+            updated_at: now.clone(),
+        });
+        ticket.status = ON_HOLD.into();
+        if let Some(address) = &email {
+            notices.push(Notice::to_client(
+                "mod_support_ticket_staff_reply",
+                ctx.client_id,
+                address,
+                &name,
+                vars(&ticket),
+            ));
+        }
+    }
+    let mut ops = vec![TxOp::put_new(ticket.to_item()?)];
+    let guard_index = ops.len();
+    if let (Some(rt), Some(rid), Some(task)) = (&rel_type, p.rel_id, &rel_task) {
+        let key = keys::ticket_request(ctx.client_id, rt, rid, task);
+        let mut guard = Item::new();
+        guard.insert("pk".into(), key.pk.into());
+        guard.insert("sk".into(), key.sk.into());
+        guard.insert("ticket_id".into(), id.into());
+        ops.push(TxOp::put_new(guard));
+    }
+    ops.push(TxOp::Update(
+        Update::new(header_key(ctx.client_id)).set("last_ticket_at", now.clone()),
+    ));
+    ops.extend(ticket.order_counter(1));
+    ops.push(activity::log(
+        &ctx,
+        ctx.client_id,
+        format!("Submitted new ticket \"{id}\""),
+    ));
+    let email_ids: Vec<i64> = notices.iter().map(|_| ids.next("email")).collect::<Result<_, _>>()?;
+    let mail = notifier::prepare(&ctx.app, &notices, &email_ids).await?;
+    ops.extend(mail.ops.iter().cloned());
+    match ctx.store().transact(ops).await {
+        Ok(()) => {
+            notifier::dispatch(&ctx.app, mail);
+            Ok(id)
+        }
+        Err(e) if rel_task.is_some() && e.failed_at(guard_index) => {
+            Err(ApiError::new("We have already received this request."))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Params)]
+struct ReplyParams {
+    #[param(required = "Ticket ID required")]
+    id: i64,
+    #[param(required = "Ticket content required")]
+    content: String,
+}
+
+fn conflict() -> ApiError {
+    ApiError::new("The ticket was changed by another request. Please try again.")
+}
+
+/// Adds the caller's message; a closed ticket reopens where its helpdesk allows it.
+async fn ticket_reply(ctx: ClientCtx, p: ReplyParams) -> ApiResult<bool> {
+    let settings = ctx.app.settings().await?;
+    bb_core::validate::max_len("Ticket content", &p.content, message_limit(&settings))?;
+    let (mut ticket, client) = load(&ctx, p.id).await?;
+    let catalog = ctx.app.catalog().await?;
+    let can_reopen = catalog
+        .helpdesk(ticket.support_helpdesk_id)
+        .is_some_and(|h| h.can_reopen);
+    if ticket.status == CLOSED && !can_reopen {
+        return Err(ApiError::new("Ticket can not be reopened."));
+    }
+    let was_active = ticket.is_active();
+    let version = ticket.version;
+    let mut ids = Ids::allocate(ctx.store(), &[("ticket_message", 1), ("email", 1)]).await?;
+    let now = ctx.now_text();
+    ticket.messages.push(Message {
+        id: ids.next("ticket_message")?,
+        support_ticket_id: ticket.id,
+        client_id: Some(ctx.client_id),
+        admin_id: None,
+        content: p.content,
+        attachment: None,
+        ip: Some(ctx.meta.ip.clone()),
+        author_name: client_name(&client),
+        author_email: client.get("email").and_then(Value::as_str).map(String::from),
+        created_at: now.clone(),
+        updated_at: now.clone(),
+    });
+    ticket.status = OPEN.into();
+    ticket.updated_at = now;
+    ticket.version += 1;
+    let notices = [Notice::to_staff(
+        "mod_staff_ticket_reply",
+        json!({"c": client, "ticket": ticket.view(&catalog, &Value::Null)}),
+    )];
+    let mail = notifier::prepare(&ctx.app, &notices, &[ids.next("email")?]).await?;
+    let mut ops = vec![TxOp::Put {
+        item: ticket.to_item()?,
+        cond: Some(Cond::eq("version", version)),
+    }];
+    if !was_active {
+        ops.extend(ticket.order_counter(1));
+    }
+    ops.push(activity::log(
+        &ctx,
+        ctx.client_id,
+        format!("Replied to ticket \"{}\"", ticket.id),
+    ));
+    ops.extend(mail.ops.iter().cloned());
+    match ctx.store().transact(ops).await {
+        Ok(()) => {
+            notifier::dispatch(&ctx.app, mail);
+            Ok(true)
+        }
+        Err(e) if e.is_condition_failure() => Err(conflict()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Params)]
+struct CloseParams {
+    #[param(required = "Ticket ID required")]
+    id: i64,
+}
+
+/// Closes one of the caller's tickets (closing a closed ticket is fine).
+async fn ticket_close(ctx: ClientCtx, p: CloseParams) -> ApiResult<bool> {
+    let (mut ticket, client) = load(&ctx, p.id).await?;
+    let catalog = ctx.app.catalog().await?;
+    let was_active = ticket.is_active();
+    let version = ticket.version;
+    ticket.status = CLOSED.into();
+    ticket.updated_at = ctx.now_text();
+    ticket.version += 1;
+    let email_id = bb_core::store::next_ids(ctx.store(), &["email"]).await?;
+    let notices = [Notice::to_staff(
+        "mod_staff_ticket_close",
+        json!({"c": client, "ticket": ticket.view(&catalog, &Value::Null)}),
+    )];
+    let mail = notifier::prepare(&ctx.app, &notices, &email_id).await?;
+    let mut ops = vec![TxOp::Put {
+        item: ticket.to_item()?,
+        cond: Some(Cond::eq("version", version)),
+    }];
+    if was_active {
+        ops.extend(ticket.order_counter(-1));
+    }
+    ops.push(activity::log(
+        &ctx,
+        ctx.client_id,
+        format!("Closed ticket \"{}\"", ticket.id),
+    ));
+    ops.extend(mail.ops.iter().cloned());
+    match ctx.store().transact(ops).await {
+        Ok(()) => {
+            notifier::dispatch(&ctx.app, mail);
+            Ok(true)
+        }
+        Err(e) if e.is_condition_failure() => Err(conflict()),
+        Err(e) => Err(e.into()),
+    }
+}
