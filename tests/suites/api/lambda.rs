@@ -154,6 +154,8 @@ fn start_function(
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("BB_DATA_DIR", data)
+        // As deployed: queued mail leaves through the stream, not an in-process worker.
+        .env("BB_MAIL_DELIVERY", "stream")
         .env("RUST_LOG", "warn")
         .kill_on_drop(true)
         .spawn()
@@ -220,4 +222,97 @@ async fn mailer_function_delivers_queued_mail_from_stream_records() {
     .unwrap();
     let log: bb_core::notifier::EmailLog = bb_core::store::from_item(&after[0]).unwrap();
     assert_eq!(log.status, "sent");
+}
+
+/// In AWS a forum post's fan-out job arrives through the stream too: the mailer expands it into
+/// mail items (which the stream brings back for delivery).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mailer_function_expands_fanout_jobs_from_stream_records() {
+    use bb_core::store::{Query, query_all};
+    use bb_runtime::backends::{self, Choice};
+    let dir = tempfile::tempdir().unwrap();
+    let config = bb_core::config::Config {
+        mail_delivery: bb_core::notifier::DeliveryMode::Stream,
+        ..bb_core::config::Config::default()
+    };
+    let built = backends::build(&Choice::local(dir.path()), &config).await.unwrap();
+    let app = backends::app(
+        &built,
+        config,
+        bb_cli::registry(),
+        std::sync::Arc::new(bb_core::clock::SystemClock),
+    )
+    .unwrap();
+    for (name, text) in [("base", bb_cli::fixtures::BASE), ("demo", bb_cli::fixtures::DEMO)] {
+        bb_cli::fixtures::load(&app, &bb_cli::fixtures::parse(text).unwrap(), name)
+            .await
+            .unwrap();
+    }
+    let call = |key: &str, path: &str, body: Value| app.handle(Req::post(path).key(key).json(body).into_api());
+    let topic = Resp::from(
+        call(
+            DEMO_KEY,
+            "/api/client/forum/start_topic",
+            json!({"forum_id": 2, "topic": "Streams", "message": "Hello stream"}),
+        )
+        .await,
+    );
+    let topic = topic.ok().clone();
+    Resp::from(call(OTHER_KEY, "/api/client/forum/subscribe", json!({"id": topic})).await).ok();
+    Resp::from(
+        call(
+            DEMO_KEY,
+            "/api/client/forum/post_message",
+            json!({"forum_topic_id": topic, "message": "News!"}),
+        )
+        .await,
+    )
+    .ok();
+    app.mail_dispatch.flush().await;
+    let jobs = query_all(app.store.as_ref(), Query::partition(format!("FANOUT#forum-{topic}-2")))
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1, "the post wrote its fan-out job");
+    let record = |item: &bb_core::store::Item| json!({"eventName": "INSERT", "dynamodb": {"NewImage": Value::Object(item.iter().map(|(k, v)| (k.clone(), v.to_tagged())).collect())}});
+    let api = bb_tests::runtime_api::RuntimeApi::start().await;
+    let _mailer = start_function("mailer", &api, dir.path());
+    api.wait_for_first_poll().await;
+    assert_eq!(
+        api.invoke(&json!({"Records": [record(&jobs[0])]})).await,
+        json!({"delivered": 1})
+    );
+    // The job wrote one queued mail item for the subscriber (not the author)...
+    let queued = query_all(
+        app.store.as_ref(),
+        Query::partition(bb_core::keys::client_partition(2)).prefix("EMAIL#"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(queued.len(), 1);
+    assert!(
+        query_all(
+            app.store.as_ref(),
+            Query::partition(bb_core::keys::client_partition(1)).prefix("EMAIL#")
+        )
+        .await
+        .unwrap()
+        .is_empty()
+    );
+    // ...which the stream brings back for delivery; a replayed job sends nothing twice.
+    assert_eq!(
+        api.invoke(&json!({"Records": [record(&queued[0]), record(&jobs[0])]}))
+            .await,
+        json!({"delivered": 2})
+    );
+    let sent = bb_local::OutboxMailer::new(&dir.path().join("outbox"))
+        .unwrap()
+        .read_all();
+    assert_eq!(sent.iter().filter(|m| m.to == OTHER_EMAIL).count(), 1);
+    let again = query_all(
+        app.store.as_ref(),
+        Query::partition(bb_core::keys::client_partition(2)).prefix("EMAIL#"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.len(), 1, "the replayed job found its work done");
 }
