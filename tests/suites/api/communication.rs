@@ -968,3 +968,68 @@ both!(communication_round_trips, |t: TestApp| async move {
     );
     assert_eq!(calls(c("/api/client/forum/profile", json!({})).await), 3);
 });
+
+both!(forum_text_limits_and_locked_topics, |t: TestApp| async move {
+    let nasty = "<script>alert(1)</script> [x](javascript:alert(2)) 😀";
+    let id = topic(&t, DEMO_KEY, 2, nasty, nasty).await.ok().clone();
+    let got = call(&t, DEMO_KEY, "/api/client/forum/get_topic", json!({"id": id}))
+        .await
+        .ok()
+        .clone();
+    assert_eq!(
+        (got["title"].as_str(), got["first"]["message"].as_str()),
+        (Some(nasty), Some(nasty))
+    );
+    assert_eq!(got["slug"], "script-alert-1-script-x-javascript-alert-2");
+    let long = "ä".repeat(20_000);
+    call(
+        &t,
+        DEMO_KEY,
+        "/api/client/forum/post_message",
+        json!({"forum_topic_id": id, "message": long}),
+    )
+    .await
+    .ok();
+    let messages = call(
+        &t,
+        DEMO_KEY,
+        "/api/client/forum/get_topic_message_list",
+        json!({"forum_topic_id": id}),
+    )
+    .await
+    .ok()
+    .clone();
+    assert_eq!(messages["list"][1]["message"], long);
+    let too_long = "x".repeat(20_001);
+    call(
+        &t,
+        DEMO_KEY,
+        "/api/client/forum/post_message",
+        json!({"forum_topic_id": id, "message": too_long}),
+    )
+    .await
+    .assert_err(200, 9999, "Message is too long (at most 20000 characters)");
+    // Staff lock a topic: no more posts.
+    t.app
+        .store
+        .update(
+            bb_core::store::Update::new(bb_core::keys::topic(id.as_i64().unwrap())).set("status", "locked"),
+            bb_core::store::Returning::Nothing,
+        )
+        .await
+        .unwrap();
+    call(
+        &t,
+        OTHER_KEY,
+        "/api/client/forum/post_message",
+        json!({"forum_topic_id": id, "message": "Too late?"}),
+    )
+    .await
+    .assert_err(200, 9999, "Forum topic is locked. No new message can be posted");
+    let got = call(&t, DEMO_KEY, "/api/client/forum/get_topic", json!({"id": id}))
+        .await
+        .ok()
+        .clone();
+    assert_eq!(got["status"], "locked");
+    assert_eq!(got["stats"]["posts_count"], 2);
+});
