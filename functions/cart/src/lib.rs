@@ -91,20 +91,6 @@ pub(crate) async fn save(ctx: &Ctx, owner: &CartOwner, mut cart: Cart, cond: Con
     }
 }
 
-/// `[currency]`.
-pub(crate) fn currency_view(c: &Currency) -> Value {
-    let mut rate = c.conversion_rate;
-    rate.rescale(6);
-    json!({
-        "code": c.code,
-        "title": c.title,
-        "conversion_rate": rate.to_string(),
-        "format": c.format,
-        "price_format": c.price_format,
-        "default": c.is_default,
-    })
-}
-
 pub(crate) fn cart_currency<'a>(catalog: &'a Catalog, cart: &Cart) -> ApiResult<&'a Currency> {
     cart.currency
         .as_deref()
@@ -127,7 +113,7 @@ async fn get(ctx: GuestCtx, _: NoParams) -> ApiResult<Value> {
         "subtotal": money::text(priced.iter().map(|p| p.total + p.setup).sum()),
         "total": money::text(priced.iter().map(|p| p.total + p.setup - p.discount()).sum()),
         "items": items,
-        "currency": currency_view(cart_currency(&catalog, &cart)?),
+        "currency": cart_currency(&catalog, &cart)?.view(),
     }))
 }
 
@@ -163,7 +149,7 @@ async fn get_currency(ctx: GuestCtx, _: NoParams) -> ApiResult<Value> {
     let (owner, _) = owner(&ctx, false).await?;
     let (cart, _) = load(&ctx, &owner).await?;
     let catalog = ctx.app.catalog().await?;
-    Ok(currency_view(cart_currency(&catalog, &cart)?))
+    Ok(cart_currency(&catalog, &cart)?.view())
 }
 
 #[derive(Params)]

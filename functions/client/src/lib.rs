@@ -9,6 +9,7 @@ use bb_core::crypto;
 use bb_core::domain::activity;
 use bb_core::domain::cart::{Cart, CartOwner};
 use bb_core::domain::client::{self as clients, ACTIVE, ClientRecord, ProfileFields, SessionRef};
+use bb_core::error::changed_meanwhile;
 use bb_core::keys;
 use bb_core::notifier::{self, Notice};
 use bb_core::prelude::*;
@@ -41,31 +42,26 @@ struct CreateParams {
     fields: ProfileFields,
 }
 
+/// Upper-cases the first letter of a word.
+fn capitalise(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().collect::<String>() + chars.as_str())
+}
+
 /// `phone_cc` → `Phone Cc`, as BoxBilling names a missing required field.
 fn field_title(name: &str) -> String {
     name.split('_')
         .filter(|w| !w.is_empty())
-        .map(|w| {
-            let mut chars = w.chars();
-            chars
-                .next()
-                .map_or_else(String::new, |c| c.to_uppercase().collect::<String>() + chars.as_str())
-        })
+        .map(capitalise)
         .collect::<Vec<_>>()
         .join(" ")
 }
 
 /// Upper-cases the first letter of every word (BoxBilling's `ucwords` on first names).
 fn capitalise_words(text: &str) -> String {
-    text.split(' ')
-        .map(|w| {
-            let mut chars = w.chars();
-            chars
-                .next()
-                .map_or_else(String::new, |c| c.to_uppercase().collect::<String>() + chars.as_str())
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    text.split(' ').map(capitalise).collect::<Vec<_>>().join(" ")
 }
 
 /// The configured extra required fields (`mod_client.required`, `custom_fields`).
@@ -298,15 +294,7 @@ async fn login(ctx: GuestCtx, p: LoginParams) -> ApiResult<Value> {
             guest_owner,
         )?);
     }
-    match ctx.store().transact(ops).await {
-        Ok(()) => {}
-        Err(e) if e.is_condition_failure() => {
-            return Err(ApiError::new(
-                "Your account was changed by another request. Please try again.",
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    }
+    ctx.store().transact(ops).await.map_err(changed_meanwhile("account"))?;
     announce_session(&ctx, &session);
     Ok(json!({
         "id": client.id,
@@ -333,16 +321,9 @@ async fn balance_get_list(ctx: ClientCtx, p: BalanceListParams) -> ApiResult<Val
     let paging = ctx.paging()?;
     let from = bb_core::clock::date_filter("date_from", &p.date_from)?;
     let to = bb_core::clock::date_filter("date_to", &p.date_to)?;
-    let items = bb_core::store::query_all(
-        ctx.store(),
-        Query::partition(keys::client_partition(ctx.client_id)).prefix(BALANCE_PREFIX),
-    )
-    .await?;
-    let client = clients::view_from_header(&items).unwrap_or(Value::Null);
+    let (mut entries, client): (Vec<BalanceEntry>, Value) =
+        clients::collection(ctx.store(), ctx.client_id, BALANCE_PREFIX).await?;
     let currency = client.get("currency").and_then(Value::as_str);
-    let mut entries: Vec<BalanceEntry> = clients::records(&items)
-        .map(bb_core::store::from_item)
-        .collect::<Result<_, _>>()?;
     entries.retain(|e| p.id.is_none_or(|id| e.id == id) && bb_core::clock::within(&e.created_at, from, to));
     entries.sort_by_key(|x| std::cmp::Reverse(x.id));
     paging.paginate(entries.iter().map(|e| e.view(currency)).collect())

@@ -30,19 +30,6 @@ async fn get_pairs(ctx: GuestCtx, _: NoParams) -> ApiResult<Value> {
     })
 }
 
-fn view(c: &Currency) -> Value {
-    let mut rate = c.conversion_rate;
-    rate.rescale(6);
-    json!({
-        "code": c.code,
-        "title": c.title,
-        "conversion_rate": rate.to_string(),
-        "format": c.format,
-        "price_format": c.price_format,
-        "default": c.is_default,
-    })
-}
-
 #[derive(Params)]
 struct GetParams {
     /// Currency code; the default currency when omitted.
@@ -55,7 +42,9 @@ async fn get(ctx: GuestCtx, p: GetParams) -> ApiResult<Value> {
         Some(code) => catalog.currency(code),
         None => catalog.default_currency(),
     };
-    currency.map(view).ok_or_else(|| ApiError::new("Currency not found"))
+    currency
+        .map(Currency::view)
+        .ok_or_else(|| ApiError::new("Currency not found"))
 }
 
 #[derive(Params)]

@@ -15,6 +15,7 @@ use bb_core::domain::invoice::{
 };
 use bb_core::domain::money;
 use bb_core::domain::order::{self as orders, Order};
+use bb_core::error::changed_meanwhile;
 use bb_core::keys;
 use bb_core::notifier::{self, Notice};
 use bb_core::prelude::*;
@@ -40,16 +41,7 @@ fn not_found() -> ApiError {
 
 /// Invoices of the caller with the `[client]` view from the collection header.
 async fn own_invoices(ctx: &ClientCtx) -> ApiResult<(Vec<Invoice>, Value)> {
-    let items = query_all(
-        ctx.store(),
-        Query::partition(keys::client_partition(ctx.client_id)).prefix(INVOICE_PREFIX),
-    )
-    .await?;
-    let client = clients::view_from_header(&items).unwrap_or(Value::Null);
-    let invoices = clients::records(&items)
-        .map(Invoice::from_item)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((invoices, client))
+    clients::collection(ctx.store(), ctx.client_id, INVOICE_PREFIX).await
 }
 
 #[derive(Params)]
@@ -129,14 +121,8 @@ async fn load(ctx: &ClientCtx, hash: &str) -> ApiResult<(Invoice, Value)> {
         return Err(not_found());
     }
     let key = invoice::invoice_key(ctx.client_id, hash.trim());
-    let header = Key::new(keys::client_partition(ctx.client_id), INVOICE_PREFIX);
-    let items = ctx.store().get_many(&[key.clone(), header]).await?;
-    let client = clients::view_from_header(&items).unwrap_or(Value::Null);
-    let item = items
-        .iter()
-        .find(|i| Key::of(i).as_ref() == Some(&key))
-        .ok_or_else(not_found)?;
-    Ok((Invoice::from_item(item)?, client))
+    let (invoice, client) = clients::one_with_view(ctx.store(), ctx.client_id, &key, INVOICE_PREFIX).await?;
+    Ok((invoice.ok_or_else(not_found)?, client))
 }
 
 async fn get(ctx: ClientCtx, p: HashParams) -> ApiResult<Value> {
@@ -185,11 +171,8 @@ async fn update(ctx: ClientCtx, p: UpdateParams) -> ApiResult<bool> {
         TxOp::Update(update),
         activity::log(&ctx, ctx.client_id, format!("Updated invoice \"{}\"", inv.id)),
     ];
-    match ctx.store().transact(ops).await {
-        Ok(()) => Ok(true),
-        Err(e) if e.is_condition_failure() => Err(conflict()),
-        Err(e) => Err(e.into()),
-    }
+    ctx.store().transact(ops).await.map_err(changed_meanwhile("invoice"))?;
+    Ok(true)
 }
 
 #[derive(Params)]
@@ -476,11 +459,8 @@ async fn delete(ctx: ClientCtx, p: HashParams) -> ApiResult<bool> {
         },
         activity::log(&ctx, ctx.client_id, format!("Removed invoice #{}", inv.id)),
     ];
-    match ctx.store().transact(ops).await {
-        Ok(()) => Ok(true),
-        Err(e) if e.is_condition_failure() => Err(conflict()),
-        Err(e) => Err(e.into()),
-    }
+    ctx.store().transact(ops).await.map_err(changed_meanwhile("invoice"))?;
+    Ok(true)
 }
 
 #[derive(Params)]

@@ -8,9 +8,8 @@ use bb_core::domain::activity;
 use bb_core::domain::client as clients;
 use bb_core::domain::invoice::{self, Invoice};
 use bb_core::domain::order::{self as orders, ORDER_PREFIX, Order};
-use bb_core::keys;
+use bb_core::error::changed_meanwhile;
 use bb_core::prelude::*;
-use bb_core::store::query_all;
 use rust_decimal::Decimal;
 
 pub fn module() -> Module {
@@ -29,16 +28,7 @@ fn not_found() -> ApiError {
 
 /// Every order of the caller, and the `[client]` view from the collection header.
 async fn own_orders(ctx: &ClientCtx) -> ApiResult<(Vec<Order>, Value)> {
-    let items = query_all(
-        ctx.store(),
-        Query::partition(keys::client_partition(ctx.client_id)).prefix(ORDER_PREFIX),
-    )
-    .await?;
-    let client = clients::view_from_header(&items).unwrap_or(Value::Null);
-    let list = clients::records(&items)
-        .map(Order::from_item)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((list, client))
+    clients::collection(ctx.store(), ctx.client_id, ORDER_PREFIX).await
 }
 
 #[derive(Params)]
@@ -147,14 +137,8 @@ struct IdParams {
 /// One of the caller's orders with the `[client]` view.
 async fn load(ctx: &ClientCtx, id: i64) -> ApiResult<(Order, Value)> {
     let key = orders::order_key(ctx.client_id, id);
-    let header = Key::new(keys::client_partition(ctx.client_id), ORDER_PREFIX);
-    let items = ctx.store().get_many(&[key.clone(), header]).await?;
-    let client = clients::view_from_header(&items).unwrap_or(Value::Null);
-    let item = items
-        .iter()
-        .find(|i| Key::of(i).as_ref() == Some(&key))
-        .ok_or_else(not_found)?;
-    Ok((Order::from_item(item)?, client))
+    let (order, client) = clients::one_with_view(ctx.store(), ctx.client_id, &key, ORDER_PREFIX).await?;
+    Ok((order.ok_or_else(not_found)?, client))
 }
 
 async fn get(ctx: ClientCtx, p: IdParams) -> ApiResult<Value> {
@@ -278,11 +262,6 @@ async fn delete(ctx: ClientCtx, p: IdParams) -> ApiResult<bool> {
         ctx.client_id,
         format!("Deleted order #{}", order.id),
     ));
-    match ctx.store().transact(ops).await {
-        Ok(()) => Ok(true),
-        Err(e) if e.is_condition_failure() => Err(ApiError::new(
-            "The order was changed by another request. Please try again.",
-        )),
-        Err(e) => Err(e.into()),
-    }
+    ctx.store().transact(ops).await.map_err(changed_meanwhile("order"))?;
+    Ok(true)
 }

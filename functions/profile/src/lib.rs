@@ -7,6 +7,7 @@ use bb_core::auth::{self, Credential};
 use bb_core::crypto;
 use bb_core::domain::activity;
 use bb_core::domain::client::{self as clients, ClientRecord, ProfileFields, SessionRef};
+use bb_core::error::changed_meanwhile;
 use bb_core::keys;
 use bb_core::prelude::*;
 use bb_core::validate;
@@ -86,13 +87,8 @@ async fn update(ctx: ClientCtx, p: UpdateParams) -> ApiResult<bool> {
         Err(e) if e.failed_at(1) && email_change.is_some() => {
             Err(ApiError::new("Can not change email. It is already registered."))
         }
-        Err(e) if e.is_condition_failure() => Err(conflict()),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(changed_meanwhile("profile")(e)),
     }
-}
-
-fn conflict() -> ApiError {
-    ApiError::new("Your profile was changed by another request. Please try again.")
 }
 
 /// The client's API key, or null when none was generated yet.
@@ -125,11 +121,8 @@ async fn api_key_reset(ctx: ClientCtx, _: NoParams) -> ApiResult<String> {
     if let Some(old) = &client.api_key_hash {
         ops.push(TxOp::delete(keys::api_key(old)));
     }
-    match ctx.store().transact(ops).await {
-        Ok(()) => Ok(new.key),
-        Err(e) if e.is_condition_failure() => Err(conflict()),
-        Err(e) => Err(e.into()),
-    }
+    ctx.store().transact(ops).await.map_err(changed_meanwhile("profile"))?;
+    Ok(new.key)
 }
 
 #[derive(Params)]
@@ -168,11 +161,8 @@ async fn change_password(ctx: ClientCtx, p: ChangePasswordParams) -> ApiResult<b
         activity::log(&ctx, client.id, "Changed profile password"),
     ];
     ops.extend(auth::end_sessions(&ended));
-    match ctx.store().transact(ops).await {
-        Ok(()) => Ok(true),
-        Err(e) if e.is_condition_failure() => Err(conflict()),
-        Err(e) => Err(e.into()),
-    }
+    ctx.store().transact(ops).await.map_err(changed_meanwhile("profile"))?;
+    Ok(true)
 }
 
 /// The caller's own live session stays; every other one ends.

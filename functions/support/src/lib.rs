@@ -12,10 +12,11 @@ use bb_core::domain::activity;
 use bb_core::domain::catalog::{Catalog, Helpdesk};
 use bb_core::domain::client as clients;
 use bb_core::domain::order;
+use bb_core::error::changed_meanwhile;
 use bb_core::keys::{self, TICKET_PREFIX};
 use bb_core::notifier::{self, Notice};
 use bb_core::prelude::*;
-use bb_core::store::{Ids, from_item, query_all, to_item};
+use bb_core::store::{Ids, to_item};
 use serde::{Deserialize, Serialize};
 
 pub fn module() -> Module {
@@ -223,12 +224,8 @@ async fn ticket_get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Value> {
     let created = date_filter("created_at", &p.created_at)?;
     let from = date_filter("date_from", &p.date_from)?;
     let to = date_filter("date_to", &p.date_to)?;
-    let items = query_all(
-        ctx.store(),
-        Query::partition(keys::client_partition(ctx.client_id)).prefix(TICKET_PREFIX),
-    )
-    .await?;
-    let client = clients::view_from_header(&items).unwrap_or(Value::Null);
+    let (mut tickets, client): (Vec<Ticket>, Value) =
+        clients::collection(ctx.store(), ctx.client_id, TICKET_PREFIX).await?;
     let catalog = ctx.app.catalog().await?;
     let lower = |v: &Option<String>| {
         v.as_deref()
@@ -237,7 +234,6 @@ async fn ticket_get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Value> {
             .map(str::to_lowercase)
     };
     let (subject, content, search) = (lower(&p.subject), lower(&p.content), lower(&p.search));
-    let mut tickets: Vec<Ticket> = clients::records(&items).map(from_item).collect::<Result<_, _>>()?;
     let in_messages = |t: &Ticket, q: &str| t.messages.iter().any(|m| m.content.to_lowercase().contains(q));
     tickets.retain(|t| {
         p.status.as_deref().is_none_or(|s| s.is_empty() || t.status == s)
@@ -267,13 +263,8 @@ struct GetParams {
 /// One of the caller's tickets and the `[client]` view.
 async fn load(ctx: &ClientCtx, id: i64) -> ApiResult<(Ticket, Value)> {
     let key = keys::ticket(ctx.client_id, id);
-    let items = ctx.store().get_many(&[key.clone(), header_key(ctx.client_id)]).await?;
-    let client = clients::view_from_header(&items).unwrap_or(Value::Null);
-    let item = items
-        .iter()
-        .find(|i| Key::of(i).as_ref() == Some(&key))
-        .ok_or_else(not_found)?;
-    Ok((from_item(item)?, client))
+    let (ticket, client) = clients::one_with_view(ctx.store(), ctx.client_id, &key, TICKET_PREFIX).await?;
+    Ok((ticket.ok_or_else(not_found)?, client))
 }
 
 async fn ticket_get(ctx: ClientCtx, p: GetParams) -> ApiResult<Value> {
@@ -496,10 +487,6 @@ struct ReplyParams {
     content: String,
 }
 
-fn conflict() -> ApiError {
-    ApiError::new("The ticket was changed by another request. Please try again.")
-}
-
 /// Adds the caller's message; a closed ticket reopens where its helpdesk allows it.
 async fn ticket_reply(ctx: ClientCtx, p: ReplyParams) -> ApiResult<bool> {
     let settings = ctx.app.settings().await?;
@@ -550,14 +537,9 @@ async fn ticket_reply(ctx: ClientCtx, p: ReplyParams) -> ApiResult<bool> {
         format!("Replied to ticket \"{}\"", ticket.id),
     ));
     ops.extend(mail.ops.iter().cloned());
-    match ctx.store().transact(ops).await {
-        Ok(()) => {
-            notifier::dispatch(&ctx.app, mail);
-            Ok(true)
-        }
-        Err(e) if e.is_condition_failure() => Err(conflict()),
-        Err(e) => Err(e.into()),
-    }
+    ctx.store().transact(ops).await.map_err(changed_meanwhile("ticket"))?;
+    notifier::dispatch(&ctx.app, mail);
+    Ok(true)
 }
 
 #[derive(Params)]
@@ -594,12 +576,7 @@ async fn ticket_close(ctx: ClientCtx, p: CloseParams) -> ApiResult<bool> {
         format!("Closed ticket \"{}\"", ticket.id),
     ));
     ops.extend(mail.ops.iter().cloned());
-    match ctx.store().transact(ops).await {
-        Ok(()) => {
-            notifier::dispatch(&ctx.app, mail);
-            Ok(true)
-        }
-        Err(e) if e.is_condition_failure() => Err(conflict()),
-        Err(e) => Err(e.into()),
-    }
+    ctx.store().transact(ops).await.map_err(changed_meanwhile("ticket"))?;
+    notifier::dispatch(&ctx.app, mail);
+    Ok(true)
 }

@@ -100,3 +100,15 @@ impl From<StoreError> for ApiError {
         ApiError::internal(format!("store: {e}"))
     }
 }
+
+/// For writes conditional on what was read: when the conditions failed because `what` changed
+/// meanwhile, a business error asking to try again; any other store failure stays a fault.
+pub fn changed_meanwhile(what: &'static str) -> impl FnOnce(StoreError) -> ApiError {
+    move |e| {
+        if e.is_condition_failure() {
+            ApiError::new(format!("The {what} was changed by another request. Please try again."))
+        } else {
+            e.into()
+        }
+    }
+}

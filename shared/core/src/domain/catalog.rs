@@ -28,6 +28,22 @@ pub struct Currency {
     pub price_format: String,
 }
 
+impl Currency {
+    /// `[currency]` (the rate as decimal text).
+    pub fn view(&self) -> Value {
+        let mut rate = self.conversion_rate;
+        rate.rescale(6);
+        serde_json::json!({
+            "code": self.code,
+            "title": self.title,
+            "conversion_rate": rate.to_string(),
+            "format": self.format,
+            "price_format": self.price_format,
+            "default": self.is_default,
+        })
+    }
+}
+
 fn one() -> Decimal {
     Decimal::ONE
 }

@@ -366,3 +366,35 @@ pub fn records(items: &[Item]) -> impl Iterator<Item = &Item> {
         .iter()
         .filter(|i| i.get("kind").and_then(crate::store::Attr::as_str) != Some("header"))
 }
+
+/// The records of one of the owner's collections (`INV#`, `ORD#`, ...) and the owner's
+/// `[client]` from its header, in one Query.
+pub async fn collection<T: serde::de::DeserializeOwned>(
+    store: &dyn crate::store::Store,
+    client_id: i64,
+    prefix: &str,
+) -> ApiResult<(Vec<T>, serde_json::Value)> {
+    let query = crate::store::Query::partition(keys::client_partition(client_id)).prefix(prefix);
+    let items = crate::store::query_all(store, query).await?;
+    let view = view_from_header(&items).unwrap_or(serde_json::Value::Null);
+    let list = records(&items).map(from_item).collect::<Result<Vec<T>, _>>()?;
+    Ok((list, view))
+}
+
+/// One record of the owner's collection `prefix` and the owner's `[client]`, in one read.
+pub async fn one_with_view<T: serde::de::DeserializeOwned>(
+    store: &dyn crate::store::Store,
+    client_id: i64,
+    key: &Key,
+    prefix: &str,
+) -> ApiResult<(Option<T>, serde_json::Value)> {
+    let header = Key::new(keys::client_partition(client_id), prefix);
+    let items = store.get_many(&[key.clone(), header]).await?;
+    let view = view_from_header(&items).unwrap_or(serde_json::Value::Null);
+    let record = items
+        .iter()
+        .find(|i| Key::of(i).as_ref() == Some(key))
+        .map(from_item)
+        .transpose()?;
+    Ok((record, view))
+}
