@@ -12,6 +12,8 @@ USAGE:
   bb client status <id> <active|suspended|canceled>
   bb mail retry                                  send queued and failed mail again
   bb invoice pay <hash> [--gateway <id>] [--txn <ref>]   record a payment: activates/renews orders, credits deposits
+  bb invoice cancel <hash>                       cancel an unpaid invoice
+  bb invoice refund <hash> [--to-balance]        mark a paid invoice refunded (optionally to the account)
   bb order <activate|suspend|unsuspend|cancel> <client id> <order id>
   bb client add-funds <client id> <amount> [description]
 
@@ -91,6 +93,14 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             let done = bb_cli::ops::pay_invoice(&app, hash, gateway, flag(&args, "--txn")).await?;
             app.mail_dispatch.flush().await;
             println!("{done}");
+            Ok(())
+        }
+        ["invoice", action @ ("cancel" | "refund"), hash, ..] => {
+            let (app, _) = bb_runtime::backends::app_from_env(bb_cli::registry()).await?;
+            println!(
+                "{}",
+                bb_cli::ops::close_invoice(&app, hash, action, words.contains(&"--to-balance")).await?
+            );
             Ok(())
         }
         ["order", action, client, order] => {

@@ -273,3 +273,104 @@ pub async fn add_funds(app: &App, client_id: i64, amount: &str, description: &st
     app.store.transact(ops).await.map_err(|e| e.to_string())?;
     Ok(format!("client #{client_id} balance is now {total}"))
 }
+
+/// Ends an invoice's life by staff decision: `cancel` an unpaid one (its orders stop waiting for
+/// it), or `refund` a paid one (the amount is recorded; `to_balance` credits it to the account).
+pub async fn close_invoice(app: &App, hash: &str, action: &str, to_balance: bool) -> Result<String, String> {
+    use bb_core::domain::invoice::{self, BalanceEntry, Invoice};
+    use bb_core::domain::money;
+    use bb_core::domain::order::Order;
+    use bb_core::store::{Index, Query};
+    let found = app
+        .store
+        .query(Query::partition(format!("INVOICE#{}", hash.trim())).on(Index::Gsi1))
+        .await
+        .map_err(|e| e.to_string())?;
+    let item = found.items.first().ok_or_else(|| format!("invoice {hash} not found"))?;
+    let mut inv = Invoice::from_item(item).map_err(|e| e.to_string())?;
+    let version = inv.version;
+    let now = bb_core::clock::format_datetime(app.clock.now());
+    let mut ops = Vec::new();
+    match (action, inv.status.as_str()) {
+        ("cancel", invoice::UNPAID) => {
+            inv.status = "canceled".into();
+            let order_keys: Vec<_> = inv
+                .lines
+                .iter()
+                .filter_map(|l| l.rel_id.filter(|_| l.kind == "order"))
+                .map(|id| bb_core::domain::order::order_key(inv.client_id, id))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            if !order_keys.is_empty() {
+                for item in app.store.get_many(&order_keys).await.map_err(|e| e.to_string())? {
+                    let o = Order::from_item(&item).map_err(|e| e.to_string())?;
+                    if o.unpaid_invoice_hash.as_deref() == Some(inv.hash.as_str()) {
+                        ops.push(TxOp::Update(
+                            Update::new(o.key())
+                                .remove("unpaid_invoice_hash")
+                                .remove("unpaid_invoice_id")
+                                .add("version", 1)
+                                .when(Cond::eq("version", o.version)),
+                        ));
+                    }
+                }
+            }
+        }
+        ("refund", invoice::PAID) => {
+            let total = money::round(inv.total());
+            inv.status = "refunded".into();
+            inv.refund = Some(total);
+            inv.base_refund = Some(total);
+            // Deposits go back out of the account; the rest comes into it when asked to.
+            let deposits: rust_decimal::Decimal = inv
+                .lines
+                .iter()
+                .filter(|l| l.kind == "deposit")
+                .map(|l| l.total() + l.tax(inv.taxrate))
+                .sum();
+            let delta = if to_balance {
+                total - deposits * rust_decimal::Decimal::TWO
+            } else {
+                -deposits
+            };
+            if !delta.is_zero() {
+                let client = clients::load(app.store.as_ref(), inv.client_id)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let balance = client
+                    .balance
+                    .as_deref()
+                    .map(money::parse)
+                    .transpose()
+                    .map_err(|e| e.to_string())?
+                    .unwrap_or_default();
+                let id = bb_core::store::next_ids(app.store.as_ref(), &["balance"])
+                    .await
+                    .map_err(|e| e.to_string())?[0];
+                let entry = BalanceEntry {
+                    id,
+                    client_id: inv.client_id,
+                    kind: "invoice".into(),
+                    rel_id: Some(inv.id),
+                    amount: money::round(delta),
+                    description: format!("Refund of invoice {}", inv.serie_nr()),
+                    created_at: now.clone(),
+                };
+                ops.push(entry.put().map_err(|e| e.to_string())?);
+                ops.push(TxOp::Update(
+                    clients::versioned_update(&client, &now).set("balance", money::text(balance + delta)),
+                ));
+            }
+        }
+        (action, status) => return Err(format!("cannot {action} a {status} invoice")),
+    }
+    inv.updated_at = now;
+    inv.version += 1;
+    ops.push(TxOp::Put {
+        item: inv.to_item().map_err(|e| e.to_string())?,
+        cond: Some(Cond::eq("version", version)),
+    });
+    app.store.transact(ops).await.map_err(|e| e.to_string())?;
+    Ok(format!("invoice {} is now {}", inv.serie_nr(), inv.status))
+}

@@ -1172,3 +1172,67 @@ both!(billing_round_trips, |t: TestApp| async move {
         5
     );
 });
+
+both!(invoices_can_be_canceled_or_refunded_by_staff, |t: TestApp| async move {
+    fill(&t, DEMO_KEY, &[(1, Some("1M"), json!({}))]).await;
+    let done = checkout(&t, DEMO_KEY).await;
+    let hash = done["invoice_hash"].as_str().unwrap().to_string();
+    bb_cli::ops::close_invoice(&t.app, &hash, "refund", false)
+        .await
+        .unwrap_err();
+    bb_cli::ops::close_invoice(&t.app, &hash, "cancel", false)
+        .await
+        .unwrap();
+    assert_eq!(invoice(&t, DEMO_KEY, &hash).await["status"], "canceled");
+    assert_eq!(
+        order(&t, DEMO_KEY, &done["order_id"]).await["unpaid_invoice_id"],
+        Value::Null
+    );
+    let funds = call(&t, DEMO_KEY, "/api/client/invoice/funds_invoice", json!({"amount": 40}))
+        .await
+        .ok()
+        .as_str()
+        .unwrap()
+        .to_string();
+    bb_cli::ops::pay_invoice(&t.app, &funds, None, None).await.unwrap();
+    bb_cli::ops::close_invoice(&t.app, &funds, "refund", true)
+        .await
+        .unwrap();
+    let inv = invoice(&t, DEMO_KEY, &funds).await;
+    assert_eq!(
+        (inv["status"].as_str(), inv["refund"].as_str(), inv["income"].as_str()),
+        (Some("refunded"), Some("40.00"), Some("0.00"))
+    );
+    let me = call(&t, DEMO_KEY, "/api/client/profile/get", json!({}))
+        .await
+        .ok()
+        .clone();
+    assert_eq!(me["balance"], "0.00", "a refunded deposit leaves the account again");
+    let listed = call(
+        &t,
+        DEMO_KEY,
+        "/api/client/invoice/get_list",
+        json!({"status": "refunded"}),
+    )
+    .await
+    .ok()
+    .clone();
+    assert_eq!(listed["total"], 1);
+    // A paid order invoice refunded as account credit.
+    bb_cli::ops::add_funds(&t.app, 1, "100", "Top-up").await.unwrap();
+    fill(&t, DEMO_KEY, &[(1, Some("1M"), json!({}))]).await;
+    checkout(&t, DEMO_KEY).await;
+    let paid = call(&t, DEMO_KEY, "/api/client/invoice/get_list", json!({"status": "paid"}))
+        .await
+        .ok()
+        .clone();
+    let paid_hash = paid["list"][0]["hash"].as_str().unwrap().to_string();
+    bb_cli::ops::close_invoice(&t.app, &paid_hash, "refund", true)
+        .await
+        .unwrap();
+    let me = call(&t, DEMO_KEY, "/api/client/profile/get", json!({}))
+        .await
+        .ok()
+        .clone();
+    assert_eq!(me["balance"], "100.00", "charged 10.61, credited back");
+});
