@@ -326,7 +326,7 @@ async fn balance_get_list(ctx: ClientCtx, p: BalanceListParams) -> ApiResult<Val
     let currency = client.get("currency").and_then(Value::as_str);
     entries.retain(|e| p.id.is_none_or(|id| e.id == id) && bb_core::clock::within(&e.created_at, from, to));
     entries.sort_by_key(|x| std::cmp::Reverse(x.id));
-    paging.paginate(entries.iter().map(|e| e.view(currency)).collect())
+    Ok(paging.paginate(entries, |e| e.view(currency)))
 }
 
 /// Moves a guest's cart into the client's at login (the client's cart wins on currency and

@@ -51,7 +51,7 @@ async fn get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Value> {
         });
     }
     list.sort_by_key(|m| std::cmp::Reverse(m.id));
-    paging.paginate(list.iter().map(EmailLog::view).collect())
+    Ok(paging.paginate(list, EmailLog::view))
 }
 
 #[derive(Params)]

@@ -232,7 +232,7 @@ async fn forums(ctx: &Ctx) -> ApiResult<Vec<Forum>> {
 /// Every forum, ordered by priority and category.
 async fn get_list(ctx: ClientCtx, _: NoParams) -> ApiResult<Value> {
     let paging = ctx.paging()?;
-    paging.paginate(forums(&ctx).await?.iter().map(Forum::view).collect())
+    Ok(paging.paginate(forums(&ctx).await?, Forum::view))
 }
 
 /// Forums by category: `{category: [forum, ...]}`.
@@ -304,7 +304,7 @@ async fn get_topic_list(ctx: ClientCtx, p: TopicListParams) -> ApiResult<Value> 
         topics.retain(|t| t.title.to_lowercase().contains(&q) || has(&t.first) || has(&t.last));
     }
     topics.sort_by(|a, b| (b.sticky, &b.updated_at, b.id).cmp(&(a.sticky, &a.updated_at, a.id)));
-    paging.paginate(topics.iter().map(Topic::row).collect())
+    Ok(paging.paginate(topics, Topic::row))
 }
 
 fn topic_missing_by_id() -> ApiError {
@@ -578,7 +578,7 @@ async fn get_topic_message_list(ctx: ClientCtx, p: MessageListParams) -> ApiResu
     if p.sortorder.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("desc")) {
         posts.reverse();
     }
-    paging.paginate(posts.iter().map(Post::row).collect())
+    Ok(paging.paginate(posts, Post::row))
 }
 
 #[derive(Params)]

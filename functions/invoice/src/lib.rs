@@ -106,7 +106,7 @@ async fn get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Value> {
             })
     });
     invoices.sort_by_key(|x| std::cmp::Reverse(x.id));
-    paging.paginate(invoices.iter().map(|i| i.view(&client)).collect())
+    Ok(paging.paginate(invoices, |i| i.view(&client)))
 }
 
 #[derive(Params)]
@@ -521,7 +521,7 @@ async fn transaction_get_list(ctx: ClientCtx, p: TransactionListParams) -> ApiRe
             })
     });
     list.sort_by_key(|x| std::cmp::Reverse(x.id));
-    paging.paginate(list.iter().map(|t| t.view(&catalog)).collect())
+    Ok(paging.paginate(list, |t| t.view(&catalog)))
 }
 
 #[derive(Params)]

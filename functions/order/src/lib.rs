@@ -125,7 +125,7 @@ async fn get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Value> {
         });
     }
     list.sort_by_key(|x| std::cmp::Reverse(x.id));
-    paging.paginate(list.iter().map(|o| o.view(&client)).collect())
+    Ok(paging.paginate(list, |o| o.view(&client)))
 }
 
 #[derive(Params)]

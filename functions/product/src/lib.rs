@@ -88,16 +88,15 @@ async fn get_list(ctx: GuestCtx, p: ListParams) -> ApiResult<Value> {
         .as_deref()
         .map(|s| s.trim().to_lowercase())
         .filter(|s| !s.is_empty());
-    let list: Vec<Value> = catalog
+    let list: Vec<&Product> = catalog
         .products
         .iter()
         .filter(|x| x.status == "enabled" && !x.is_addon && (p.show_hidden.unwrap_or(false) || !x.hidden))
         .filter(|x| p.kind.as_deref().is_none_or(|k| k.is_empty() || x.kind == k))
         .filter(|x| p.category_id.is_none_or(|c| x.category_id == Some(c)))
         .filter(|x| search.as_deref().is_none_or(|q| x.title.to_lowercase().contains(q)))
-        .map(|x| view(&catalog, x))
         .collect();
-    paging.paginate(list)
+    Ok(paging.paginate(list, |x| view(&catalog, x)))
 }
 
 #[derive(Params)]
@@ -144,18 +143,13 @@ async fn get_pairs(ctx: GuestCtx, _: NoParams) -> ApiResult<Value> {
 async fn category_get_list(ctx: GuestCtx, _: NoParams) -> ApiResult<Value> {
     let paging = ctx.paging()?;
     let catalog = ctx.app.catalog().await?;
-    let list: Vec<Value> = catalog
-        .categories
-        .iter()
-        .map(|c| {
-            let products: Vec<Value> = catalog
-                .products
-                .iter()
-                .filter(|x| x.is_public() && x.category_id == Some(c.id))
-                .map(|x| view(&catalog, x))
-                .collect();
-            json!({"id": c.id, "title": c.title, "description": c.description, "products": products})
-        })
-        .collect();
-    paging.paginate(list)
+    Ok(paging.paginate(catalog.categories.iter().collect(), |c| {
+        let products: Vec<Value> = catalog
+            .products
+            .iter()
+            .filter(|x| x.is_public() && x.category_id == Some(c.id))
+            .map(|x| view(&catalog, x))
+            .collect();
+        json!({"id": c.id, "title": c.title, "description": c.description, "products": products})
+    }))
 }

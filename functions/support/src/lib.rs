@@ -251,7 +251,7 @@ async fn ticket_get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Value> {
             && within(&t.created_at, from, to)
     });
     tickets.sort_by_key(|t| (t.priority, std::cmp::Reverse(t.id)));
-    paging.paginate(tickets.iter().map(|t| t.view(&catalog, &client)).collect())
+    Ok(paging.paginate(tickets, |t| t.view(&catalog, &client)))
 }
 
 #[derive(Params)]

@@ -6,11 +6,15 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod dynamodb;
+#[cfg(feature = "s3")]
 mod s3;
+#[cfg(feature = "ses")]
 mod ses;
 
 pub use dynamodb::{DynamoStore, create_table, from_ddb, to_ddb};
+#[cfg(feature = "s3")]
 pub use s3::S3Files;
+#[cfg(feature = "ses")]
 pub use ses::SesMailer;
 
 use aws_config::BehaviorVersion;
@@ -20,6 +24,7 @@ pub async fn sdk_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest()).load().await
 }
 
+#[cfg(feature = "s3")]
 /// An S3 client; path-style addressing when an endpoint override points at an emulator.
 pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
     let path_style = config.endpoint_url().is_some();
@@ -31,6 +36,7 @@ pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
 
 pub use aws_config::SdkConfig;
 pub use aws_sdk_dynamodb::Client as DynamoClient;
+#[cfg(feature = "ses")]
 pub use aws_sdk_ses::Client as SesClient;
 
 /// SDK configuration for a local AWS emulator (moto) at `endpoint`, with dummy credentials.

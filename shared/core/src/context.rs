@@ -7,7 +7,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::params::ParamMap;
 use crate::pipeline::{Credential, Identity, Role};
 use crate::store::Store;
-use serde::Serialize;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
@@ -62,23 +61,23 @@ impl Paging {
         usize::try_from((self.page - 1).saturating_mul(self.per_page)).unwrap_or(usize::MAX)
     }
 
-    /// BoxBilling's list envelope over an already filtered and ordered list.
-    pub fn paginate<T: Serialize>(&self, rows: Vec<T>) -> ApiResult<Value> {
+    /// BoxBilling's list envelope over an already filtered and ordered list; only the rows of
+    /// the page are rendered.
+    pub fn paginate<T>(&self, rows: Vec<T>, view: impl Fn(&T) -> Value) -> Value {
         let total = rows.len() as u64;
-        let list: Vec<T> = rows
-            .into_iter()
+        let list: Vec<Value> = rows
+            .iter()
             .skip(self.offset())
             .take(self.per_page as usize)
+            .map(view)
             .collect();
-        let list =
-            serde_json::to_value(list).map_err(|e| ApiError::internal(format!("list does not serialise: {e}")))?;
-        Ok(json!({
+        json!({
             "pages": total.div_ceil(self.per_page),
             "page": self.page,
             "per_page": self.per_page,
             "total": total,
             "list": list,
-        }))
+        })
     }
 }
 
@@ -239,17 +238,17 @@ mod tests {
     #[test]
     fn pages_of_a_list() {
         let p = Paging { page: 2, per_page: 2 };
-        let v = p.paginate(vec![1, 2, 3, 4, 5]).unwrap();
+        let v = p.paginate(vec![1, 2, 3, 4, 5], |n| json!(n));
         assert_eq!(
             v,
             json!({"pages": 3, "page": 2, "per_page": 2, "total": 5, "list": [3, 4]})
         );
-        let empty = Paging { page: 1, per_page: 100 }.paginate(Vec::<i32>::new()).unwrap();
+        let empty = Paging { page: 1, per_page: 100 }.paginate(Vec::<i32>::new(), |n| json!(n));
         assert_eq!(
             empty,
             json!({"pages": 0, "page": 1, "per_page": 100, "total": 0, "list": []})
         );
-        let beyond = Paging { page: 9, per_page: 2 }.paginate(vec![1]).unwrap();
+        let beyond = Paging { page: 9, per_page: 2 }.paginate(vec![1], |n| json!(n));
         assert_eq!(beyond["list"], json!([]));
     }
 }

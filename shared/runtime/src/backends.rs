@@ -15,12 +15,11 @@ use base64::engine::general_purpose::STANDARD;
 use bb_core::app::{App, AppBuilder};
 use bb_core::clock::{Clock, SystemClock};
 use bb_core::config::Config;
-use bb_core::crypto::{hmac_sha256, random_bytes};
+use bb_core::crypto::random_bytes;
 use bb_core::files::FileStore;
 use bb_core::mail::Mailer;
 use bb_core::module::Registry;
 use bb_core::store::Store;
-use bb_local::{FolderFiles, OutboxMailer, SqliteStore};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -29,7 +28,7 @@ pub struct Backends {
     pub mailer: Arc<dyn Mailer>,
     pub files: Arc<dyn FileStore>,
     /// The local file folder, when used (the local server serves its signed URLs).
-    pub local_files: Option<Arc<FolderFiles>>,
+    pub local_files: Option<Arc<LocalFiles>>,
     pub data_key: [u8; 32],
     pub data_dir: PathBuf,
     /// One line naming the adapters, for start-up messages.
@@ -101,62 +100,25 @@ pub async fn from_env(config: &Config) -> Result<Backends, String> {
     build(&Choice::from_env(), config).await
 }
 
-/// Builds the adapters of a choice.
+/// Builds the adapters of a choice. A store this build left out (feature `local`) is refused;
+/// a mailer or file store it left out (features `ses`, `s3`) stands in as a "not here" port,
+/// because in AWS only the mailer function sends mail and only the download function signs files.
 pub async fn build(choice: &Choice, config: &Config) -> Result<Backends, String> {
     let dir = choice.data_dir.clone();
-    let table = choice.table.clone();
-    let use_ses = choice.ses;
-    let bucket = choice.bucket.clone();
-    let sdk = if table.is_some() || use_ses || bucket.is_some() {
+    let sdk = if choice.table.is_some() || choice.ses || choice.bucket.is_some() {
         Some(bb_aws::sdk_config().await)
     } else {
         None
     };
     let mut summary = Vec::new();
-
-    let store: Arc<dyn Store> = match (&table, &sdk) {
-        (Some(table), Some(sdk)) => {
-            summary.push(format!("store: DynamoDB table {table}"));
-            Arc::new(bb_aws::DynamoStore::new(bb_aws::DynamoClient::new(sdk), table.clone()))
-        }
-        _ => {
-            let file = dir.join("bb.sqlite3");
-            summary.push(format!("store: SQLite {}", file.display()));
-            Arc::new(SqliteStore::open(&file).map_err(|e| e.to_string())?)
-        }
-    };
+    let store = store(choice, sdk.as_ref(), &mut summary)?;
     let data_key = match &choice.data_key {
         Some(text) => decode_key(text)?,
-        None if table.is_none() => local_data_key(&dir)?,
+        None if choice.table.is_none() => local_data_key(&dir)?,
         None => return Err("BB_DATA_KEY must be set when the store is DynamoDB".into()),
     };
-    let mailer: Arc<dyn Mailer> = match (use_ses, &sdk) {
-        (true, Some(sdk)) => {
-            summary.push("mail: Amazon SES".into());
-            Arc::new(bb_aws::SesMailer::new(bb_aws::SesClient::new(sdk)))
-        }
-        _ => {
-            let outbox = dir.join("outbox");
-            summary.push(format!("mail: outbox {}", outbox.display()));
-            Arc::new(OutboxMailer::new(&outbox).map_err(|e| e.to_string())?)
-        }
-    };
-    let (files, local_files): (Arc<dyn FileStore>, _) = match (&bucket, &sdk) {
-        (Some(bucket), Some(sdk)) => {
-            summary.push(format!("files: S3 bucket {bucket}"));
-            (
-                Arc::new(bb_aws::S3Files::new(bb_aws::s3_client(sdk), bucket.clone())),
-                None,
-            )
-        }
-        _ => {
-            let folder = dir.join("files");
-            summary.push(format!("files: folder {}", folder.display()));
-            let signing = hmac_sha256(&data_key, b"local file links");
-            let local = Arc::new(FolderFiles::new(&folder, &signing, &config.public_url).map_err(|e| e.to_string())?);
-            (local.clone() as Arc<dyn FileStore>, Some(local))
-        }
-    };
+    let mailer = mailer(choice, sdk.as_ref(), &mut summary)?;
+    let (files, local_files) = files(choice, sdk.as_ref(), config, &data_key, &mut summary)?;
     Ok(Backends {
         store,
         mailer,
@@ -166,6 +128,115 @@ pub async fn build(choice: &Choice, config: &Config) -> Result<Backends, String>
         data_dir: dir,
         summary: summary.join("; "),
     })
+}
+
+fn store(
+    choice: &Choice,
+    sdk: Option<&bb_aws::SdkConfig>,
+    summary: &mut Vec<String>,
+) -> Result<Arc<dyn Store>, String> {
+    if let (Some(table), Some(sdk)) = (&choice.table, sdk) {
+        summary.push(format!("store: DynamoDB table {table}"));
+        return Ok(Arc::new(bb_aws::DynamoStore::new(
+            bb_aws::DynamoClient::new(sdk),
+            table.clone(),
+        )));
+    }
+    #[cfg(feature = "local")]
+    {
+        let file = choice.data_dir.join("bb.sqlite3");
+        summary.push(format!("store: SQLite {}", file.display()));
+        Ok(Arc::new(bb_local::SqliteStore::open(&file).map_err(|e| e.to_string())?))
+    }
+    #[cfg(not(feature = "local"))]
+    Err("set BB_TABLE_NAME: this build has no embedded store (build with --features bb-runtime/local)".into())
+}
+
+fn mailer(
+    choice: &Choice,
+    sdk: Option<&bb_aws::SdkConfig>,
+    summary: &mut Vec<String>,
+) -> Result<Arc<dyn Mailer>, String> {
+    #[cfg(feature = "ses")]
+    if let (true, Some(sdk)) = (choice.ses, sdk) {
+        summary.push("mail: Amazon SES".into());
+        return Ok(Arc::new(bb_aws::SesMailer::new(bb_aws::SesClient::new(sdk))));
+    }
+    #[cfg(feature = "local")]
+    if !choice.ses {
+        let outbox = choice.data_dir.join("outbox");
+        summary.push(format!("mail: outbox {}", outbox.display()));
+        return Ok(Arc::new(
+            bb_local::OutboxMailer::new(&outbox).map_err(|e| e.to_string())?,
+        ));
+    }
+    let _ = (choice, sdk);
+    summary.push("mail: sent by the mailer function".into());
+    Ok(Arc::new(NotHere("mail is sent by the mailer function")))
+}
+
+#[allow(clippy::type_complexity)]
+fn files(
+    choice: &Choice,
+    sdk: Option<&bb_aws::SdkConfig>,
+    config: &Config,
+    data_key: &[u8; 32],
+    summary: &mut Vec<String>,
+) -> Result<(Arc<dyn FileStore>, Option<Arc<LocalFiles>>), String> {
+    #[cfg(feature = "s3")]
+    if let (Some(bucket), Some(sdk)) = (&choice.bucket, sdk) {
+        summary.push(format!("files: S3 bucket {bucket}"));
+        return Ok((
+            Arc::new(bb_aws::S3Files::new(bb_aws::s3_client(sdk), bucket.clone())),
+            None,
+        ));
+    }
+    #[cfg(feature = "local")]
+    if choice.bucket.is_none() {
+        let folder = choice.data_dir.join("files");
+        summary.push(format!("files: folder {}", folder.display()));
+        let signing = bb_core::crypto::hmac_sha256(data_key, b"local file links");
+        let local =
+            Arc::new(bb_local::FolderFiles::new(&folder, &signing, &config.public_url).map_err(|e| e.to_string())?);
+        return Ok((local.clone() as Arc<dyn FileStore>, Some(local)));
+    }
+    let _ = (choice, sdk, config, data_key);
+    summary.push("files: served by the download function".into());
+    Ok((Arc::new(NotHere("files are served by the download function")), None))
+}
+
+/// The folder of downloadable files the local server serves links to.
+#[cfg(feature = "local")]
+pub type LocalFiles = bb_local::FolderFiles;
+#[cfg(not(feature = "local"))]
+pub type LocalFiles = ();
+
+/// A port this function does not use in this deployment.
+struct NotHere(&'static str);
+
+#[async_trait::async_trait]
+impl Mailer for NotHere {
+    async fn send(&self, _: &bb_core::mail::OutgoingEmail) -> Result<String, bb_core::mail::MailError> {
+        Err(bb_core::mail::MailError(self.0.into()))
+    }
+}
+
+#[async_trait::async_trait]
+impl FileStore for NotHere {
+    async fn put(&self, _: &str, _: Vec<u8>, _: &str) -> Result<(), bb_core::files::FileError> {
+        Err(bb_core::files::FileError(self.0.into()))
+    }
+    async fn exists(&self, _: &str) -> Result<bool, bb_core::files::FileError> {
+        Err(bb_core::files::FileError(self.0.into()))
+    }
+    async fn download_url(
+        &self,
+        _: &str,
+        _: &str,
+        _: std::time::Duration,
+    ) -> Result<String, bb_core::files::FileError> {
+        Err(bb_core::files::FileError(self.0.into()))
+    }
 }
 
 /// The application over these backends.

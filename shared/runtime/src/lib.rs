@@ -7,4 +7,5 @@
 pub mod backends;
 pub mod lambda;
 pub mod logging;
+#[cfg(feature = "local")]
 pub mod server;
