@@ -25,6 +25,9 @@ pub struct Fixtures {
     pub clients: Vec<FixtureClient>,
     #[serde(default)]
     pub catalog: FixtureCatalog,
+    /// Registrars, hosting servers and plans, SolusVM, CentovaCast, module API keys.
+    #[serde(default)]
+    pub services: bb_core::domain::service::staff::StaffFixtures,
 }
 
 /// The catalogue a shop sells from (re-loading replaces these items, promo counters included).
@@ -86,6 +89,7 @@ pub struct Report {
     pub settings: usize,
     pub templates: usize,
     pub catalog_items: usize,
+    pub service_configs: usize,
     pub clients_created: Vec<String>,
     pub clients_kept: Vec<String>,
 }
@@ -126,6 +130,9 @@ pub async fn load(app: &App, fixtures: &Fixtures, name: &str) -> Result<Report, 
     report.templates = templates.len();
     put_all(app, templates).await?;
     report.catalog_items = load_catalog(app, &fixtures.catalog).await?;
+    let staff = fixtures.services.items(&app.sealer).map_err(|e| e.to_string())?;
+    report.service_configs = staff.len();
+    put_all(app, staff).await?;
     for client in &fixtures.clients {
         if create_client(app, client).await? {
             report.clients_created.push(client.email.clone());

@@ -25,5 +25,8 @@ pub fn registry() -> Registry {
         fn_product::module(),
         fn_profile::module(),
         fn_support::module(),
+        fn_servicedownloadable::module(),
+        fn_servicelicense::module(),
+        fn_servicehosting::module(),
     ])
 }

@@ -2,6 +2,7 @@
 //! moto), requests in the three wire dialects, and the fixtures every test starts from.
 
 pub mod events;
+pub mod fake;
 pub mod moto;
 pub mod runtime_api;
 pub mod wire;
@@ -119,6 +120,7 @@ impl TestApp {
             store,
             mailer: mailer.clone(),
             files,
+            outbound: Arc::new(bb_runtime::outbound::HyperOutbound::new()),
             clock: clock.clone(),
             config,
             registry: bb_cli::registry(),
@@ -181,6 +183,71 @@ impl TestApp {
     pub fn fail_mail(&self, fail: bool) {
         self.mailer.fail.store(fail, Ordering::SeqCst);
     }
+
+    /// Loads a fixtures document (catalogue, service configuration, ...) on top of the demo.
+    pub async fn load(&self, fixtures: serde_json::Value) {
+        let parsed = bb_cli::fixtures::parse(&fixtures.to_string()).expect("fixtures parse");
+        bb_cli::fixtures::load(&self.app, &parsed, "test")
+            .await
+            .expect("fixtures load");
+    }
+
+    /// Orders `product` (free, set up on order) for the key's client through the cart, with
+    /// `config` as the order form; returns the active order's id.
+    pub async fn order_service(&self, key: &str, product: i64, config: serde_json::Value) -> i64 {
+        let mut body = serde_json::json!({"id": product});
+        if let serde_json::Value::Object(extra) = config {
+            for (k, v) in extra {
+                body[k] = v;
+            }
+        }
+        let added = self
+            .call(Req::post("/api/guest/cart/add_item").key(key).json(body))
+            .await;
+        assert_eq!(added.ok(), &serde_json::json!(true), "{}", added.body);
+        let done = self
+            .call(
+                Req::post("/api/client/cart/checkout")
+                    .key(key)
+                    .json(serde_json::json!({})),
+            )
+            .await;
+        let id = done.ok()["order_id"].as_i64().expect("order id");
+        let order = self
+            .call(
+                Req::post("/api/client/order/get")
+                    .key(key)
+                    .json(serde_json::json!({"id": id})),
+            )
+            .await;
+        assert_eq!(order.ok()["status"], "active", "{}", order.body);
+        id
+    }
+
+    /// The caller's service record as `order/service` shows it.
+    pub async fn service(&self, key: &str, order_id: i64) -> serde_json::Value {
+        self.call(
+            Req::post("/api/client/order/service")
+                .key(key)
+                .json(serde_json::json!({"id": order_id})),
+        )
+        .await
+        .ok()
+        .clone()
+    }
+}
+
+/// A free product of `kind` that is set up as soon as it is ordered.
+pub fn free_product(id: i64, kind: &str, config: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "id": id,
+        "title": format!("{kind} {id}"),
+        "slug": format!("{kind}-{id}"),
+        "type": kind,
+        "setup": "after_order",
+        "config": config,
+        "pricing": {"type": "free"},
+    })
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -208,6 +208,7 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
                 &mut ids,
                 now,
                 Some(&ctx.meta.ip),
+                &ctx.app.sealer,
             )?;
             ops.extend(settlement.ops);
             notices.extend(settlement.notices);
@@ -231,7 +232,7 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
             SetupMode::Manual => false,
         };
         if activate {
-            let activation = order::activate(order, Some(item.product), ids.next("service")?, now)?;
+            let activation = order::activate(order, Some(item.product), ids.next("service")?, now, &ctx.app.sealer)?;
             ops.extend(activation.ops);
             notices.push(Notice::to_client(
                 &activation.notice_template,

@@ -306,6 +306,7 @@ async fn renewal_invoice(ctx: ClientCtx, p: RenewalParams) -> ApiResult<String> 
             &mut ids,
             ctx.now(),
             Some(&ctx.meta.ip),
+            &ctx.app.sealer,
         )?;
         ops.extend(s.ops);
         notices.extend(s.notices);

@@ -180,10 +180,10 @@ async fn service(ctx: ClientCtx, p: IdParams) -> ApiResult<Value> {
         Value::Object(m) => m,
         _ => ParamMap::new(),
     };
-    Ok(match orders::service_kind(&order.service_type) {
-        Some(kind) => kind.view(&map),
-        None => Value::Null,
-    })
+    match bb_core::domain::service::kind(&order.service_type) {
+        Some(kind) => kind.show(&ctx.app, &map).await,
+        None => Ok(Value::Null),
+    }
 }
 
 /// Products the order's product may be upgraded to: `{id: title}`.

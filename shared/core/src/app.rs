@@ -11,6 +11,7 @@ use crate::keys;
 use crate::mail::Mailer;
 use crate::module::Registry;
 use crate::notifier::{Dispatcher, Template, load_templates};
+use crate::outbound::Outbound;
 use crate::params::is_truthy;
 use crate::store::{Attr, Query, Store, StoreResult, query_all};
 use serde_json::{Map, Value};
@@ -21,6 +22,8 @@ pub struct AppParts {
     pub store: Arc<dyn Store>,
     pub mailer: Arc<dyn Mailer>,
     pub files: Arc<dyn FileStore>,
+    /// HTTP to external systems (registrars, panels, ...).
+    pub outbound: Arc<dyn Outbound>,
     pub clock: Arc<dyn Clock>,
     pub config: Config,
     pub registry: Registry,
@@ -47,6 +50,7 @@ pub struct AppBuilder {
     pub store: Arc<dyn Store>,
     pub mailer: Arc<dyn Mailer>,
     pub files: Arc<dyn FileStore>,
+    pub outbound: Arc<dyn Outbound>,
     pub clock: Arc<dyn Clock>,
     pub config: Config,
     pub registry: Registry,
@@ -63,6 +67,7 @@ impl AppBuilder {
             store: self.store,
             mailer: self.mailer,
             files: self.files,
+            outbound: self.outbound,
             clock: self.clock,
             settings: Cached::new(self.config.settings_ttl),
             templates: Cached::new(self.config.settings_ttl),

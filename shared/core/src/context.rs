@@ -120,6 +120,11 @@ impl Ctx {
         self.meta.now.unix_timestamp()
     }
 
+    /// Answers with `302 Found` to `url` (the envelope still carries the result).
+    pub fn redirect(&self, url: &str) {
+        self.add_header("Location", url);
+    }
+
     pub fn add_header(&self, name: &str, value: impl Into<String>) {
         if let Ok(mut out) = self.outgoing.lock() {
             out.push((name.to_string(), value.into()));

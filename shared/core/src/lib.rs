@@ -21,6 +21,7 @@ pub mod mail;
 pub mod module;
 pub mod notifier;
 pub mod openapi;
+pub mod outbound;
 pub mod params;
 pub mod pipeline;
 pub mod store;

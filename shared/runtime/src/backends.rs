@@ -245,6 +245,7 @@ pub fn app(backends: &Backends, config: Config, registry: Registry, clock: Arc<d
         store: backends.store.clone(),
         mailer: backends.mailer.clone(),
         files: backends.files.clone(),
+        outbound: Arc::new(crate::outbound::HyperOutbound::new()),
         clock,
         config,
         registry,

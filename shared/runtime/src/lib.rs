@@ -7,5 +7,6 @@
 pub mod backends;
 pub mod lambda;
 pub mod logging;
+pub mod outbound;
 #[cfg(feature = "local")]
 pub mod server;

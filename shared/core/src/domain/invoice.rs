@@ -549,6 +549,7 @@ pub fn settle(
     ids: &mut Ids,
     now: OffsetDateTime,
     ip: Option<&str>,
+    sealer: &crate::crypto::Sealer,
 ) -> ApiResult<Settlement> {
     if !invoice.is_unpaid() {
         return Err(ApiError::new("Invoice is already paid"));
@@ -634,7 +635,7 @@ pub fn settle(
                 let product = catalog.product(order.product_id);
                 let manual = product.is_some_and(|p| p.setup == crate::domain::catalog::SetupMode::Manual);
                 if !manual {
-                    let activation = order::activate(order, product, ids.next("service")?, now)?;
+                    let activation = order::activate(order, product, ids.next("service")?, now, sealer)?;
                     ops.extend(activation.ops);
                     notices.push((order.id, activation.notice_template));
                 }

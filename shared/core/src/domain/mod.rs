@@ -8,3 +8,4 @@ pub mod invoice;
 pub mod money;
 pub mod order;
 pub mod period;
+pub mod service;

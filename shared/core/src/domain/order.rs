@@ -1,8 +1,8 @@
 //! Orders and the service records their activation creates.
 //!
 //! An order lives at `C#<client>` / `ORD#<id>` with its status history embedded, its service
-//! record at `SVC#<order>`. Service types plug in through [`ServiceKind`]: what a record
-//! of that type holds when an order activates, and how it is shown.
+//! record at `SVC#<order>`. Service types plug in through `ServiceKind`: what a record
+//! of that type holds when an order activates, and how it is shown (`domain::service`).
 
 use crate::clock::format_datetime;
 use crate::domain::catalog::Product;
@@ -199,66 +199,6 @@ impl Order {
     }
 }
 
-/// What a product type keeps for an active order (`SVC#<order>`), and how it is shown.
-pub trait ServiceKind: Send + Sync {
-    /// The product type this kind serves (`custom`, `hosting`, ...).
-    fn name(&self) -> &'static str;
-    /// The service record created when an order of this type activates.
-    fn create(&self, order: &Order, product: &Product, service_id: i64, now: &str) -> ApiResult<Map<String, Value>>;
-    /// The record as `order/service` shows it.
-    fn view(&self, record: &Map<String, Value>) -> Value {
-        let mut shown = record.clone();
-        for internal in ["pk", "sk", "kind"] {
-            shown.remove(internal);
-        }
-        Value::Object(shown)
-    }
-}
-
-/// `custom` products: a record naming the plugin that serves `servicecustom/<method>` calls.
-pub struct CustomService;
-
-impl ServiceKind for CustomService {
-    fn name(&self) -> &'static str {
-        "custom"
-    }
-
-    fn create(&self, order: &Order, product: &Product, service_id: i64, now: &str) -> ApiResult<Map<String, Value>> {
-        let mut record = Map::new();
-        record.insert("id".into(), service_id.into());
-        record.insert("client_id".into(), order.client_id.into());
-        record.insert("order_id".into(), order.id.into());
-        record.insert(
-            "plugin".into(),
-            product.config.get("plugin").cloned().unwrap_or(Value::Null),
-        );
-        record.insert(
-            "plugin_config".into(),
-            product.config.get("plugin_config").cloned().unwrap_or(Value::Null),
-        );
-        for n in 1..=10 {
-            record.insert(
-                format!("f{n}"),
-                order.config.get(&format!("f{n}")).cloned().unwrap_or(Value::Null),
-            );
-        }
-        record.insert("config".into(), Value::Object(order.config.clone()));
-        record.insert("created_at".into(), now.into());
-        record.insert("updated_at".into(), now.into());
-        Ok(record)
-    }
-}
-
-/// The service kinds this deployment knows; an order of another type activates without a
-/// service record (its `service` answer is null) until its module adds a kind here.
-pub fn service_kinds() -> Vec<Box<dyn ServiceKind>> {
-    vec![Box::new(CustomService)]
-}
-
-pub fn service_kind(name: &str) -> Option<Box<dyn ServiceKind>> {
-    service_kinds().into_iter().find(|k| k.name() == name)
-}
-
 /// Everything an activation writes, and the notice it sends.
 pub struct Activation {
     pub ops: Vec<TxOp>,
@@ -272,20 +212,29 @@ pub fn activate(
     product: Option<&Product>,
     service_id: i64,
     now: OffsetDateTime,
+    sealer: &crate::crypto::Sealer,
 ) -> ApiResult<Activation> {
     let now_text = format_datetime(now);
     let mut ops = Vec::new();
-    if let (Some(kind), Some(product)) = (service_kind(&order.service_type), product) {
-        let mut record = kind.create(order, product, service_id, &now_text)?;
-        let key = service_key(order.client_id, order.id);
-        record.insert("pk".into(), key.pk.clone().into());
-        record.insert("sk".into(), key.sk.clone().into());
-        record.insert("kind".into(), "service".into());
-        record.insert("service_type".into(), order.service_type.clone().into());
+    if let (Some(kind), Some(product)) = (crate::domain::service::kind(&order.service_type), product) {
+        let record = kind.create(&crate::domain::service::ServiceInit {
+            order,
+            product,
+            service_id,
+            now: &now_text,
+            sealer,
+        })?;
         let item: Item = record
             .iter()
             .map(|(k, v)| (k.clone(), crate::store::Attr::from_json(v)))
             .collect();
+        let mut item = item;
+        let key = service_key(order.client_id, order.id);
+        item.insert("pk".into(), key.pk.into());
+        item.insert("sk".into(), key.sk.into());
+        item.insert("kind".into(), "service".into());
+        item.insert("service_type".into(), order.service_type.clone().into());
+        item.insert("order_id".into(), order.id.into());
         ops.push(TxOp::put(item));
         order.service_id = Some(service_id);
     }

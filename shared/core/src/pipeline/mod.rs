@@ -176,8 +176,13 @@ impl App {
         store_calls: u32,
         req: &ApiRequest,
     ) -> ApiResponse {
+        let redirect = trace.headers.iter().any(|(k, _)| k == "Location");
         let (status, body, error_code) = match result {
-            Ok(value) => (200, json!({"result": value, "error": null}), None),
+            Ok(value) => (
+                if redirect { 302 } else { 200 },
+                json!({"result": value, "error": null}),
+                None,
+            ),
             Err(e) => {
                 if let Some(detail) = &e.detail {
                     tracing::error!(target: "bb::fault", request_id = %req.request_id, route = trace.route.as_deref().unwrap_or("-"), detail = %detail, "fault");

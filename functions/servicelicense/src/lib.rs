@@ -1,0 +1,52 @@
+//! `/api/client/servicelicense/reset`: forgets the IPs, hosts, paths and versions a licence has
+//! been seen with, so the next licence check learns them again.
+
+// Request paths return errors; they never panic on input.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+use bb_core::domain::activity;
+use bb_core::domain::service::license::LicenseService;
+use bb_core::domain::service::{self, Lookup, OrderRef};
+use bb_core::error::changed_meanwhile;
+use bb_core::prelude::*;
+
+pub fn module() -> Module {
+    Module::new("servicelicense").method(Access::Write, "reset", reset)
+}
+
+#[derive(Params)]
+struct ResetParams {
+    order_id: Option<OrderRef>,
+}
+
+async fn reset(ctx: ClientCtx, p: ResetParams) -> ApiResult<Value> {
+    // This module checks the id strictly, as BoxBilling does: blank text is missing too.
+    let blank = match ctx.params.get("order_id") {
+        Some(Value::String(s)) => s.trim().is_empty(),
+        Some(Value::Array(a)) => a.is_empty(),
+        Some(Value::Object(o)) => o.is_empty(),
+        _ => false,
+    };
+    if blank {
+        return Err(ApiError::new("Order id is required"));
+    }
+    let found = service::find::<LicenseService>(&ctx, p.order_id, "license", Lookup::Core).await?;
+    let empty = Attr::L(Vec::new());
+    let update = found
+        .update()
+        .set("ips", empty.clone())
+        .set("hosts", empty.clone())
+        .set("paths", empty.clone())
+        .set("versions", empty)
+        .set("updated_at", ctx.now_text());
+    let log = activity::log(
+        &ctx,
+        ctx.client_id,
+        format!("Reset license {} information", found.service.id),
+    );
+    ctx.store()
+        .transact(service::with_log(update, log))
+        .await
+        .map_err(changed_meanwhile("licence"))?;
+    Ok(Value::Bool(true))
+}

@@ -1,0 +1,72 @@
+//! `centovacast` products: a streaming account on a CentovaCast server.
+
+use super::{ServiceInit, ServiceKind, config_id, config_text, open, record_map, seal};
+use crate::app::App;
+use crate::crypto::random_alphanumeric;
+use crate::error::{ApiError, ApiResult};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CentovaService {
+    pub id: i64,
+    pub client_id: i64,
+    pub server_id: i64,
+    pub username: String,
+    #[serde(default)]
+    pub pass_sealed: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+pub struct Kind;
+
+#[async_trait::async_trait]
+impl ServiceKind for Kind {
+    fn name(&self) -> &'static str {
+        "centovacast"
+    }
+
+    fn create(&self, init: &ServiceInit) -> ApiResult<Map<String, Value>> {
+        let product = &init.product.config;
+        let order = &init.order.config;
+        let server_id =
+            config_id(product, "server_id").ok_or_else(|| ApiError::new("Centova Cast product has no server"))?;
+        let username = match config_text(order, "username") {
+            Some(u) => u,
+            None => format!(
+                "radio{}",
+                random_alphanumeric(6)
+                    .map_err(|e| ApiError::internal(e.to_string()))?
+                    .to_ascii_lowercase()
+            ),
+        };
+        let password = match config_text(order, "password") {
+            Some(p) => p,
+            None => random_alphanumeric(12).map_err(|e| ApiError::internal(e.to_string()))?,
+        };
+        record_map(&CentovaService {
+            id: init.service_id,
+            client_id: init.order.client_id,
+            server_id,
+            username,
+            pass_sealed: seal(init.sealer, &password)?,
+            created_at: init.now.into(),
+            updated_at: init.now.into(),
+        })
+    }
+
+    async fn show(&self, app: &App, record: &Map<String, Value>) -> ApiResult<Value> {
+        let c: CentovaService = serde_json::from_value(Value::Object(record.clone()))
+            .map_err(|e| ApiError::internal(format!("centovacast record: {e}")))?;
+        Ok(json!({
+            "id": c.id,
+            "client_id": c.client_id,
+            "server_id": c.server_id,
+            "username": c.username,
+            "pass": open(&app.sealer, c.pass_sealed.as_deref())?,
+            "created_at": c.created_at,
+            "updated_at": c.updated_at,
+        }))
+    }
+}

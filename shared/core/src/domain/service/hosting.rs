@@ -1,0 +1,170 @@
+//! `hosting` products: an account on a hosting server's control panel.
+
+use super::staff::{self, HostingPlan, HostingServer};
+use super::{ServiceInit, ServiceKind, config_flag, config_id, config_text, record_map, seal};
+use crate::app::App;
+use crate::crypto::random_alphanumeric;
+use crate::error::{ApiError, ApiResult};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HostingService {
+    pub id: i64,
+    pub client_id: i64,
+    pub server_id: i64,
+    pub hosting_plan_id: i64,
+    pub sld: String,
+    /// With its leading dot.
+    pub tld: String,
+    #[serde(default)]
+    pub ip: Option<String>,
+    pub username: String,
+    #[serde(default)]
+    pub pass_sealed: Option<String>,
+    #[serde(default)]
+    pub reseller: bool,
+    #[serde(default)]
+    pub domain_order_id: Option<i64>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl HostingService {
+    pub fn domain(&self) -> String {
+        format!("{}{}", self.sld, self.tld)
+    }
+}
+
+/// A panel username from the domain: lower-case letters and digits, starting with a letter,
+/// at most 8 characters (what panels accept), with a random tail against collisions.
+pub fn username_for(sld: &str) -> ApiResult<String> {
+    let mut base: String = sld
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .skip_while(char::is_ascii_digit)
+        .take(6)
+        .collect();
+    if base.is_empty() {
+        base = "user".into();
+    }
+    let tail = random_alphanumeric(12).map_err(|e| ApiError::internal(e.to_string()))?;
+    let digits: String = tail.chars().filter(char::is_ascii_digit).take(2).collect();
+    Ok(format!("{base}{digits:0<2}"))
+}
+
+pub struct Kind;
+
+#[async_trait::async_trait]
+impl ServiceKind for Kind {
+    fn name(&self) -> &'static str {
+        "hosting"
+    }
+
+    fn create(&self, init: &ServiceInit) -> ApiResult<Map<String, Value>> {
+        let product = &init.product.config;
+        let order = &init.order.config;
+        // BoxBilling's hosting order form: domain[action] with domain[<action>_sld|_tld].
+        let domain = match order.get("domain") {
+            Some(Value::Object(d)) => d.clone(),
+            _ => order.clone(),
+        };
+        let action = config_text(&domain, "action").unwrap_or_else(|| "owndomain".into());
+        let pick = |name: &str| {
+            config_text(&domain, &format!("{action}_{name}"))
+                .or_else(|| config_text(&domain, name))
+                .or_else(|| config_text(order, name))
+        };
+        let (Some(sld), Some(tld)) = (pick("sld"), pick("tld")) else {
+            return Err(ApiError::new("Domain name is missing in the order"));
+        };
+        let (Some(server_id), Some(hosting_plan_id)) =
+            (config_id(product, "server_id"), config_id(product, "hosting_plan_id"))
+        else {
+            return Err(ApiError::new("Hosting product has no server or hosting plan"));
+        };
+        let username = match config_text(order, "username") {
+            Some(u) => u.to_ascii_lowercase(),
+            None => username_for(&sld)?,
+        };
+        let password = match config_text(order, "password") {
+            Some(p) => p,
+            None => random_alphanumeric(14).map_err(|e| ApiError::internal(e.to_string()))?,
+        };
+        record_map(&HostingService {
+            id: init.service_id,
+            client_id: init.order.client_id,
+            server_id,
+            hosting_plan_id,
+            sld: sld.to_ascii_lowercase(),
+            tld: super::domain::normalize_tld(&tld),
+            ip: config_text(product, "ip"),
+            username,
+            pass_sealed: seal(init.sealer, &password)?,
+            reseller: config_flag(product, "reseller"),
+            domain_order_id: None,
+            created_at: init.now.into(),
+            updated_at: init.now.into(),
+        })
+    }
+
+    async fn show(&self, app: &App, record: &Map<String, Value>) -> ApiResult<Value> {
+        let h: HostingService = serde_json::from_value(Value::Object(record.clone()))
+            .map_err(|e| ApiError::internal(format!("hosting record: {e}")))?;
+        let store = app.store.as_ref();
+        let server = staff::load::<HostingServer>(store, &app.sealer, &h.server_id.to_string()).await?;
+        let plan = staff::load::<HostingPlan>(store, &app.sealer, &h.hosting_plan_id.to_string()).await?;
+        let server = server.map(|s| {
+            let host = s.hostname.clone().or_else(|| s.ip.clone()).unwrap_or_default();
+            let (panel, reseller_panel) = panel_urls(&s.manager, &host);
+            json!({
+                "name": s.name,
+                "hostname": s.hostname,
+                "ip": s.ip,
+                "ns1": s.ns1, "ns2": s.ns2, "ns3": s.ns3, "ns4": s.ns4,
+                "cpanel_url": panel,
+                "reseller_cpanel_url": reseller_panel,
+            })
+        });
+        Ok(json!({
+            "ip": h.ip,
+            "sld": h.sld,
+            "tld": h.tld,
+            "domain": h.domain(),
+            "username": h.username,
+            "reseller": h.reseller,
+            "server": server,
+            "hosting_plan": plan,
+            "domain_order_id": h.domain_order_id,
+        }))
+    }
+}
+
+/// Where a client logs in to the panel (and its reseller side), as BoxBilling shows them.
+fn panel_urls(manager: &str, host: &str) -> (Value, Value) {
+    match manager.to_ascii_lowercase().as_str() {
+        "whm" => (
+            json!(format!("http://{host}/cpanel")),
+            json!(format!("http://{host}/whm")),
+        ),
+        "directadmin" => (
+            json!(format!("https://{host}:2222")),
+            json!(format!("https://{host}:2222")),
+        ),
+        "plesk" => (
+            json!(format!("https://{host}:8443")),
+            json!(format!("https://{host}:8443")),
+        ),
+        "cwp" => (json!(format!("https://{host}:2083")), json!(false)),
+        "hestia" | "vesta" => (
+            json!(format!("https://{host}:8083")),
+            json!(format!("https://{host}:8083")),
+        ),
+        "virtualmin" => (
+            json!(format!("https://{host}:10000")),
+            json!(format!("https://{host}:10000")),
+        ),
+        _ => (json!(false), json!(false)),
+    }
+}

@@ -1,0 +1,48 @@
+//! `youhosting` products: a free-hosting account on YouHosting, created when the client
+//! activates the order (`serviceyouhosting/activate`) after solving YouHosting's captcha.
+
+use super::{ServiceInit, ServiceKind, record_map};
+use crate::error::ApiResult;
+use crate::keys;
+use crate::store::Key;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct YouhostingService {
+    pub id: i64,
+    pub client_id: i64,
+    #[serde(default)]
+    pub yh_account_id: Option<String>,
+    #[serde(default)]
+    pub password_sealed: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// The client's YouHosting client id (`C#<id>` / `YOUHOSTING`), set by `signup`.
+pub fn client_link_key(client_id: i64) -> Key {
+    Key::new(keys::client_partition(client_id), "YOUHOSTING")
+}
+
+pub struct Kind;
+
+impl ServiceKind for Kind {
+    fn name(&self) -> &'static str {
+        "youhosting"
+    }
+
+    fn create(&self, init: &ServiceInit) -> ApiResult<Map<String, Value>> {
+        record_map(&YouhostingService {
+            id: init.service_id,
+            client_id: init.order.client_id,
+            created_at: init.now.into(),
+            updated_at: init.now.into(),
+            ..YouhostingService::default()
+        })
+    }
+
+    fn view(&self, record: &Map<String, Value>) -> Value {
+        json!({ "id": record.get("id"), "yh_account_id": record.get("yh_account_id") })
+    }
+}
