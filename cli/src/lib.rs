@@ -25,6 +25,7 @@ pub fn registry() -> Registry {
         fn_product::module(),
         fn_profile::module(),
         fn_support::module(),
+        fn_servicedomain::module(),
         fn_servicedownloadable::module(),
         fn_servicelicense::module(),
         fn_servicehosting::module(),

@@ -6,6 +6,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod panel;
+pub mod registrar;
 pub mod xml;
 
 use bb_core::error::ApiError;

@@ -5,6 +5,7 @@ mod auth;
 mod billing;
 mod communication;
 mod coverage;
+mod domains;
 mod faults;
 mod hosting;
 mod lambda;

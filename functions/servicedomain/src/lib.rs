@@ -1,0 +1,258 @@
+//! `/api/client/servicedomain/*`: a registered domain's nameservers, WHOIS contact, privacy,
+//! lock and transfer code. The registrar is told first; the record changes only after it
+//! agreed, in one transaction with the log line (and the Email registrar's request mail).
+
+// Request paths return errors; they never panic on input.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+use bb_core::domain::activity;
+use bb_core::domain::client;
+use bb_core::domain::service::domain::{CONTACT_FIELDS, Contact, DomainService};
+use bb_core::domain::service::staff::{self, Registrar as RegistrarAccount, Tld};
+use bb_core::domain::service::{self, Found, Lookup, OrderRef};
+use bb_core::error::changed_meanwhile;
+use bb_core::notifier;
+use bb_core::prelude::*;
+use bb_core::store::next_ids;
+use bb_integrations::registrar::{self, Domain, Operation};
+
+pub fn module() -> Module {
+    Module::new("servicedomain")
+        .method(Access::Write, "update_nameservers", update_nameservers)
+        .method(Access::Write, "update_contacts", update_contacts)
+        .method(Access::Write, "enable_privacy_protection", enable_privacy_protection)
+        .method(Access::Write, "disable_privacy_protection", disable_privacy_protection)
+        .method(Access::Read, "get_transfer_code", get_transfer_code)
+        .method(Access::Write, "lock", lock)
+        .method(Access::Write, "unlock", unlock)
+}
+
+async fn find(ctx: &ClientCtx, order_id: Option<OrderRef>) -> ApiResult<Found<DomainService>> {
+    service::find(ctx, order_id, "domain", Lookup::Core).await
+}
+
+/// The registrar account managing the domain: the record's, else the one serving its TLD.
+async fn account(ctx: &ClientCtx, d: &DomainService) -> ApiResult<RegistrarAccount> {
+    let sealer = &ctx.app.sealer;
+    let id = match d.registrar_id {
+        Some(id) => id,
+        None => staff::load::<Tld>(ctx.store(), sealer, &d.tld.to_ascii_lowercase())
+            .await?
+            .map(|t| t.registrar_id)
+            .ok_or_else(|| ApiError::new(format!("Domain registrar for {} was not found", d.tld)))?,
+    };
+    staff::load::<RegistrarAccount>(ctx.store(), sealer, &id.to_string())
+        .await?
+        .ok_or_else(|| ApiError::new(format!("Domain registrar #{id} was not found")))
+}
+
+/// The domain as the registrar is told about it; empty contact fields come from the profile.
+async fn registrar_view(ctx: &ClientCtx, d: &DomainService) -> ApiResult<Domain> {
+    let c = &d.contact;
+    let fields = [
+        &c.first_name,
+        &c.last_name,
+        &c.email,
+        &c.company,
+        &c.address1,
+        &c.address2,
+        &c.country,
+        &c.city,
+        &c.state,
+        &c.postcode,
+        &c.phone_cc,
+        &c.phone,
+    ];
+    let profile = if fields.iter().any(|f| f.as_deref().is_none_or(str::is_empty)) {
+        Some(client::load(ctx.store(), ctx.client_id).await?)
+    } else {
+        None
+    };
+    let pick = |own: &Option<String>, fallback: fn(&client::ClientRecord) -> Option<String>| {
+        own.clone()
+            .filter(|v| !v.is_empty())
+            .or_else(|| profile.as_ref().and_then(fallback))
+            .unwrap_or_default()
+    };
+    Ok(Domain {
+        sld: d.sld.clone(),
+        tld: d.tld.clone(),
+        ns: [d.ns1.clone(), d.ns2.clone(), d.ns3.clone(), d.ns4.clone()],
+        contact: registrar::Contact {
+            first_name: pick(&c.first_name, |p| p.first_name.clone()),
+            last_name: pick(&c.last_name, |p| p.last_name.clone()),
+            email: pick(&c.email, |p| Some(p.email.clone())),
+            company: pick(&c.company, |p| p.company.clone()),
+            address1: pick(&c.address1, |p| p.address_1.clone()),
+            address2: pick(&c.address2, |p| p.address_2.clone()),
+            city: pick(&c.city, |p| p.city.clone()),
+            state: pick(&c.state, |p| p.state.clone()),
+            postcode: pick(&c.postcode, |p| p.postcode.clone()),
+            country: pick(&c.country, |p| p.country.clone()),
+            phone_cc: pick(&c.phone_cc, |p| p.phone_cc.clone()),
+            phone: pick(&c.phone, |p| p.phone.clone()),
+        },
+        period: d.period,
+        locked: d.locked,
+        privacy: d.privacy,
+        transfer_code: service::open(&ctx.app.sealer, d.transfer_code_sealed.as_deref())?,
+        registered_at: d.registered_at.clone(),
+        expires_at: d.expires_at.clone(),
+    })
+}
+
+/// Asks the registrar for `operation` on the domain as `changed`; then stores `fields` (when
+/// any) with the log line and the registrar's mail, all or nothing. Returns the registrar's
+/// answer.
+async fn carry_out(
+    ctx: &ClientCtx,
+    found: &Found<DomainService>,
+    changed: &DomainService,
+    operation: Operation,
+    fields: Option<Value>,
+    log: Option<String>,
+) -> ApiResult<Value> {
+    let account = account(ctx, &found.service).await?;
+    let adapter = registrar::for_account(&account, ctx.app.outbound.clone())?;
+    let domain = registrar_view(ctx, changed).await?;
+    let reply = adapter.perform(operation, &domain).await?;
+    let mut ops = Vec::new();
+    if let Some(Value::Object(mut fields)) = fields {
+        fields.insert("updated_at".into(), ctx.now_text().into());
+        ops.push(TxOp::Update(service::set_fields(found.update(), &fields)));
+    }
+    if let Some(line) = log {
+        ops.push(activity::log(ctx, ctx.client_id, line));
+    }
+    let notices: Vec<_> = reply.notice.into_iter().collect();
+    let email_ids = if notices.is_empty() {
+        Vec::new()
+    } else {
+        next_ids(ctx.store(), &["email"]).await?
+    };
+    let mail = notifier::prepare(&ctx.app, &notices, &email_ids).await?;
+    ops.extend(mail.ops.iter().cloned());
+    if !ops.is_empty() {
+        ctx.store().transact(ops).await.map_err(changed_meanwhile("domain"))?;
+    }
+    notifier::dispatch(&ctx.app, mail);
+    Ok(reply.value)
+}
+
+#[derive(Params)]
+struct NameserverParams {
+    order_id: Option<OrderRef>,
+    ns1: Option<String>,
+    ns2: Option<String>,
+    ns3: Option<String>,
+    ns4: Option<String>,
+}
+
+async fn update_nameservers(ctx: ClientCtx, p: NameserverParams) -> ApiResult<Value> {
+    let found = find(&ctx, p.order_id).await?;
+    let ns1 = p.ns1.ok_or_else(|| ApiError::new("Nameserver 1 is required"))?;
+    let ns2 = p.ns2.ok_or_else(|| ApiError::new("Nameserver 2 is required"))?;
+    let mut changed = found.service.clone();
+    changed.ns1 = Some(ns1.trim().to_string());
+    changed.ns2 = Some(ns2.trim().to_string());
+    changed.ns3 = p.ns3.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+    changed.ns4 = p.ns4.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+    let fields = json!({"ns1": changed.ns1, "ns2": changed.ns2, "ns3": changed.ns3, "ns4": changed.ns4});
+    let log = format!("Updated domain #{} nameservers", found.service.id);
+    carry_out(&ctx, &found, &changed, Operation::Nameservers, Some(fields), Some(log)).await?;
+    Ok(Value::Bool(true))
+}
+
+#[derive(Params)]
+struct ContactParams {
+    order_id: Option<OrderRef>,
+    /// `first_name, last_name, email, company, address1, address2, country, city, state,
+    /// postcode, phone_cc, phone`, all required.
+    contact: Option<Value>,
+}
+
+async fn update_contacts(ctx: ClientCtx, p: ContactParams) -> ApiResult<Value> {
+    let found = find(&ctx, p.order_id).await?;
+    let missing = |name: &str| ApiError::new(format!("Required field {name} is missing"));
+    let given = match p.contact {
+        Some(Value::Object(m)) if !m.is_empty() => m,
+        _ => return Err(missing("contact")),
+    };
+    let mut contact = serde_json::Map::new();
+    for name in CONTACT_FIELDS {
+        let text = match given.get(name) {
+            Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => return Err(missing(name)),
+        };
+        contact.insert(name.into(), Value::String(text));
+    }
+    let contact: Contact =
+        serde_json::from_value(Value::Object(contact.clone())).map_err(|e| ApiError::internal(e.to_string()))?;
+    let mut changed = found.service.clone();
+    changed.contact = contact.clone();
+    let log = format!("Updated domain #{} WHOIS details", found.service.id);
+    carry_out(
+        &ctx,
+        &found,
+        &changed,
+        Operation::Contact,
+        Some(json!({"contact": contact})),
+        Some(log),
+    )
+    .await?;
+    Ok(Value::Bool(true))
+}
+
+#[derive(Params)]
+struct OrderParams {
+    order_id: Option<OrderRef>,
+}
+
+/// A flag change (privacy or lock) told to the registrar, then stored.
+async fn flag(ctx: ClientCtx, p: OrderParams, operation: Operation, log: fn(i64) -> String) -> ApiResult<Value> {
+    let found = find(&ctx, p.order_id).await?;
+    let mut changed = found.service.clone();
+    let fields = match operation {
+        Operation::PrivacyOn | Operation::PrivacyOff => {
+            changed.privacy = operation == Operation::PrivacyOn;
+            json!({"privacy": changed.privacy})
+        }
+        _ => {
+            changed.locked = operation == Operation::Lock;
+            json!({"locked": changed.locked})
+        }
+    };
+    let line = log(found.service.id);
+    carry_out(&ctx, &found, &changed, operation, Some(fields), Some(line)).await?;
+    Ok(Value::Bool(true))
+}
+
+async fn enable_privacy_protection(ctx: ClientCtx, p: OrderParams) -> ApiResult<Value> {
+    flag(ctx, p, Operation::PrivacyOn, |id| {
+        format!("Enabled privacy protection of #{id} domain")
+    })
+    .await
+}
+
+async fn disable_privacy_protection(ctx: ClientCtx, p: OrderParams) -> ApiResult<Value> {
+    flag(ctx, p, Operation::PrivacyOff, |id| {
+        format!("Disabled privacy protection of #{id} domain")
+    })
+    .await
+}
+
+async fn lock(ctx: ClientCtx, p: OrderParams) -> ApiResult<Value> {
+    flag(ctx, p, Operation::Lock, |id| format!("Locking domain #{id}")).await
+}
+
+async fn unlock(ctx: ClientCtx, p: OrderParams) -> ApiResult<Value> {
+    flag(ctx, p, Operation::Unlock, |id| format!("Unlocking domain #{id}")).await
+}
+
+/// The registrar's transfer (EPP) code; `true` from registrars that hand it over by hand.
+async fn get_transfer_code(ctx: ClientCtx, p: OrderParams) -> ApiResult<Value> {
+    let found = find(&ctx, p.order_id).await?;
+    let current = found.service.clone();
+    carry_out(&ctx, &found, &current, Operation::TransferCode, None, None).await
+}
