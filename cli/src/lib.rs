@@ -25,6 +25,8 @@ pub fn registry() -> Registry {
         fn_product::module(),
         fn_profile::module(),
         fn_support::module(),
+        fn_servicecentovacast::module(),
+        fn_servicesolusvm::module(),
         fn_servicedomain::module(),
         fn_servicedownloadable::module(),
         fn_servicelicense::module(),

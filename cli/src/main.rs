@@ -16,6 +16,7 @@ USAGE:
   bb invoice refund <hash> [--to-balance]        mark a paid invoice refunded (optionally to the account)
   bb order <activate|suspend|unsuspend|cancel> <client id> <order id>
   bb client add-funds <client id> <amount> [description]
+  bb service set <client id> <order id> <name=value>...   record what was provisioned (vserverid=..., oid=...)
 
 The environment chooses the backends (see README: BB_TABLE_NAME, BB_MAIL, BB_FILES_BUCKET,
 BB_DATA_DIR, BB_DATA_KEY); without it everything runs on files under .bb-data/.";
@@ -121,6 +122,24 @@ async fn run(args: Vec<String>) -> Result<(), String> {
                 rest.join(" ")
             };
             println!("{}", bb_cli::ops::add_funds(&app, client, amount, &description).await?);
+            Ok(())
+        }
+        ["service", "set", client, order, pairs @ ..] if !pairs.is_empty() => {
+            let (app, _) = bb_runtime::backends::app_from_env(bb_cli::registry()).await?;
+            let client = client.parse().map_err(|_| format!("{client} is not a client id"))?;
+            let order = order.parse().map_err(|_| format!("{order} is not an order id"))?;
+            let fields = pairs
+                .iter()
+                .map(|p| {
+                    p.split_once('=')
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .ok_or_else(|| format!("{p} is not name=value"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            println!(
+                "{}",
+                bb_cli::ops::set_service_fields(&app, client, order, &fields).await?
+            );
             Ok(())
         }
         ["mail", "retry"] => {

@@ -375,3 +375,52 @@ pub async fn close_invoice(app: &App, hash: &str, action: &str, to_balance: bool
     app.store.transact(ops).await.map_err(|e| e.to_string())?;
     Ok(format!("invoice {} is now {}", inv.serie_nr(), inv.status))
 }
+
+/// Record fields staff may not set: keys, ownership and the record's type.
+const FIXED_SERVICE_FIELDS: &[&str] = &[
+    "pk",
+    "sk",
+    "kind",
+    "service_type",
+    "id",
+    "client_id",
+    "order_id",
+    "created_at",
+];
+
+/// Secrets staff may set; they are stored sealed as `<name>_sealed`.
+const SECRET_SERVICE_FIELDS: &[&str] = &["rootpassword", "consolepassword", "password", "pass", "transfer_code"];
+
+/// Records what staff provisioned on an order's service (a VPS id, a partner order id, a
+/// server, ...): `fields` are `name=value` pairs; secrets are sealed.
+pub async fn set_service_fields(
+    app: &App,
+    client_id: i64,
+    order_id: i64,
+    fields: &[(String, String)],
+) -> Result<String, String> {
+    let key = bb_core::domain::order::service_key(client_id, order_id);
+    if app.store.get(&key).await.map_err(|e| e.to_string())?.is_none() {
+        return Err(format!(
+            "order #{order_id} of client #{client_id} has no service record (is it active?)"
+        ));
+    }
+    let now = bb_core::clock::format_datetime(app.clock.now());
+    let mut update = Update::new(key).when(Cond::exists()).set("updated_at", now);
+    for (name, value) in fields {
+        if FIXED_SERVICE_FIELDS.contains(&name.as_str()) || name.ends_with("_sealed") {
+            return Err(format!("{name} cannot be set"));
+        }
+        update = if SECRET_SERVICE_FIELDS.contains(&name.as_str()) {
+            let sealed = app.sealer.seal(value).map_err(|e| e.to_string())?;
+            update.set(&format!("{name}_sealed"), sealed)
+        } else {
+            update.set(name, value.as_str())
+        };
+    }
+    app.store
+        .update(update, bb_core::store::Returning::Nothing)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(format!("order #{order_id}: {} field(s) recorded", fields.len()))
+}

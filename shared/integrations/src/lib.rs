@@ -5,8 +5,10 @@
 // Request paths return errors; they never panic on input.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod centovacast;
 pub mod panel;
 pub mod registrar;
+pub mod solusvm;
 pub mod xml;
 
 use bb_core::error::ApiError;

@@ -12,4 +12,5 @@ mod lambda;
 mod local_server;
 mod profile;
 mod signup;
+mod vps;
 mod wire;

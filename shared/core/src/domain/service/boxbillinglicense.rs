@@ -1,7 +1,7 @@
 //! `boxbillinglicense` products: a licence ordered from the BoxBilling partner API; `oid` is the
 //! partner's order id, recorded by staff.
 
-use super::{ServiceInit, ServiceKind, config_text, record_map};
+use super::{ServiceInit, ServiceKind, record_map};
 use crate::error::ApiResult;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -27,7 +27,7 @@ impl ServiceKind for Kind {
         record_map(&PartnerLicenseService {
             id: init.service_id,
             client_id: init.order.client_id,
-            oid: config_text(&init.order.config, "oid"),
+            oid: None,
             created_at: init.now.into(),
             updated_at: init.now.into(),
         })

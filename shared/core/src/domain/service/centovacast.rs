@@ -1,6 +1,6 @@
 //! `centovacast` products: a streaming account on a CentovaCast server.
 
-use super::{ServiceInit, ServiceKind, config_id, config_text, open, record_map, seal};
+use super::{ServiceInit, ServiceKind, config_id, open, record_map, seal};
 use crate::app::App;
 use crate::crypto::random_alphanumeric;
 use crate::error::{ApiError, ApiResult};
@@ -29,22 +29,16 @@ impl ServiceKind for Kind {
 
     fn create(&self, init: &ServiceInit) -> ApiResult<Map<String, Value>> {
         let product = &init.product.config;
-        let order = &init.order.config;
         let server_id =
             config_id(product, "server_id").ok_or_else(|| ApiError::new("Centova Cast product has no server"))?;
-        let username = match config_text(order, "username") {
-            Some(u) => u,
-            None => format!(
-                "radio{}",
-                random_alphanumeric(6)
-                    .map_err(|e| ApiError::internal(e.to_string()))?
-                    .to_ascii_lowercase()
-            ),
-        };
-        let password = match config_text(order, "password") {
-            Some(p) => p,
-            None => random_alphanumeric(12).map_err(|e| ApiError::internal(e.to_string()))?,
-        };
+        // Generated, never taken from the order form (it could name another account).
+        let username = format!(
+            "radio{}",
+            random_alphanumeric(8)
+                .map_err(|e| ApiError::internal(e.to_string()))?
+                .to_ascii_lowercase()
+        );
+        let password = random_alphanumeric(12).map_err(|e| ApiError::internal(e.to_string()))?;
         record_map(&CentovaService {
             id: init.service_id,
             client_id: init.order.client_id,

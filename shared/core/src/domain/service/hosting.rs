@@ -84,14 +84,10 @@ impl ServiceKind for Kind {
         else {
             return Err(ApiError::new("Hosting product has no server or hosting plan"));
         };
-        let username = match config_text(order, "username") {
-            Some(u) => u.to_ascii_lowercase(),
-            None => username_for(&sld)?,
-        };
-        let password = match config_text(order, "password") {
-            Some(p) => p,
-            None => random_alphanumeric(14).map_err(|e| ApiError::internal(e.to_string()))?,
-        };
+        // Generated, never taken from the order form: a chosen name could be another
+        // customer's panel account.
+        let username = username_for(&sld)?;
+        let password = random_alphanumeric(14).map_err(|e| ApiError::internal(e.to_string()))?;
         record_map(&HostingService {
             id: init.service_id,
             client_id: init.order.client_id,

@@ -73,7 +73,6 @@ impl ServiceKind for Kind {
             id: init.service_id,
             client_id: init.order.client_id,
             cluster_id: 1,
-            vserverid: config_text(order, "vserverid"),
             hostname: pick("hostname"),
             plan: pick("plan"),
             template: pick("template"),

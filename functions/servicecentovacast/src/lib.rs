@@ -1,0 +1,126 @@
+//! `/api/client/servicecentovacast/*`: the client's streaming account on a CentovaCast server,
+//! reached with the account's own credentials. With `try`, a failure of the server (and, for
+//! `control_panel_url`, of the lookup) is answered as the result text instead of an error.
+
+// Request paths return errors; they never panic on input.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+use bb_core::domain::activity;
+use bb_core::domain::service::centovacast::CentovaService;
+use bb_core::domain::service::staff::{self, CentovaServer};
+use bb_core::domain::service::{self, Found, Lookup, OrderRef};
+use bb_core::prelude::*;
+use bb_integrations::centovacast::CentovaCast;
+
+pub fn module() -> Module {
+    Module::new("servicecentovacast")
+        .method(Access::Read, "control_panel_url", control_panel_url)
+        .method(Access::Write, "start", start)
+        .method(Access::Write, "stop", stop)
+        .method(Access::Write, "restart", restart)
+        .method(Access::Write, "reload", reload)
+        .method(Access::Read, "getaccount", getaccount)
+        .method(Access::Read, "getstatus", getstatus)
+        .method(Access::Read, "getsongs", getsongs)
+}
+
+const LOOKUP: Lookup = Lookup::Extension {
+    not_found: "Centova Cast order not found",
+    not_activated_with_id: true,
+};
+
+#[derive(Params)]
+struct AccountParams {
+    order_id: Option<OrderRef>,
+    /// When true, a failure is answered as the result text.
+    #[param(rename = "try")]
+    attempt: Option<bool>,
+}
+
+async fn account(ctx: &ClientCtx, order_id: Option<OrderRef>) -> ApiResult<(Found<CentovaService>, CentovaServer)> {
+    let found = service::find::<CentovaService>(ctx, order_id, "centovacast", LOOKUP).await?;
+    let server = staff::load::<CentovaServer>(ctx.store(), &ctx.app.sealer, &found.service.server_id.to_string())
+        .await?
+        .ok_or_else(|| ApiError::new("Centova Cast Server not found"))?;
+    Ok((found, server))
+}
+
+/// A failure as the answer, when the client asked to `try`.
+fn softened(result: ApiResult<Value>, attempt: Option<bool>) -> ApiResult<Value> {
+    match result {
+        Err(e) if attempt == Some(true) && !e.is_internal() => Ok(Value::String(e.message.into_owned())),
+        other => other,
+    }
+}
+
+async fn control_panel_url(ctx: ClientCtx, p: AccountParams) -> ApiResult<Value> {
+    let url = account(&ctx, p.order_id)
+        .await
+        .map(|(_, server)| Value::String(server.url));
+    softened(url, p.attempt)
+}
+
+/// Runs a server-class method as the account.
+async fn run(ctx: &ClientCtx, found: &Found<CentovaService>, server: &CentovaServer, method: &str) -> ApiResult<Value> {
+    let password = service::open(&ctx.app.sealer, found.service.pass_sealed.as_deref())?;
+    CentovaCast::new(&server.url, ctx.app.outbound.clone())
+        .server(method, &found.service.username, &password)
+        .await
+}
+
+async fn control(ctx: ClientCtx, p: AccountParams, method: &str, done: &str) -> ApiResult<Value> {
+    let (found, server) = account(&ctx, p.order_id).await?;
+    run(&ctx, &found, &server, method).await?;
+    let line = format!("{done} server {}", found.order.id);
+    ctx.store()
+        .put(activity::entry(&ctx, ctx.client_id, line), None)
+        .await?;
+    Ok(Value::Bool(true))
+}
+
+async fn start(ctx: ClientCtx, p: AccountParams) -> ApiResult<Value> {
+    control(ctx, p, "start", "Started").await
+}
+
+async fn stop(ctx: ClientCtx, p: AccountParams) -> ApiResult<Value> {
+    // BoxBilling's spelling of the log line.
+    control(ctx, p, "stop", "Stoped").await
+}
+
+async fn restart(ctx: ClientCtx, p: AccountParams) -> ApiResult<Value> {
+    control(ctx, p, "restart", "Restarted").await
+}
+
+async fn reload(ctx: ClientCtx, p: AccountParams) -> ApiResult<Value> {
+    control(ctx, p, "reload", "Reloaded").await
+}
+
+/// A read of the account: lookup errors stay errors; the server's may be softened by `try`.
+async fn read(ctx: ClientCtx, p: AccountParams, method: &str, pick: fn(Value) -> Value) -> ApiResult<Value> {
+    let (found, server) = account(&ctx, p.order_id).await?;
+    softened(run(&ctx, &found, &server, method).await.map(pick), p.attempt)
+}
+
+async fn getaccount(ctx: ClientCtx, p: AccountParams) -> ApiResult<Value> {
+    read(ctx, p, "getaccount", |data| {
+        data.get("account").cloned().unwrap_or(Value::Null)
+    })
+    .await
+}
+
+async fn getstatus(ctx: ClientCtx, p: AccountParams) -> ApiResult<Value> {
+    read(ctx, p, "getstatus", |data| {
+        data.get("status").cloned().unwrap_or(Value::Null)
+    })
+    .await
+}
+
+/// The recent songs, always a list (one song is a list of one).
+async fn getsongs(ctx: ClientCtx, p: AccountParams) -> ApiResult<Value> {
+    read(ctx, p, "getsongs", |data| match data.pointer("/songs/row") {
+        Some(Value::Array(rows)) => Value::Array(rows.clone()),
+        Some(row @ Value::Object(_)) => Value::Array(vec![row.clone()]),
+        _ => json!([]),
+    })
+    .await
+}
