@@ -15,6 +15,8 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone)]
 pub struct RequestMeta {
     pub request_id: String,
+    /// The method name as called (what a module's dispatcher forwards).
+    pub method: String,
     pub ip: String,
     pub user_agent: Option<String>,
     pub now: OffsetDateTime,

@@ -46,6 +46,8 @@ pub struct MethodDef {
     pub role: Role,
     pub name: &'static str,
     pub access: Access,
+    /// Serves every method name of its role the module does not define (`servicecustom`).
+    pub dispatcher: bool,
     pub params: fn() -> Vec<ParamInfo>,
     handler: Handler,
 }
@@ -92,14 +94,35 @@ impl Module {
             role: C::ROLE,
             name,
             access,
+            dispatcher: false,
             params: P::describe,
             handler,
         });
         self
     }
 
+    /// Like [`Module::method`], and the method also answers every other method name of its
+    /// role (the handler reads the called name from `ctx.meta.method`).
+    pub fn dispatcher<C, P, R, F, Fut>(self, access: Access, name: &'static str, f: F) -> Self
+    where
+        C: FromCall,
+        P: Params,
+        R: Serialize + Send + 'static,
+        F: Fn(C, P) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ApiResult<R>> + Send + 'static,
+    {
+        let mut module = self.method(access, name, f);
+        if let Some(last) = module.methods.last_mut() {
+            last.dispatcher = true;
+        }
+        module
+    }
+
     pub fn find(&self, role: Role, method: &str) -> Option<&MethodDef> {
-        self.methods.iter().find(|m| m.role == role && m.name == method)
+        self.methods
+            .iter()
+            .find(|m| m.role == role && m.name == method)
+            .or_else(|| self.methods.iter().find(|m| m.role == role && m.dispatcher))
     }
 }
 

@@ -7,9 +7,12 @@
 
 pub mod centovacast;
 pub mod panel;
+pub mod partner;
+pub mod plugin;
 pub mod registrar;
 pub mod solusvm;
 pub mod xml;
+pub mod youhosting;
 
 use bb_core::error::ApiError;
 use bb_core::outbound::{Outbound, OutboundError, OutboundRequest, OutboundResponse};

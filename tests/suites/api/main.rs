@@ -10,6 +10,7 @@ mod faults;
 mod hosting;
 mod lambda;
 mod local_server;
+mod plugins;
 mod profile;
 mod signup;
 mod vps;

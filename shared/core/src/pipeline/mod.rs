@@ -150,6 +150,7 @@ impl App {
             app: self.clone(),
             meta: Arc::new(RequestMeta {
                 request_id: req.request_id.clone(),
+                method: route.method.clone(),
                 ip,
                 user_agent: req.header("user-agent").map(String::from),
                 now,

@@ -1,0 +1,256 @@
+//! `/api/client/serviceyouhosting/*`: free hosting on YouHosting. The client signs up with
+//! YouHosting (solving its captcha), then activates a pending order, which creates the account
+//! there and activates the order here.
+
+// Request paths return errors; they never panic on input.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+use bb_core::crypto::random_alphanumeric;
+use bb_core::domain::activity;
+use bb_core::domain::client;
+use bb_core::domain::order::{self, Order};
+use bb_core::domain::service::staff::{self, ModuleAccess};
+use bb_core::domain::service::youhosting::{YouhostingService, client_link_key};
+use bb_core::domain::service::{self, Lookup, OrderRef, config_text};
+use bb_core::error::changed_meanwhile;
+use bb_core::notifier::{self, Notice};
+use bb_core::prelude::*;
+use bb_core::store::{from_item, next_ids};
+use bb_integrations::youhosting::{CLIENT_EXISTS, YouHosting, id_text};
+
+pub fn module() -> Module {
+    Module::new("serviceyouhosting")
+        .method(Access::Read, "info", info)
+        .method(Access::Write, "captcha", captcha)
+        .method(Access::Write, "activate", activate)
+        .method(Access::Write, "signup", signup)
+        .method(Access::Read, "cpanel_url", cpanel_url)
+        .method(Access::Read, "is_yh_client", is_yh_client)
+}
+
+async fn api(ctx: &ClientCtx) -> ApiResult<YouHosting<'_>> {
+    let access = staff::load::<ModuleAccess>(ctx.store(), &ctx.app.sealer, "youhosting").await?;
+    YouHosting::new(access.as_ref(), ctx.app.outbound.as_ref(), &ctx.meta.ip)
+}
+
+/// The client's YouHosting client id, once signed up.
+async fn yh_client_id(ctx: &ClientCtx) -> ApiResult<Option<String>> {
+    Ok(ctx
+        .store()
+        .get(&client_link_key(ctx.client_id))
+        .await?
+        .and_then(|i| i.get("yh_client_id").and_then(Attr::as_str).map(String::from)))
+}
+
+/// The caller's YouHosting order (any status) and its record, if set up.
+async fn order_of(ctx: &ClientCtx, order_id: Option<OrderRef>) -> ApiResult<(Order, Option<YouhostingService>)> {
+    let id = order_id.ok_or_else(|| ApiError::new("order_id is missing"))?;
+    let (order, record) = service::load_order(ctx, id, Lookup::Core).await?;
+    if order.service_type != "youhosting" {
+        return Err(ApiError::new("Order not found"));
+    }
+    let record = record.map(|r| from_item(&r)).transpose()?;
+    Ok((order, record))
+}
+
+fn account_id(record: &Option<YouhostingService>) -> Option<String> {
+    record
+        .as_ref()
+        .and_then(|r| r.yh_account_id.clone())
+        .filter(|a| !a.is_empty())
+}
+
+#[derive(Params)]
+struct OrderParams {
+    order_id: Option<OrderRef>,
+}
+
+/// Whether the client has signed up with YouHosting, and the order's account with the
+/// nameservers to point a domain at.
+async fn info(ctx: ClientCtx, p: OrderParams) -> ApiResult<Value> {
+    let (_, record) = order_of(&ctx, p.order_id).await?;
+    let mut answer = json!({"is_youhosting_client": yh_client_id(&ctx).await?.is_some()});
+    if let Some(account) = account_id(&record) {
+        let yh = api(&ctx).await?;
+        answer["account"] = yh.account(&account).await?;
+        answer["ns"] = yh.nameservers().await?;
+    }
+    Ok(answer)
+}
+
+/// A captcha to solve before signing up or activating: `{id, url}`.
+async fn captcha(ctx: ClientCtx, _: NoParams) -> ApiResult<Value> {
+    api(&ctx).await?.captcha().await
+}
+
+#[derive(Params)]
+struct SignupParams {
+    captcha_id: Option<String>,
+    captcha_solution: Option<String>,
+}
+
+fn given(v: Option<String>, missing: &'static str) -> ApiResult<String> {
+    v.map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::new(missing))
+}
+
+/// Creates the client's YouHosting client (or finds it by e-mail) and remembers it.
+async fn signup(ctx: ClientCtx, p: SignupParams) -> ApiResult<Value> {
+    let captcha_id = given(p.captcha_id, "Captcha id is missing")?;
+    let solution = given(p.captcha_solution, "captcha_solution is missing")?;
+    let yh = api(&ctx).await?;
+    yh.verify_captcha(&captcha_id, &solution).await?;
+    let me = client::load(ctx.store(), ctx.client_id).await?;
+    let password = random_alphanumeric(12).map_err(|e| ApiError::internal(e.to_string()))?;
+    let first = me.first_name.clone().unwrap_or_default();
+    let last = me.last_name.clone().unwrap_or_default();
+    let created = yh
+        .create_client(&[
+            ("first_name", &first),
+            ("last_name", &last),
+            ("email", &me.email),
+            ("password", &password),
+            ("captcha_id", &captcha_id),
+        ])
+        .await;
+    let id = match created {
+        Ok(c) => c.get("id").map(id_text),
+        Err(e) if e.code == CLIENT_EXISTS => yh.client_by_email(&me.email).await?,
+        Err(e) => return Err(e),
+    }
+    .ok_or_else(|| ApiError::new("YouHosting did not return a client id"))?;
+    let key = client_link_key(ctx.client_id);
+    let mut item = Item::new();
+    item.insert("pk".into(), key.pk.into());
+    item.insert("sk".into(), key.sk.into());
+    item.insert("yh_client_id".into(), id.into());
+    item.insert("updated_at".into(), ctx.now_text().into());
+    ctx.store().put(item, None).await?;
+    Ok(Value::Bool(true))
+}
+
+#[derive(Params)]
+struct ActivateParams {
+    captcha_id: Option<String>,
+    order_id: Option<OrderRef>,
+    captcha_solution: Option<String>,
+}
+
+/// Creates the order's account on YouHosting and activates the order. A refused creation
+/// leaves the order `failed_setup` (it can be activated again).
+async fn activate(ctx: ClientCtx, p: ActivateParams) -> ApiResult<Value> {
+    let captcha_id = given(p.captcha_id, "Captcha id is missing")?;
+    let order_id = p.order_id.ok_or_else(|| ApiError::new("order_id is missing"))?;
+    let solution = given(p.captcha_solution, "captcha_solution is missing")?;
+    let yh = api(&ctx).await?;
+    yh.verify_captcha(&captcha_id, &solution).await?;
+    let (mut order, _) = order_of(&ctx, Some(order_id)).await?;
+    if order.status != order::PENDING_SETUP && order.status != order::FAILED_SETUP {
+        return Err(ApiError::new("Only pending setup or failed orders can be activated"));
+    }
+    let yh_client = yh_client_id(&ctx)
+        .await?
+        .ok_or_else(|| ApiError::new("Client must confirm his account before activating order"))?;
+    let catalog = ctx.app.catalog().await?;
+    let product = catalog.product(order.product_id);
+    let plan = product
+        .and_then(|p| config_text(&p.config, "plan_id"))
+        .unwrap_or_default();
+    let kind = config_text(&order.config, "domain_type").unwrap_or_else(|| "domain".into());
+    let domain = if kind == "subdomain" {
+        config_text(&order.config, "master_domain")
+    } else {
+        config_text(&order.config, "domain")
+    }
+    .unwrap_or_default();
+    let subdomain = config_text(&order.config, "subdomain").unwrap_or_default();
+    let password = random_alphanumeric(12).map_err(|e| ApiError::internal(e.to_string()))?;
+    let version = order.version;
+    let created = yh
+        .create_account(&[
+            ("client_id", &yh_client),
+            ("captcha_id", &captcha_id),
+            ("plan_id", &plan),
+            ("type", &kind),
+            ("domain", &domain),
+            ("subdomain", &subdomain),
+            ("password", &password),
+        ])
+        .await;
+    let account = match created {
+        Ok(a) => a,
+        Err(e) => {
+            if order.status != order::FAILED_SETUP {
+                order.status = order::FAILED_SETUP.into();
+                order.record(order::FAILED_SETUP, &e.message, &ctx.now_text());
+                order.version = version + 1;
+                let put = TxOp::Put {
+                    item: order.to_item()?,
+                    cond: Some(Cond::eq("version", version)),
+                };
+                ctx.store()
+                    .transact(vec![put])
+                    .await
+                    .map_err(changed_meanwhile("order"))?;
+            }
+            return Err(e);
+        }
+    };
+    let account_id = account
+        .get("id")
+        .map(id_text)
+        .ok_or_else(|| ApiError::new("YouHosting did not return an account id"))?;
+    let ids = next_ids(ctx.store(), &["service", "email"]).await?;
+    let activation = order::activate(&mut order, product, ids[0], ctx.now(), &ctx.app.sealer)?;
+    let svc_key = service::service_key(order.client_id, order.id);
+    let sealed = service::seal(&ctx.app.sealer, &password)?;
+    let mut ops: Vec<TxOp> = activation
+        .ops
+        .into_iter()
+        .map(|op| match op {
+            TxOp::Put { mut item, cond } if Key::of(&item).as_ref() == Some(&svc_key) => {
+                item.insert("yh_account_id".into(), account_id.clone().into());
+                if let Some(s) = &sealed {
+                    item.insert("password_sealed".into(), s.clone().into());
+                }
+                TxOp::Put { item, cond }
+            }
+            other => other,
+        })
+        .collect();
+    order.version = version + 1;
+    ops.push(TxOp::Put {
+        item: order.to_item()?,
+        cond: Some(Cond::eq("version", version)),
+    });
+    ops.push(activity::log(
+        &ctx,
+        ctx.client_id,
+        format!("Activated YouHosting order #{}", order.id),
+    ));
+    let me = client::load(ctx.store(), ctx.client_id).await?;
+    let notice = Notice::to_client(
+        &activation.notice_template,
+        me.id,
+        &me.email,
+        &me.full_name(),
+        json!({"c": me.view(false), "order": order.view(&Value::Null)}),
+    );
+    let mail = notifier::prepare(&ctx.app, &[notice], &ids[1..2]).await?;
+    ops.extend(mail.ops.iter().cloned());
+    ctx.store().transact(ops).await.map_err(changed_meanwhile("order"))?;
+    notifier::dispatch(&ctx.app, mail);
+    Ok(Value::Bool(true))
+}
+
+/// A login link to the order's YouHosting control panel.
+async fn cpanel_url(ctx: ClientCtx, p: OrderParams) -> ApiResult<Value> {
+    let (_, record) = order_of(&ctx, p.order_id).await?;
+    let account = account_id(&record).ok_or_else(|| ApiError::new("Order is not activated"))?;
+    api(&ctx).await?.login_url(&account).await
+}
+
+async fn is_yh_client(ctx: ClientCtx, _: NoParams) -> ApiResult<Value> {
+    Ok(Value::Bool(yh_client_id(&ctx).await?.is_some()))
+}
