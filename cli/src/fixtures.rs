@@ -307,3 +307,5 @@ pub async fn any_loaded(app: &App) -> Result<bool, String> {
 /// The fixtures shipped in the repository, compiled in so the binary works from anywhere.
 pub const BASE: &str = include_str!("../../fixtures/base.json");
 pub const DEMO: &str = include_str!("../../fixtures/demo.json");
+/// Offline service configuration and hidden free service products to try the service modules.
+pub const SERVICES: &str = include_str!("../../fixtures/services.json");

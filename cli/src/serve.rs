@@ -48,9 +48,19 @@ pub async fn start(options: Options) -> Result<Started, String> {
         format!("  {}", backends.summary),
     ];
     if options.demo && !fixtures::any_loaded(&app).await? {
-        for (name, text) in [("base", fixtures::BASE), ("demo", fixtures::DEMO)] {
+        for (name, text) in [
+            ("base", fixtures::BASE),
+            ("demo", fixtures::DEMO),
+            ("services", fixtures::SERVICES),
+        ] {
             fixtures::load(&app, &fixtures::parse(text)?, name).await?;
         }
+        // The demo download's file.
+        let readme = b"bb-lambda demo download: servicedownloadable/send_file works.\n".to_vec();
+        app.files
+            .put("demo/readme.txt", readme, "text/plain")
+            .await
+            .map_err(|e| e.to_string())?;
         lines.push("  demo data loaded (first start)".into());
     }
     lines.extend(demo_lines(&app, addr).await);

@@ -68,6 +68,9 @@ async fn faults_answer_9998_and_log_the_detail_only() {
         .with_writer(move || writer.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Other tests' threads may have cached "no subscriber wants this" for the request log's
+    // callsite while registering it; make every callsite ask again, now that one does.
+    tracing::callsite::rebuild_interest_cache();
 
     let t = TestApp::build(Backend::Sqlite, |_| {}, |s| Arc::new(Faulty(s))).await;
     let resp = t.call(Req::post("/api/client/profile/get").key(DEMO_KEY)).await;

@@ -55,3 +55,94 @@ async fn local_server_answers_its_printed_curl() {
     assert_eq!(resp.status().as_u16(), 413);
     started.task.abort();
 }
+
+/// The demo's service products work offline: a domain at the Custom registrar, a hosting
+/// account on the custom panel, and a download through the local server's signed link.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_server_demo_services_work_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = bb_cli::serve::start(bb_cli::serve::Options {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        demo: true,
+        backends: bb_runtime::backends::Choice::local(dir.path()),
+    })
+    .await
+    .unwrap();
+    let base = format!("http://{}", started.addr);
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let post = |path: &str, body: serde_json::Value| {
+        http.post(format!("{base}{path}"))
+            .basic_auth("client", Some(bb_tests::DEMO_KEY))
+            .json(&body)
+            .send()
+    };
+    let mut orders = Vec::new();
+    for (product, config) in [
+        (
+            901,
+            serde_json::json!({"register_sld": "mydemo", "register_tld": ".com"}),
+        ),
+        (
+            902,
+            serde_json::json!({"domain": {"action": "owndomain", "owndomain_sld": "mydemo", "owndomain_tld": ".net"}}),
+        ),
+        (904, serde_json::json!({})),
+    ] {
+        let mut body = config;
+        body["id"] = serde_json::json!(product);
+        let added: serde_json::Value = post("/api/guest/cart/add_item", body)
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(added["result"], true, "{added}");
+        let done: serde_json::Value = post("/api/client/cart/checkout", serde_json::json!({}))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        orders.push(done["result"]["order_id"].as_i64().expect("order id"));
+    }
+    let locked: serde_json::Value = post(
+        "/api/client/servicedomain/lock",
+        serde_json::json!({"order_id": orders[0]}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(locked["result"], true, "{locked}");
+    let changed: serde_json::Value = post(
+        "/api/client/servicehosting/change_password",
+        serde_json::json!({"order_id": orders[1], "password": "Demo-pass1", "password_confirm": "Demo-pass1"}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(changed["result"], true, "{changed}");
+    let sent = post(
+        "/api/client/servicedownloadable/send_file",
+        serde_json::json!({"order_id": orders[2]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(sent.status().as_u16(), 302);
+    let link = sent.headers().get("location").unwrap().to_str().unwrap().to_string();
+    let file = reqwest::get(&link).await.unwrap();
+    assert_eq!(file.status().as_u16(), 200, "{link}");
+    assert!(
+        file.text()
+            .await
+            .unwrap()
+            .contains("servicedownloadable/send_file works")
+    );
+    started.task.abort();
+}
