@@ -6,11 +6,12 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use bb_core::domain::activity;
-use bb_core::domain::client;
+use bb_core::domain::client::ClientRecord;
 use bb_core::domain::service::domain::{CONTACT_FIELDS, Contact, DomainService};
 use bb_core::domain::service::staff::{self, Registrar as RegistrarAccount, Tld};
 use bb_core::domain::service::{self, Found, Lookup, OrderRef};
 use bb_core::error::changed_meanwhile;
+use bb_core::keys;
 use bb_core::notifier;
 use bb_core::prelude::*;
 use bb_core::store::next_ids;
@@ -31,47 +32,42 @@ async fn find(ctx: &ClientCtx, order_id: Option<OrderRef>) -> ApiResult<Found<Do
     service::find(ctx, order_id, "domain", Lookup::Core).await
 }
 
-/// The registrar account managing the domain: the record's, else the one serving its TLD.
-async fn account(ctx: &ClientCtx, d: &DomainService) -> ApiResult<RegistrarAccount> {
+/// The registrar account managing the domain (the record's, else the one serving its TLD) and
+/// the client's profile, read together.
+async fn account_and_profile(ctx: &ClientCtx, d: &DomainService) -> ApiResult<(RegistrarAccount, ClientRecord)> {
     let sealer = &ctx.app.sealer;
-    let id = match d.registrar_id {
-        Some(id) => id,
-        None => staff::load::<Tld>(ctx.store(), sealer, &d.tld.to_ascii_lowercase())
-            .await?
-            .map(|t| t.registrar_id)
-            .ok_or_else(|| ApiError::new(format!("Domain registrar for {} was not found", d.tld)))?,
+    let profile_key = keys::client(ctx.client_id);
+    let tld_key = staff::key::<Tld>(&d.tld.to_ascii_lowercase());
+    let first = match d.registrar_id {
+        Some(id) => staff::key::<RegistrarAccount>(&id.to_string()),
+        None => tld_key.clone(),
     };
-    staff::load::<RegistrarAccount>(ctx.store(), sealer, &id.to_string())
-        .await?
-        .ok_or_else(|| ApiError::new(format!("Domain registrar #{id} was not found")))
+    let items = ctx.store().get_many(&[profile_key.clone(), first.clone()]).await?;
+    let find = |key: &Key| items.iter().find(|i| Key::of(i).as_ref() == Some(key));
+    let profile =
+        ClientRecord::from_item(find(&profile_key).ok_or_else(|| ApiError::internal("caller has no profile"))?)?;
+    let account = match (d.registrar_id, find(&first)) {
+        (Some(_), Some(item)) => Some(staff::from_item::<RegistrarAccount>(item, sealer)?),
+        (Some(_), None) => None,
+        (None, tld) => {
+            let tld: Tld = match tld {
+                Some(item) => staff::from_item(item, sealer)?,
+                None => return Err(ApiError::new(format!("Domain registrar for {} was not found", d.tld))),
+            };
+            staff::load::<RegistrarAccount>(ctx.store(), sealer, &tld.registrar_id.to_string()).await?
+        }
+    };
+    let account = account.ok_or_else(|| ApiError::new("Domain registrar was not found"))?;
+    Ok((account, profile))
 }
 
 /// The domain as the registrar is told about it; empty contact fields come from the profile.
-async fn registrar_view(ctx: &ClientCtx, d: &DomainService) -> ApiResult<Domain> {
+fn registrar_view(ctx: &ClientCtx, d: &DomainService, profile: &ClientRecord) -> ApiResult<Domain> {
     let c = &d.contact;
-    let fields = [
-        &c.first_name,
-        &c.last_name,
-        &c.email,
-        &c.company,
-        &c.address1,
-        &c.address2,
-        &c.country,
-        &c.city,
-        &c.state,
-        &c.postcode,
-        &c.phone_cc,
-        &c.phone,
-    ];
-    let profile = if fields.iter().any(|f| f.as_deref().is_none_or(str::is_empty)) {
-        Some(client::load(ctx.store(), ctx.client_id).await?)
-    } else {
-        None
-    };
-    let pick = |own: &Option<String>, fallback: fn(&client::ClientRecord) -> Option<String>| {
+    let pick = |own: &Option<String>, fallback: &Option<String>| {
         own.clone()
             .filter(|v| !v.is_empty())
-            .or_else(|| profile.as_ref().and_then(fallback))
+            .or_else(|| fallback.clone())
             .unwrap_or_default()
     };
     Ok(Domain {
@@ -79,18 +75,18 @@ async fn registrar_view(ctx: &ClientCtx, d: &DomainService) -> ApiResult<Domain>
         tld: d.tld.clone(),
         ns: [d.ns1.clone(), d.ns2.clone(), d.ns3.clone(), d.ns4.clone()],
         contact: registrar::Contact {
-            first_name: pick(&c.first_name, |p| p.first_name.clone()),
-            last_name: pick(&c.last_name, |p| p.last_name.clone()),
-            email: pick(&c.email, |p| Some(p.email.clone())),
-            company: pick(&c.company, |p| p.company.clone()),
-            address1: pick(&c.address1, |p| p.address_1.clone()),
-            address2: pick(&c.address2, |p| p.address_2.clone()),
-            city: pick(&c.city, |p| p.city.clone()),
-            state: pick(&c.state, |p| p.state.clone()),
-            postcode: pick(&c.postcode, |p| p.postcode.clone()),
-            country: pick(&c.country, |p| p.country.clone()),
-            phone_cc: pick(&c.phone_cc, |p| p.phone_cc.clone()),
-            phone: pick(&c.phone, |p| p.phone.clone()),
+            first_name: pick(&c.first_name, &profile.first_name),
+            last_name: pick(&c.last_name, &profile.last_name),
+            email: pick(&c.email, &Some(profile.email.clone())),
+            company: pick(&c.company, &profile.company),
+            address1: pick(&c.address1, &profile.address_1),
+            address2: pick(&c.address2, &profile.address_2),
+            city: pick(&c.city, &profile.city),
+            state: pick(&c.state, &profile.state),
+            postcode: pick(&c.postcode, &profile.postcode),
+            country: pick(&c.country, &profile.country),
+            phone_cc: pick(&c.phone_cc, &profile.phone_cc),
+            phone: pick(&c.phone, &profile.phone),
         },
         period: d.period,
         locked: d.locked,
@@ -112,9 +108,9 @@ async fn carry_out(
     fields: Option<Value>,
     log: Option<String>,
 ) -> ApiResult<Value> {
-    let account = account(ctx, &found.service).await?;
+    let (account, profile) = account_and_profile(ctx, &found.service).await?;
     let adapter = registrar::for_account(&account, ctx.app.outbound.clone())?;
-    let domain = registrar_view(ctx, changed).await?;
+    let domain = registrar_view(ctx, changed, &profile)?;
     let reply = adapter.perform(operation, &domain).await?;
     let mut ops = Vec::new();
     if let Some(Value::Object(mut fields)) = fields {

@@ -487,3 +487,17 @@ both!(domain_input_and_ownership, |t: TestApp| async move {
     .assert_err(200, 9999, "Nameserver 2 is required");
     assert!(r.rc.requests().is_empty(), "nothing reached the registrar");
 });
+
+// Round trips with settings warm: authentication and rate limiting 2, the order with its
+// record 1, the profile with the TLD's registrar 1, the registrar 1, one write 1.
+both!(domain_round_trips, |t: TestApp| async move {
+    let _fakes = setup(&t).await;
+    let order = register(&t, DEMO_KEY, "example", "com").await;
+    let _ = t.app.settings().await.unwrap();
+    let _ = t.app.templates().await.unwrap();
+    let r = call(&t, DEMO_KEY, "lock", json!({"order_id": order})).await;
+    assert!(r.json["error"].is_null(), "{}", r.body);
+    assert_eq!(r.store_calls, 6);
+    let r = call(&t, DEMO_KEY, "get_transfer_code", json!({"order_id": order})).await;
+    assert_eq!(r.store_calls, 5, "nothing written");
+});

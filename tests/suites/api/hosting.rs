@@ -465,3 +465,48 @@ both!(downloads_redirect_to_a_signed_link_and_count, |t: TestApp| async move {
         );
     }
 });
+
+// Round trips with settings warm: authentication and rate limiting 2, the order with its
+// record 1, then what the method needs (the server 1) and one write with its log line.
+both!(service_round_trips, |t: TestApp| async move {
+    let _fakes = setup(&t).await;
+    let hosting = t.order_service(DEMO_KEY, WHM_PRODUCT, domain("trips")).await;
+    let license = t.order_service(DEMO_KEY, LICENSE_PRODUCT, json!({})).await;
+    let download = t.order_service(DEMO_KEY, DOWNLOAD_PRODUCT, json!({})).await;
+    t.app
+        .files
+        .put("downloads/105/guide.pdf", b"x".to_vec(), "application/pdf")
+        .await
+        .unwrap();
+    let _ = t.app.settings().await.unwrap();
+    let calls = |r: Resp| {
+        assert!(r.json["error"].is_null(), "{}", r.body);
+        r.store_calls
+    };
+    let c = |path: &str, body: Value| call(&t, DEMO_KEY, path.to_string(), body);
+    assert_eq!(
+        calls(
+            c(
+                "/api/client/servicehosting/change_password",
+                json!({"order_id": hosting, "password": "Pass-1234", "password_confirm": "Pass-1234"})
+            )
+            .await
+        ),
+        5
+    );
+    assert_eq!(calls(c("/api/client/servicehosting/hp_get_pairs", json!({})).await), 3);
+    assert_eq!(
+        calls(c("/api/client/servicelicense/reset", json!({"order_id": license})).await),
+        4
+    );
+    assert_eq!(
+        calls(
+            c(
+                "/api/client/servicedownloadable/send_file",
+                json!({"order_id": download})
+            )
+            .await
+        ),
+        4
+    );
+});

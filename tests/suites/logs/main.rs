@@ -1,3 +1,6 @@
+//! Logs, in a test binary of their own: the process-wide subscriber captures every line, with
+//! no other test's threads racing tracing's per-callsite caches.
+//!
 //! Faults of ours: a generic 9998 answer, the detail only in the log with the request id; and
 //! no secret in any log line.
 
@@ -67,10 +70,7 @@ async fn faults_answer_9998_and_log_the_detail_only() {
         .json()
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    // Other tests' threads may have cached "no subscriber wants this" for the request log's
-    // callsite while registering it; make every callsite ask again, now that one does.
-    tracing::callsite::rebuild_interest_cache();
+    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber of this binary");
 
     let t = TestApp::build(Backend::Sqlite, |_| {}, |s| Arc::new(Faulty(s))).await;
     let resp = t.call(Req::post("/api/client/profile/get").key(DEMO_KEY)).await;
