@@ -102,7 +102,7 @@ pub async fn from_env(config: &Config) -> Result<Backends, String> {
 
 /// Builds the adapters of a choice. A store this build left out (feature `local`) is refused;
 /// a mailer or file store it left out (features `ses`, `s3`) stands in as a "not here" port,
-/// because in AWS only the mailer function sends mail and only the download function signs files.
+/// because in AWS only the mailer function sends mail and only `servicedownloadable` signs files.
 pub async fn build(choice: &Choice, config: &Config) -> Result<Backends, String> {
     let dir = choice.data_dir.clone();
     let sdk = if choice.table.is_some() || choice.ses || choice.bucket.is_some() {
@@ -201,8 +201,8 @@ fn files(
         return Ok((local.clone() as Arc<dyn FileStore>, Some(local)));
     }
     let _ = (choice, sdk, config, data_key);
-    summary.push("files: served by the download function".into());
-    Ok((Arc::new(NotHere("files are served by the download function")), None))
+    summary.push("files: signed by the servicedownloadable function".into());
+    Ok((Arc::new(NotHere("files are signed by the servicedownloadable function")), None))
 }
 
 /// The folder of downloadable files the local server serves links to.
