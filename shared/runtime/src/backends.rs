@@ -202,7 +202,10 @@ fn files(
     }
     let _ = (choice, sdk, config, data_key);
     summary.push("files: signed by the servicedownloadable function".into());
-    Ok((Arc::new(NotHere("files are signed by the servicedownloadable function")), None))
+    Ok((
+        Arc::new(NotHere("files are signed by the servicedownloadable function")),
+        None,
+    ))
 }
 
 /// The folder of downloadable files the local server serves links to.
