@@ -11,6 +11,7 @@ const DOWN_PANEL_PRODUCT: i64 = 103;
 const LICENSE_PRODUCT: i64 = 104;
 const DOWNLOAD_PRODUCT: i64 = 105;
 const HESTIA_PRODUCT: i64 = 106;
+const ISPCONFIG_PRODUCT: i64 = 107;
 
 async fn call(t: &TestApp, key: &str, path: impl Into<String>, body: Value) -> Resp {
     t.call(Req::post(&path.into()).key(key).json(body)).await
@@ -53,10 +54,58 @@ fn hestia(req: &Recorded) -> Reply {
     })
 }
 
+/// ISPConfig's SOAP remote API: session `sess-1` for root, client 42 for any username, and a
+/// fault for the password `weak`.
+fn ispconfig(req: &Recorded) -> Reply {
+    let body = req.text();
+    let param = |n: usize| {
+        body.split(&format!("<param{n}>"))
+            .nth(1)
+            .and_then(|r| r.split(&format!("</param{n}>")).next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let envelope = |inner: &str| {
+        Reply::xml(format!(
+            "<?xml version=\"1.0\"?><SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\" \
+             xmlns:ns1=\"urn:ISPConfig\"><SOAP-ENV:Body>{inner}</SOAP-ENV:Body></SOAP-ENV:Envelope>"
+        ))
+    };
+    let fault = |text: &str| {
+        envelope(&format!(
+            "<SOAP-ENV:Fault><faultcode>server</faultcode><faultstring>{text}</faultstring></SOAP-ENV:Fault>"
+        ))
+    };
+    let action = req.header("soapaction").unwrap_or_default().to_string();
+    if action.contains("#login") {
+        if (param(0), param(1)) != ("root".into(), "RootPass".into()) {
+            return fault("The login failed. Username or password wrong.");
+        }
+        return envelope("<ns1:loginResponse><return>sess-1</return></ns1:loginResponse>");
+    }
+    if param(0) != "sess-1" {
+        return fault("The session is expired or not existing.");
+    }
+    if action.contains("#client_get_by_username") {
+        return envelope(
+            "<ns1:client_get_by_usernameResponse><return><item><key>client_id</key><value>42</value></item>\
+             <item><key>username</key><value>x</value></item></return></ns1:client_get_by_usernameResponse>",
+        );
+    }
+    if action.contains("#client_change_password") {
+        if param(2) == "weak" {
+            return fault("Password too short");
+        }
+        return envelope("<ns1:client_change_passwordResponse><return>1</return></ns1:client_change_passwordResponse>");
+    }
+    envelope("<ns1:logoutResponse><return>true</return></ns1:logoutResponse>")
+}
+
 struct Panels {
     whm: FakeServer,
     directadmin: FakeServer,
     hestia: FakeServer,
+    ispconfig: FakeServer,
 }
 
 async fn setup(t: &TestApp) -> Panels {
@@ -64,6 +113,7 @@ async fn setup(t: &TestApp) -> Panels {
         whm: FakeServer::start(whm).await,
         directadmin: FakeServer::start(directadmin).await,
         hestia: FakeServer::start(hestia).await,
+        ispconfig: FakeServer::start(ispconfig).await,
     };
     let server = |id: i64, manager: &str, port: u16| {
         json!({"id": id, "name": format!("{manager} server"), "hostname": "127.0.0.1", "ip": "127.0.0.1",
@@ -77,7 +127,8 @@ async fn setup(t: &TestApp) -> Panels {
     t.load(json!({
         "services": {
             "hosting_servers": [whm_server, server(2, "directadmin", panels.directadmin.port),
-                                server(3, "whm", closed_port().await), hestia_server],
+                                server(3, "whm", closed_port().await), hestia_server,
+                                server(5, "ispconfig", panels.ispconfig.port)],
             "hosting_plans": [{"id": 1, "name": "Basic", "quota": "1000"}, {"id": 2, "name": "Pro"}],
         },
         "catalog": {"products": [
@@ -87,6 +138,7 @@ async fn setup(t: &TestApp) -> Panels {
             free_product(LICENSE_PRODUCT, "license", json!({"prefix": "BB-", "validate_ip": true})),
             free_product(DOWNLOAD_PRODUCT, "downloadable", json!({"filename": "My Guide.pdf", "file_key": "downloads/105/guide.pdf"})),
             free_product(HESTIA_PRODUCT, "hosting", json!({"server_id": 4, "hosting_plan_id": 2})),
+            free_product(ISPCONFIG_PRODUCT, "hosting", json!({"server_id": 5, "hosting_plan_id": 1})),
         ]},
     }))
     .await;
@@ -285,6 +337,54 @@ both!(other_panels_speak_their_own_protocols, |t: TestApp| async move {
     )
     .await
     .assert_err(200, 9999, "Server Manager Hestia CP Error: Not Supported");
+
+    let order = t.order_service(DEMO_KEY, ISPCONFIG_PRODUCT, domain("ishop")).await;
+    let username = t.service(DEMO_KEY, order).await["username"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let change = |password: &'static str| {
+        call(
+            &t,
+            DEMO_KEY,
+            "/api/client/servicehosting/change_password",
+            json!({"order_id": order, "password": password, "password_confirm": password}),
+        )
+    };
+    assert_eq!(change("Isp-Pass1").await.ok(), &json!(true));
+    let reqs = panels.ispconfig.requests();
+    let actions: Vec<String> = reqs
+        .iter()
+        .map(|r| {
+            r.header("soapaction")
+                .unwrap_or_default()
+                .trim_matches('"')
+                .replace("urn:ISPConfig#", "")
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        ["login", "client_get_by_username", "client_change_password", "logout"]
+    );
+    assert_eq!(reqs[0].path, "/remote/index.php");
+    assert!(
+        reqs[1].text().contains(&format!("<param1>{username}</param1>")),
+        "{}",
+        reqs[1].text()
+    );
+    assert!(
+        reqs[2].text().contains("<param1>42</param1><param2>Isp-Pass1</param2>"),
+        "{}",
+        reqs[2].text()
+    );
+    change("weak")
+        .await
+        .assert_err(200, 9999, "ISPConfig error: Password too short");
+    assert_eq!(
+        panels.ispconfig.last().header("soapaction"),
+        Some("\"urn:ISPConfig#logout\""),
+        "the session is closed"
+    );
 });
 
 both!(hosting_input_and_ownership, |t: TestApp| async move {

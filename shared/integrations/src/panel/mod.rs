@@ -1,9 +1,11 @@
 //! Hosting control panels ("server managers"): the account operations a client may ask for.
-//! `HostingServer::manager` picks the panel; each speaks its own protocol.
+//! `HostingServer::manager` picks the panel (`whm`, `directadmin`, `plesk`, `cwp`, `hestia`,
+//! `vesta`, `virtualmin`, `ispconfig`, `custom`); each speaks its own protocol.
 
 mod cwp;
 mod directadmin;
 mod hestia;
+mod ispconfig;
 mod plesk;
 mod virtualmin;
 mod whm;
@@ -87,6 +89,7 @@ pub fn for_server(server: &HostingServer, http: Arc<dyn Outbound>) -> ApiResult<
         "hestia" => Box::new(hestia::Hestia::new(connection, "Hestia CP")),
         "vesta" => Box::new(hestia::Hestia::new(connection, "Vesta CP")),
         "virtualmin" => Box::new(virtualmin::Virtualmin(connection)),
+        "ispconfig" | "ispconfig3" => Box::new(ispconfig::IspConfig(connection)),
         "custom" => Box::new(Custom),
         _ => {
             return Err(ApiError::coded(

@@ -125,7 +125,7 @@ impl StaffRecord for Tld {
 }
 
 /// A hosting server and how to reach its control panel (`manager`: `whm`, `directadmin`,
-/// `plesk`, `cwp`, `hestia`, `vesta`, `virtualmin`, `custom`).
+/// `plesk`, `cwp`, `hestia`, `vesta`, `virtualmin`, `ispconfig`, `custom`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct HostingServer {
