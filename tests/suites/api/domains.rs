@@ -501,3 +501,26 @@ both!(domain_round_trips, |t: TestApp| async move {
     let r = call(&t, DEMO_KEY, "get_transfer_code", json!({"order_id": order})).await;
     assert_eq!(r.store_calls, 5, "nothing written");
 });
+
+both!(domain_change_round_trips, |t: TestApp| async move {
+    let _fakes = setup(&t).await;
+    let order = register(&t, DEMO_KEY, "example", "com").await;
+    let _ = t.app.settings().await.unwrap();
+    let contact = json!({"first_name": "A", "last_name": "B", "email": "known@example.com", "company": "C",
+        "address1": "1", "address2": "2", "country": "US", "city": "X", "state": "Y", "postcode": "1", "phone_cc": "1", "phone": "2"});
+    for (method, body, expected) in [
+        (
+            "update_nameservers",
+            json!({"order_id": order, "ns1": "a.tld", "ns2": "b.tld"}),
+            6,
+        ),
+        ("update_contacts", json!({"order_id": order, "contact": contact}), 6),
+        ("enable_privacy_protection", json!({"order_id": order}), 6),
+        ("disable_privacy_protection", json!({"order_id": order}), 6),
+        ("unlock", json!({"order_id": order}), 6),
+    ] {
+        let r = call(&t, DEMO_KEY, method, body).await;
+        assert!(r.json["error"].is_null(), "{}", r.body);
+        assert_eq!(r.store_calls, expected, "{method}");
+    }
+});

@@ -610,3 +610,25 @@ both!(service_round_trips, |t: TestApp| async move {
         4
     );
 });
+
+both!(hosting_account_round_trips, |t: TestApp| async move {
+    let _fakes = setup(&t).await;
+    let order = t.order_service(DEMO_KEY, WHM_PRODUCT, domain("trips")).await;
+    let _ = t.app.settings().await.unwrap();
+    for (method, body, expected) in [
+        (
+            "change_username",
+            json!({"order_id": order, "username": "tripsuser"}),
+            5,
+        ),
+        (
+            "change_domain",
+            json!({"order_id": order, "sld": "trips2", "tld": ".com"}),
+            5,
+        ),
+    ] {
+        let r = call(&t, DEMO_KEY, format!("/api/client/servicehosting/{method}"), body).await;
+        assert!(r.json["error"].is_null(), "{}", r.body);
+        assert_eq!(r.store_calls, expected, "{method}");
+    }
+});

@@ -399,3 +399,70 @@ both!(youhosting_sign_up_and_activation, |t: TestApp| async move {
         .await
         .assert_err(200, 9999, "Order not found");
 });
+
+// Round trips with settings, templates and catalogue warm (authentication and rate limiting
+// are the first 2).
+both!(plugin_partner_youhosting_round_trips, |t: TestApp| async move {
+    let hook = FakeServer::start(plugin).await;
+    let partner_api = FakeServer::start(partner).await;
+    let yh_api = FakeServer::start(youhosting).await;
+    let mut yh_product = free_product(YH_PRODUCT, "youhosting", json!({"plan_id": "free-1"}));
+    yh_product["setup"] = json!("manual");
+    t.load(json!({
+        "services": {"modules": [
+            {"module": "boxbillinglicense", "api_key": "PK", "api_url": format!("{}/api", partner_api.url)},
+            {"module": "youhosting", "api_key": "YHKEY", "api_url": format!("{}/v1/", yh_api.url)},
+        ]},
+        "catalog": {"products": [
+            free_product(PLUGIN_PRODUCT, "custom", json!({"plugin": "Shop", "plugin_config": {"url": format!("{}/hook", hook.url), "secret": "s3cret"}})),
+            free_product(PARTNER_PRODUCT, "boxbillinglicense", json!({})),
+            yh_product,
+        ]},
+    }))
+    .await;
+    let custom = t.order_service(DEMO_KEY, PLUGIN_PRODUCT, json!({})).await;
+    let licence = t.order_service(DEMO_KEY, PARTNER_PRODUCT, json!({})).await;
+    bb_cli::ops::set_service_fields(&t.app, 1, licence, &[("oid".into(), "OID-7".into())])
+        .await
+        .unwrap();
+    let yh_order = pending(&t, DEMO_KEY, "mysite.com").await;
+    let _ = t.app.settings().await.unwrap();
+    let _ = t.app.templates().await.unwrap();
+    let _ = t.app.catalog().await.unwrap();
+    let calls = |r: Resp| {
+        assert!(r.json["error"].is_null(), "{}", r.body);
+        r.store_calls
+    };
+    let c = |path: String, body: Value| call(&t, DEMO_KEY, path, body);
+    assert_eq!(
+        calls(
+            c(
+                "/api/client/servicecustom/greet".into(),
+                json!({"order_id": custom, "name": "x"})
+            )
+            .await
+        ),
+        4
+    );
+    assert_eq!(
+        calls(
+            c(
+                "/api/client/serviceboxbillinglicense/reset".into(),
+                json!({"order_id": licence})
+            )
+            .await
+        ),
+        5
+    );
+    let yh = |m: &str| format!("/api/client/serviceyouhosting/{m}");
+    let solved = json!({"captcha_id": "c1", "captcha_solution": "right"});
+    assert_eq!(calls(c(yh("captcha"), json!({})).await), 3);
+    assert_eq!(calls(c(yh("is_yh_client"), json!({})).await), 3);
+    assert_eq!(calls(c(yh("signup"), solved.clone()).await), 5);
+    assert_eq!(calls(c(yh("info"), json!({"order_id": yh_order})).await), 4);
+    let mut activate = solved;
+    activate["order_id"] = json!(yh_order);
+    assert_eq!(calls(c(yh("activate"), activate).await), 8);
+    assert_eq!(calls(c(yh("info"), json!({"order_id": yh_order})).await), 5);
+    assert_eq!(calls(c(yh("cpanel_url"), json!({"order_id": yh_order})).await), 4);
+});

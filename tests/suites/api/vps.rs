@@ -438,3 +438,68 @@ both!(centovacast_ownership, |t: TestApp| async move {
         .await
         .assert_err(200, 9999, &format!("Order {order} is not activated"));
 });
+
+// Round trips with settings warm: authentication and rate limiting 2, the order with its
+// record 1, the master or server 1, then one write (log line, with the record's change).
+both!(vps_and_stream_round_trips, |t: TestApp| async move {
+    let (_master, order) = vps_setup(&t).await;
+    provision(&t, order, "101").await;
+    let account = Arc::new(Mutex::new((String::new(), String::new())));
+    let server = FakeServer::start(centovacast(account.clone())).await;
+    t.load(json!({
+        "services": {"centovacast_servers": [{"id": 1, "url": server.url, "secret": "x"}]},
+        "catalog": {"products": [free_product(STREAM_PRODUCT, "centovacast", json!({"server_id": 1}))]},
+    }))
+    .await;
+    let stream_order = t.order_service(DEMO_KEY, STREAM_PRODUCT, json!({})).await;
+    let shown = t.service(DEMO_KEY, stream_order).await;
+    *account.lock().unwrap() = (
+        shown["username"].as_str().unwrap().into(),
+        shown["pass"].as_str().unwrap().into(),
+    );
+    let _ = t.app.settings().await.unwrap();
+    let calls = |r: Resp| {
+        assert!(r.json["error"].is_null(), "{}", r.body);
+        r.store_calls
+    };
+    let o = json!({"order_id": order});
+    let with = |extra: Value| {
+        let mut b = extra;
+        b["order_id"] = json!(order);
+        b
+    };
+    for (method, body, expected) in [
+        ("reboot", o.clone(), 5),
+        ("boot", o.clone(), 5),
+        ("shutdown", o.clone(), 5),
+        ("status", o.clone(), 4),
+        ("info", o.clone(), 4),
+        ("set_root_password", with(json!({"password": "abcd"})), 5),
+        ("set_hostname", with(json!({"hostname": "h.example.com"})), 5),
+        ("change_password", with(json!({"password": "abcd"})), 6),
+        ("rebuild", with(json!({"template": "t"})), 5),
+    ] {
+        assert_eq!(
+            calls(call(&t, DEMO_KEY, vps(method), body).await),
+            expected,
+            "servicesolusvm/{method}"
+        );
+    }
+    let s = json!({"order_id": stream_order});
+    for (method, expected) in [
+        ("control_panel_url", 4),
+        ("start", 5),
+        ("stop", 5),
+        ("restart", 5),
+        ("reload", 5),
+        ("getaccount", 4),
+        ("getstatus", 4),
+        ("getsongs", 4),
+    ] {
+        assert_eq!(
+            calls(call(&t, DEMO_KEY, stream(method), s.clone()).await),
+            expected,
+            "servicecentovacast/{method}"
+        );
+    }
+});
