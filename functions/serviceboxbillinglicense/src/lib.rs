@@ -4,7 +4,6 @@
 // Request paths return errors; they never panic on input.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-use bb_core::domain::activity;
 use bb_core::domain::service::boxbillinglicense::PartnerLicenseService;
 use bb_core::domain::service::staff::{self, ModuleAccess};
 use bb_core::domain::service::{self, Lookup, OrderRef};
@@ -37,8 +36,6 @@ async fn reset(ctx: ClientCtx, p: ResetParams) -> ApiResult<Value> {
         .call("partner_order_reset", &[("order_id", &oid)])
         .await?;
     let line = format!("Reset license information. Order ID #{}", found.order.id);
-    ctx.store()
-        .put(activity::entry(&ctx, ctx.client_id, line), None)
-        .await?;
+    service::commit(&ctx, &found, Value::Null, line).await?;
     Ok(Value::Bool(true))
 }

@@ -5,7 +5,6 @@
 // Request paths return errors; they never panic on input.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-use bb_core::domain::activity;
 use bb_core::domain::service::centovacast::CentovaService;
 use bb_core::domain::service::staff::{self, CentovaServer};
 use bb_core::domain::service::{self, Found, Lookup, OrderRef};
@@ -72,9 +71,7 @@ async fn control(ctx: ClientCtx, p: AccountParams, method: &str, done: &str) -> 
     let (found, server) = account(&ctx, p.order_id).await?;
     run(&ctx, &found, &server, method).await?;
     let line = format!("{done} server {}", found.order.id);
-    ctx.store()
-        .put(activity::entry(&ctx, ctx.client_id, line), None)
-        .await?;
+    service::commit(&ctx, &found, Value::Null, line).await?;
     Ok(Value::Bool(true))
 }
 

@@ -50,7 +50,7 @@ async fn send_file(ctx: ClientCtx, p: SendParams) -> ApiResult<Value> {
     let update = found.update().add("downloads", 1).set("updated_at", ctx.now_text());
     let log = activity::log(&ctx, ctx.client_id, format!("Downloaded service {} file", d.id));
     ctx.store()
-        .transact(service::with_log(update, log))
+        .transact(vec![TxOp::Update(update), log])
         .await
         .map_err(changed_meanwhile("download"))?;
     ctx.redirect(&url);

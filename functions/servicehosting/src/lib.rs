@@ -4,11 +4,9 @@
 // Request paths return errors; they never panic on input.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-use bb_core::domain::activity;
 use bb_core::domain::service::hosting::HostingService;
 use bb_core::domain::service::staff::{self, HostingPlan, HostingServer};
 use bb_core::domain::service::{self, Found, Lookup, OrderRef};
-use bb_core::error::changed_meanwhile;
 use bb_core::prelude::*;
 use bb_integrations::panel::{self, Account, Panel};
 
@@ -39,21 +37,6 @@ async fn panel_for(ctx: &ClientCtx, h: &HostingService) -> ApiResult<(Box<dyn Pa
     Ok((panel, account))
 }
 
-/// Records the change with its log line, once the panel has made it.
-async fn record(ctx: &ClientCtx, found: &Found<HostingService>, fields: Value, log: String) -> ApiResult<Value> {
-    let Value::Object(mut fields) = fields else {
-        return Err(ApiError::internal("hosting fields are not an object"));
-    };
-    fields.insert("updated_at".into(), ctx.now_text().into());
-    let update = service::set_fields(found.update(), &fields);
-    let log = activity::log(ctx, ctx.client_id, log);
-    ctx.store()
-        .transact(service::with_log(update, log))
-        .await
-        .map_err(changed_meanwhile("hosting account"))?;
-    Ok(Value::Bool(true))
-}
-
 #[derive(Params)]
 struct UsernameParams {
     order_id: Option<OrderRef>,
@@ -71,7 +54,8 @@ async fn change_username(ctx: ClientCtx, p: UsernameParams) -> ApiResult<Value> 
     let (panel, account) = panel_for(&ctx, &found.service).await?;
     panel.change_username(&account, &username).await?;
     let log = format!("Changed hosting account {} username", found.service.id);
-    record(&ctx, &found, json!({ "username": username }), log).await
+    service::commit(&ctx, &found, json!({ "username": username }), log).await?;
+    Ok(Value::Bool(true))
 }
 
 #[derive(Params)]
@@ -95,7 +79,8 @@ async fn change_domain(ctx: ClientCtx, p: DomainParams) -> ApiResult<Value> {
     let (panel, account) = panel_for(&ctx, &found.service).await?;
     panel.change_domain(&account, &format!("{sld}{tld}")).await?;
     let log = format!("Changed hosting account {} domain", found.service.id);
-    record(&ctx, &found, json!({ "sld": sld, "tld": tld }), log).await
+    service::commit(&ctx, &found, json!({ "sld": sld, "tld": tld }), log).await?;
+    Ok(Value::Bool(true))
 }
 
 #[derive(Params)]
@@ -115,7 +100,8 @@ async fn change_password(ctx: ClientCtx, p: PasswordParams) -> ApiResult<Value> 
     panel.change_password(&account, &password).await?;
     let sealed = service::seal(&ctx.app.sealer, &password)?;
     let log = format!("Changed hosting account {} password", found.service.id);
-    record(&ctx, &found, json!({ "pass_sealed": sealed }), log).await
+    service::commit(&ctx, &found, json!({ "pass_sealed": sealed }), log).await?;
+    Ok(Value::Bool(true))
 }
 
 /// Every hosting plan, `{"<id>": "<name>"}` (`[]` when there are none, as BoxBilling prints).

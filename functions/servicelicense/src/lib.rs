@@ -4,10 +4,8 @@
 // Request paths return errors; they never panic on input.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-use bb_core::domain::activity;
 use bb_core::domain::service::license::LicenseService;
 use bb_core::domain::service::{self, Lookup, OrderRef};
-use bb_core::error::changed_meanwhile;
 use bb_core::prelude::*;
 
 pub fn module() -> Module {
@@ -31,22 +29,8 @@ async fn reset(ctx: ClientCtx, p: ResetParams) -> ApiResult<Value> {
         return Err(ApiError::new("Order id is required"));
     }
     let found = service::find::<LicenseService>(&ctx, p.order_id, "license", Lookup::Core).await?;
-    let empty = Attr::L(Vec::new());
-    let update = found
-        .update()
-        .set("ips", empty.clone())
-        .set("hosts", empty.clone())
-        .set("paths", empty.clone())
-        .set("versions", empty)
-        .set("updated_at", ctx.now_text());
-    let log = activity::log(
-        &ctx,
-        ctx.client_id,
-        format!("Reset license {} information", found.service.id),
-    );
-    ctx.store()
-        .transact(service::with_log(update, log))
-        .await
-        .map_err(changed_meanwhile("licence"))?;
+    let forgotten = json!({"ips": [], "hosts": [], "paths": [], "versions": []});
+    let line = format!("Reset license {} information", found.service.id);
+    service::commit(&ctx, &found, forgotten, line).await?;
     Ok(Value::Bool(true))
 }

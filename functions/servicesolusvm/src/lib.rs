@@ -4,12 +4,10 @@
 // Request paths return errors; they never panic on input.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-use bb_core::domain::activity;
 use bb_core::domain::client;
 use bb_core::domain::service::solusvm::SolusvmService;
 use bb_core::domain::service::staff::{self, SolusvmMaster};
 use bb_core::domain::service::{self, Found, Lookup, OrderRef};
-use bb_core::error::changed_meanwhile;
 use bb_core::prelude::*;
 use bb_integrations::solusvm::SolusVm;
 
@@ -48,22 +46,6 @@ async fn master(ctx: &ClientCtx, s: &SolusvmService) -> ApiResult<SolusVm> {
     SolusVm::new(config.as_ref(), ctx.app.outbound.clone())
 }
 
-/// Records `fields` (if any) and the log line in one transaction.
-async fn record(
-    ctx: &ClientCtx,
-    found: &Found<SolusvmService>,
-    fields: Option<Value>,
-    line: String,
-) -> ApiResult<Value> {
-    let log = activity::log(ctx, ctx.client_id, line);
-    let ops = match fields {
-        Some(Value::Object(fields)) => service::with_log(service::set_fields(found.update(), &fields), log),
-        _ => vec![log],
-    };
-    ctx.store().transact(ops).await.map_err(changed_meanwhile("VPS"))?;
-    Ok(Value::Bool(true))
-}
-
 #[derive(Params)]
 struct OrderParams {
     order_id: Option<OrderRef>,
@@ -76,7 +58,8 @@ async fn power(ctx: ClientCtx, p: OrderParams, action: &str, done: &str) -> ApiR
         .call(action, &[("vserverid", &vserverid)])
         .await?;
     let line = format!("{done}. Order ID #{}", found.order.id);
-    record(&ctx, &found, None, line).await
+    service::commit(&ctx, &found, Value::Null, line).await?;
+    Ok(Value::Bool(true))
 }
 
 async fn reboot(ctx: ClientCtx, p: OrderParams) -> ApiResult<Value> {
@@ -138,7 +121,8 @@ async fn set_root_password(ctx: ClientCtx, p: PasswordParams) -> ApiResult<Value
         .await?;
     // The new root password is never kept.
     let line = format!("Changed VPS root password. Order ID #{}", found.order.id);
-    record(&ctx, &found, Some(json!({"rootpassword_sealed": null})), line).await
+    service::commit(&ctx, &found, json!({"rootpassword_sealed": null}), line).await?;
+    Ok(Value::Bool(true))
 }
 
 #[derive(Params)]
@@ -162,7 +146,8 @@ async fn set_hostname(ctx: ClientCtx, p: HostnameParams) -> ApiResult<Value> {
         )
         .await?;
     let line = format!("Changed VPS hostname. Order ID #{}", found.order.id);
-    record(&ctx, &found, Some(json!({"hostname": hostname})), line).await
+    service::commit(&ctx, &found, json!({"hostname": hostname}), line).await?;
+    Ok(Value::Bool(true))
 }
 
 /// The SolusVM client-area password.
@@ -185,7 +170,8 @@ async fn change_password(ctx: ClientCtx, p: PasswordParams) -> ApiResult<Value> 
         .await?;
     let sealed = service::seal(&ctx.app.sealer, &password)?;
     let line = format!("Changed SolusVM client area password. Order ID #{}", found.order.id);
-    record(&ctx, &found, Some(json!({"password_sealed": sealed})), line).await
+    service::commit(&ctx, &found, json!({"password_sealed": sealed}), line).await?;
+    Ok(Value::Bool(true))
 }
 
 #[derive(Params)]
@@ -206,5 +192,6 @@ async fn rebuild(ctx: ClientCtx, p: RebuildParams) -> ApiResult<Value> {
         .call("vserver-rebuild", &[("vserverid", &vserverid), ("template", &template)])
         .await?;
     let line = format!("Changed VPS template. Order ID #{}", found.order.id);
-    record(&ctx, &found, Some(json!({"template": template})), line).await
+    service::commit(&ctx, &found, json!({"template": template}), line).await?;
+    Ok(Value::Bool(true))
 }

@@ -214,9 +214,19 @@ pub fn set_fields(mut update: Update, fields: &Map<String, Value>) -> Update {
     update
 }
 
-/// One write of the record plus its activity line, as one transaction.
-pub fn with_log(update: Update, log: TxOp) -> Vec<TxOp> {
-    vec![TxOp::Update(update), log]
+/// Stores what an action changed: the record's `fields` (a JSON object; `updated_at` is added;
+/// `Value::Null` when only the log line is written) with the activity line, in one transaction.
+pub async fn commit<T>(ctx: &ClientCtx, found: &Found<T>, fields: Value, line: String) -> ApiResult<()> {
+    let mut ops = Vec::new();
+    if let Value::Object(mut fields) = fields {
+        fields.insert("updated_at".into(), ctx.now_text().into());
+        ops.push(TxOp::Update(set_fields(found.update(), &fields)));
+    }
+    ops.push(crate::domain::activity::log(ctx, ctx.client_id, line));
+    ctx.store()
+        .transact(ops)
+        .await
+        .map_err(crate::error::changed_meanwhile("service"))
 }
 
 /// Seals a secret for a record field; an empty secret stays absent.
