@@ -78,6 +78,7 @@ impl Req {
             body: self.body.into(),
             source_ip: Some(self.ip),
             request_id: "test-request".into(),
+            deadline: None,
         }
     }
 }

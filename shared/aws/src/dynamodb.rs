@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex, KeySchemaElement,
@@ -13,8 +13,8 @@ use aws_sdk_dynamodb::types::{
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bb_core::store::{
-    Attr, Cond, Cursor, Index, Item, Key, PK, Page, Query, Returning, SK, SkCond, Store, StoreError, StoreResult, TTL,
-    TxOp, Update, UpdateOp, is_expired, metrics, validate_transaction,
+    Attr, Batch, Cond, Cursor, Index, Item, Key, PK, Page, Query, Returning, SK, SkCond, Store, StoreError,
+    StoreResult, TTL, TxOp, Update, UpdateOp, is_expired, metrics, validate_batch, validate_transaction,
 };
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -28,6 +28,58 @@ type AttrMap = HashMap<String, AttributeValue>;
 
 fn unavailable(e: impl std::error::Error) -> StoreError {
     StoreError::Unavailable(format!("dynamodb: {}", DisplayErrorContext(&e)))
+}
+
+/// What a failed call means for the caller, from DynamoDB's documented error codes. Codes the
+/// SDK already retried (throttling, 500s) arrive here once its attempts are spent.
+fn classify<E, R>(e: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let code = e.code().map(String::from);
+    match (&e, code.as_deref()) {
+        (SdkError::ServiceError(_), Some("ConditionalCheckFailedException")) => StoreError::ConditionFailed,
+        (
+            SdkError::ServiceError(_),
+            Some("ThrottlingException" | "ProvisionedThroughputExceededException" | "RequestLimitExceeded"),
+        ) => StoreError::Throttled,
+        // A single-item write met a transaction in progress on that item; it was not applied.
+        (SdkError::ServiceError(_), Some("TransactionConflictException")) => StoreError::Conflict,
+        // "The request may or may not have succeeded": a 500, or a transaction with this
+        // request's token still running.
+        (
+            SdkError::ServiceError(_),
+            Some("InternalServerError" | "ServiceUnavailable" | "TransactionInProgressException"),
+        )
+        | (SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_), _) => {
+            StoreError::Indeterminate(format!("dynamodb: {}", DisplayErrorContext(&e)))
+        }
+        (SdkError::ConstructionFailure(_), _) => invalid(DisplayErrorContext(&e)),
+        _ => unavailable(e),
+    }
+}
+
+/// A cancelled transaction's reasons, one per operation, as the store port reports them.
+fn cancelled(reasons: &[aws_sdk_dynamodb::types::CancellationReason]) -> StoreError {
+    let codes: Vec<&str> = reasons.iter().map(|r| r.code().unwrap_or("None")).collect();
+    if codes.contains(&"ConditionalCheckFailed") {
+        return StoreError::TransactionCanceled {
+            failed: codes.iter().map(|c| *c == "ConditionalCheckFailed").collect(),
+        };
+    }
+    if codes.contains(&"TransactionConflict") {
+        return StoreError::Conflict;
+    }
+    if codes.iter().any(|c| {
+        matches!(
+            *c,
+            "ThrottlingError" | "ProvisionedThroughputExceeded" | "RequestLimitExceeded"
+        )
+    }) {
+        return StoreError::Throttled;
+    }
+    StoreError::Invalid(format!("dynamodb transaction cancelled: {codes:?}"))
 }
 
 fn invalid(e: impl std::fmt::Display) -> StoreError {
@@ -78,11 +130,22 @@ fn key_map(key: &Key) -> AttrMap {
     ])
 }
 
-/// Placeholder names and values of one expression set.
-#[derive(Default)]
+/// Placeholder names and values of one expression set, built at one moment (`now` decides
+/// what [`Cond::Live`] and [`Cond::Absent`] mean for items with a TTL).
 struct Expr {
     names: HashMap<String, String>,
     values: AttrMap,
+    now: i64,
+}
+
+impl Default for Expr {
+    fn default() -> Self {
+        Expr {
+            names: HashMap::new(),
+            values: HashMap::new(),
+            now: now_epoch(),
+        }
+    }
 }
 
 impl Expr {
@@ -108,6 +171,16 @@ impl Expr {
             format!("{n} {op} {v}")
         };
         match cond {
+            Cond::Live => {
+                let (pk, ttl) = (self.name(PK), self.name(TTL));
+                let now = self.value(AttributeValue::N(self.now.to_string()));
+                format!("(attribute_exists({pk}) AND (attribute_not_exists({ttl}) OR {ttl} > {now}))")
+            }
+            Cond::Absent => {
+                let (pk, ttl) = (self.name(PK), self.name(TTL));
+                let now = self.value(AttributeValue::N(self.now.to_string()));
+                format!("(attribute_not_exists({pk}) OR {ttl} <= {now})")
+            }
             Cond::Exists(n) => format!("attribute_exists({})", self.name(n)),
             Cond::NotExists(n) => format!("attribute_not_exists({})", self.name(n)),
             Cond::Eq(n, v) => cmp(n, "=", v),
@@ -294,41 +367,39 @@ impl Store for DynamoStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(unavailable)?;
+            .map_err(classify)?;
         Ok(out.item().map(item_from_ddb).and_then(live))
     }
 
-    async fn get_many(&self, keys: &[Key]) -> StoreResult<Vec<Item>> {
+    async fn batch_get(&self, keys: &[Key]) -> StoreResult<Batch> {
+        validate_batch(keys)?;
         if keys.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Batch::default());
         }
-        if keys.len() > 100 {
-            return Err(StoreError::Invalid("more than 100 keys".into()));
-        }
-        let mut pending: Vec<AttrMap> = keys.iter().map(key_map).collect();
-        let mut out = Vec::new();
-        while !pending.is_empty() {
-            metrics::round_trip();
-            let request = KeysAndAttributes::builder()
-                .set_keys(Some(std::mem::take(&mut pending)))
-                .consistent_read(true)
-                .build()
-                .map_err(invalid)?;
-            let resp = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, request)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            if let Some(items) = resp.responses().and_then(|r| r.get(&self.table)) {
-                out.extend(items.iter().map(item_from_ddb).filter_map(live));
-            }
-            if let Some(left) = resp.unprocessed_keys().and_then(|u| u.get(&self.table)) {
-                pending = left.keys().to_vec();
-            }
-        }
-        Ok(out)
+        metrics::round_trip();
+        let request = KeysAndAttributes::builder()
+            .set_keys(Some(keys.iter().map(key_map).collect()))
+            .consistent_read(true)
+            .build()
+            .map_err(invalid)?;
+        let resp = self
+            .client
+            .batch_get_item()
+            .request_items(&self.table, request)
+            .send()
+            .await
+            .map_err(classify)?;
+        let items = resp
+            .responses()
+            .and_then(|r| r.get(&self.table))
+            .map(|items| items.iter().map(item_from_ddb).filter_map(live).collect())
+            .unwrap_or_default();
+        let unprocessed = resp
+            .unprocessed_keys()
+            .and_then(|u| u.get(&self.table))
+            .map(|left| left.keys().iter().filter_map(|k| Key::of(&item_from_ddb(k))).collect())
+            .unwrap_or_default();
+        Ok(Batch { items, unprocessed })
     }
 
     async fn put(&self, item: Item, cond: Option<Cond>) -> StoreResult<()> {
@@ -344,14 +415,12 @@ impl Store for DynamoStore {
             .set_expression_attribute_values(expr.values())
             .send()
             .await
-            .map_err(|e| match e.into_service_error() {
-                e if e.is_conditional_check_failed_exception() => StoreError::ConditionFailed,
-                e => unavailable(e),
-            })?;
+            .map_err(classify)?;
         Ok(())
     }
 
     async fn update(&self, update: Update, returning: Returning) -> StoreResult<Option<Item>> {
+        update.validate()?;
         metrics::round_trip();
         let mut expr = Expr::default();
         let update_expr = expr.update(&update.ops);
@@ -372,10 +441,7 @@ impl Store for DynamoStore {
             })
             .send()
             .await
-            .map_err(|e| match e.into_service_error() {
-                e if e.is_conditional_check_failed_exception() => StoreError::ConditionFailed,
-                e => unavailable(e),
-            })?;
+            .map_err(classify)?;
         Ok(match returning {
             Returning::Nothing => None,
             _ => out.attributes().map(item_from_ddb),
@@ -397,10 +463,7 @@ impl Store for DynamoStore {
             .return_values(ReturnValue::AllOld)
             .send()
             .await
-            .map_err(|e| match e.into_service_error() {
-                e if e.is_conditional_check_failed_exception() => StoreError::ConditionFailed,
-                e => unavailable(e),
-            })?;
+            .map_err(classify)?;
         Ok(out.attributes().map(item_from_ddb))
     }
 
@@ -445,7 +508,7 @@ impl Store for DynamoStore {
             .set_exclusive_start_key(start)
             .send()
             .await
-            .map_err(unavailable)?;
+            .map_err(classify)?;
         Ok(Page {
             items: out.items().iter().map(item_from_ddb).filter_map(live).collect(),
             cursor: out.last_evaluated_key().map(encode_cursor),
@@ -456,29 +519,27 @@ impl Store for DynamoStore {
         validate_transaction(&ops)?;
         let items = ops.iter().map(|op| self.tx_item(op)).collect::<StoreResult<Vec<_>>>()?;
         metrics::round_trip();
+        // A token of this call's own: the SDK reuses it across its attempts (so an attempt whose
+        // answer was lost is not applied twice), and a transaction sent again after a conflict
+        // is a new call with a new token.
+        // (ClientRequestToken: at most 36 characters; 32 hex digits carry 128 random bits.)
+        let token = bb_core::crypto::random_bytes::<16>()
+            .map(hex::encode)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         match self
             .client
             .transact_write_items()
             .set_transact_items(Some(items))
+            .client_request_token(token)
             .send()
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) => match e.into_service_error() {
-                TransactWriteItemsError::TransactionCanceledException(t) => {
-                    let failed: Vec<bool> = t
-                        .cancellation_reasons()
-                        .iter()
-                        .map(|r| r.code() == Some("ConditionalCheckFailed"))
-                        .collect();
-                    if failed.iter().any(|f| *f) {
-                        Err(StoreError::TransactionCanceled { failed })
-                    } else {
-                        Err(unavailable(t))
-                    }
-                }
-                other => Err(unavailable(other)),
+            Err(SdkError::ServiceError(service)) => match service.into_err() {
+                TransactWriteItemsError::TransactionCanceledException(t) => Err(cancelled(t.cancellation_reasons())),
+                other => Err(classify(SdkError::<_, ()>::service_error(other, ()))),
             },
+            Err(other) => Err(classify(other)),
         }
     }
 }

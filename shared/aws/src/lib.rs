@@ -18,10 +18,34 @@ pub use s3::S3Files;
 pub use ses::SesMailer;
 
 use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use std::time::Duration;
+
+/// How long the SDK waits, so a hung call fails inside the function's time: one attempt 3 s
+/// (DynamoDB answers in milliseconds; SES in well under a second), all attempts of one call
+/// 8 s. A request's own deadline (`bb_core::deadline`) cuts any call shorter still.
+pub fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .operation_attempt_timeout(Duration::from_secs(3))
+        .operation_timeout(Duration::from_secs(8))
+        .build()
+}
+
+/// The SDK's own retries: standard mode, 3 attempts (timeouts, 500s, throttling). Conflicts and
+/// throttling that outlast them are retried once more by `bb_core::store::Resilient`.
+pub fn retries() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(3)
+}
 
 /// The shared SDK configuration from the environment.
 pub async fn sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).load().await
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(timeouts())
+        .retry_config(retries())
+        .load()
+        .await
 }
 
 #[cfg(feature = "s3")]

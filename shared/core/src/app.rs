@@ -64,7 +64,7 @@ impl AppBuilder {
         let mode = self.config.mail_delivery;
         Ok(App(Arc::new_cyclic(|weak| AppParts {
             mail_dispatch: Dispatcher::new(mode, weak.clone()),
-            store: self.store,
+            store: Arc::new(crate::store::Resilient::new(self.store)),
             mailer: self.mailer,
             files: self.files,
             outbound: self.outbound,

@@ -48,6 +48,9 @@ pub struct Config {
     pub mail_delivery: DeliveryMode,
     /// The product version reported by the API.
     pub version: &'static str,
+    /// How long a request may take when the platform gives no deadline of its own
+    /// (`BB_REQUEST_BUDGET`, seconds): the local server and the tests.
+    pub request_budget: Duration,
 }
 
 impl Default for Config {
@@ -62,6 +65,7 @@ impl Default for Config {
             public_url: "http://127.0.0.1:8080".into(),
             mail_delivery: DeliveryMode::Background,
             version: env!("CARGO_PKG_VERSION"),
+            request_budget: Duration::from_secs(25),
         }
     }
 }
@@ -93,6 +97,9 @@ impl Config {
         let mut ttl = c.settings_ttl.as_secs();
         num("BB_SETTINGS_TTL", &mut ttl)?;
         c.settings_ttl = Duration::from_secs(ttl);
+        let mut budget = c.request_budget.as_secs();
+        num("BB_REQUEST_BUDGET", &mut budget)?;
+        c.request_budget = Duration::from_secs(budget.max(1));
         if let Ok(v) = std::env::var("BB_COOKIE_SECURE") {
             c.cookie_secure = !matches!(v.trim(), "0" | "false" | "no" | "off");
         }

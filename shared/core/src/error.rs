@@ -8,6 +8,9 @@ use std::fmt;
 pub const BUSINESS: i64 = 9999;
 /// A fault of ours: generic message, detail only in the log.
 pub const INTERNAL: i64 = 9998;
+/// The store stayed busy through every retry, or a call's outcome is unknown: nothing is
+/// wrong with the request, and sending it again is safe (HTTP 503 with `Retry-After`).
+pub const UNAVAILABLE: i64 = 503;
 
 /// An API error: `{"result": null, "error": {"message", "code"}}` with an HTTP status.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +46,17 @@ impl ApiError {
             code: INTERNAL,
             message: Cow::Borrowed("Internal error. Please try again later."),
             status: 500,
+            detail: Some(detail.into()),
+        }
+    }
+
+    /// The store was busy (conflicts, throttling) through every retry, or the outcome of a call
+    /// is unknown (a timeout, a lost answer). HTTP 503, code 503; the detail goes to the log.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        ApiError {
+            code: UNAVAILABLE,
+            message: Cow::Borrowed("The service is busy. Please try again in a moment."),
+            status: 503,
             detail: Some(detail.into()),
         }
     }
@@ -97,7 +111,12 @@ impl std::error::Error for ApiError {}
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        ApiError::internal(format!("store: {e}"))
+        match e {
+            StoreError::Conflict | StoreError::Throttled | StoreError::Indeterminate(_) => {
+                ApiError::unavailable(format!("store: {e}"))
+            }
+            e => ApiError::internal(format!("store: {e}")),
+        }
     }
 }
 

@@ -16,6 +16,9 @@ pub struct ApiRequest {
     /// locally). Never taken from `X-Forwarded-For`.
     pub source_ip: Option<String>,
     pub request_id: String,
+    /// When the platform stops waiting (Lambda: the invocation's deadline less a margin for the
+    /// answer). `None`: the configured request budget from now (`BB_REQUEST_BUDGET`).
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl ApiRequest {

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod context;
 pub mod crypto;
+pub mod deadline;
 pub mod domain;
 pub mod error;
 pub mod files;

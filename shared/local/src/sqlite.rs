@@ -6,9 +6,9 @@ use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bb_core::store::{
-    Attr, Cond, Cursor, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Index, Item, Key, PK, Page, Query, Returning, SK, SkCond,
-    Store, StoreError, StoreResult, TTL, TxOp, Update, apply_update, condition_holds, is_expired, metrics,
-    validate_transaction,
+    Attr, Batch, Cond, Cursor, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Index, Item, Key, PK, Page, Query, Returning, SK,
+    SkCond, Store, StoreError, StoreResult, TTL, TxOp, Update, apply_update, condition_holds, is_expired, metrics,
+    validate_batch, validate_transaction,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params_from_iter};
 use std::path::Path;
@@ -135,7 +135,7 @@ fn remove(conn: &Connection, key: &Key) -> StoreResult<()> {
 }
 
 fn check(cond: Option<&Cond>, current: Option<&Item>) -> bool {
-    cond.is_none_or(|c| condition_holds(c, current))
+    cond.is_none_or(|c| condition_holds(c, current, now_epoch()))
 }
 
 /// The item an update produces, or `None` when its condition fails.
@@ -175,12 +175,10 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn get_many(&self, keys: &[Key]) -> StoreResult<Vec<Item>> {
-        if keys.len() > 100 {
-            return Err(StoreError::Invalid("more than 100 keys".into()));
-        }
-        if keys.iter().collect::<std::collections::HashSet<_>>().len() != keys.len() {
-            return Err(StoreError::Invalid("the same key twice in one read".into()));
+    async fn batch_get(&self, keys: &[Key]) -> StoreResult<Batch> {
+        validate_batch(keys)?;
+        if keys.is_empty() {
+            return Ok(Batch::default());
         }
         let keys = keys.to_vec();
         self.run(move |conn| {
@@ -191,7 +189,10 @@ impl Store for SqliteStore {
                     out.push(item);
                 }
             }
-            Ok(out)
+            Ok(Batch {
+                items: out,
+                unprocessed: Vec::new(),
+            })
         })
         .await
     }
@@ -211,6 +212,7 @@ impl Store for SqliteStore {
     }
 
     async fn update(&self, update: Update, returning: Returning) -> StoreResult<Option<Item>> {
+        update.validate()?;
         self.run(move |conn| {
             let tx = immediate(conn)?;
             let current = read(&tx, &update.key)?;
@@ -266,7 +268,7 @@ impl Store for SqliteStore {
                         None => (false, None),
                     },
                     TxOp::Delete { cond, .. } => (check(cond.as_ref(), current.as_ref()), Some(None)),
-                    TxOp::Check { cond, .. } => (condition_holds(cond, current.as_ref()), None),
+                    TxOp::Check { cond, .. } => (check(Some(cond), current.as_ref()), None),
                 };
                 failed.push(!ok);
                 if let (true, Some(new)) = (ok, outcome) {

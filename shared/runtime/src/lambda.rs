@@ -20,6 +20,7 @@ pub fn from_lambda(req: &Request) -> ApiRequest {
         .filter(|id| !id.is_empty())
         .or(context_id)
         .unwrap_or_default();
+    let deadline = req.lambda_context_ref().and_then(|c| deadline(c.deadline));
     ApiRequest {
         method: req.method().as_str().to_string(),
         path: req.uri().path().to_string(),
@@ -32,7 +33,22 @@ pub fn from_lambda(req: &Request) -> ApiRequest {
         body: bytes::Bytes::copy_from_slice(req.body().as_ref()),
         source_ip,
         request_id,
+        deadline,
     }
+}
+
+/// What is kept of the invocation's time for writing the answer and the log line.
+const ANSWER_MARGIN: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The request's deadline from the invocation's (epoch milliseconds): the function's timeout
+/// less [`ANSWER_MARGIN`], so a slow panel or store makes a clean answer, not a killed process.
+fn deadline(epoch_ms: u64) -> Option<std::time::Instant> {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_millis();
+    let left = std::time::Duration::from_millis(u64::try_from(u128::from(epoch_ms).checked_sub(now_ms)?).ok()?);
+    Some(std::time::Instant::now() + left.saturating_sub(ANSWER_MARGIN))
 }
 
 /// Converts the pipeline's answer into the Lambda response (cookies become `cookies`).

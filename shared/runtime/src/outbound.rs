@@ -91,7 +91,9 @@ impl Outbound for HyperOutbound {
                 .to_vec();
             Ok(OutboundResponse { status, headers, body })
         };
-        match tokio::time::timeout(request.timeout, exchange).await {
+        // The call's own limit, cut to what the request has left: the calls of one request share
+        // its deadline.
+        match tokio::time::timeout(bb_core::deadline::bound(request.timeout), exchange).await {
             Ok(result) => result,
             Err(_) => Err(OutboundError::Timeout(host)),
         }

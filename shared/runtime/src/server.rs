@@ -116,6 +116,7 @@ async fn route(app: App, extras: Extras, peer: SocketAddr, req: Request<Incoming
             body,
             source_ip: Some(peer.ip().to_string()),
             request_id: request_id(),
+            deadline: None,
         })
         .await;
     from_api(answer)

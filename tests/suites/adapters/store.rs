@@ -434,7 +434,7 @@ conformance!(round_trips_are_counted, |s: Arc<dyn Store>| async move {
         s.transact(vec![TxOp::delete(Key::new("R", "1"))]).await.unwrap();
     })
     .await;
-    assert_eq!(calls, 4);
+    assert_eq!(calls.round_trips, 4);
 });
 
 /// Several processes on one SQLite file (as `cargo lambda watch` runs them).
@@ -458,3 +458,62 @@ async fn sqlite_file_shared_by_several_openers() {
     ids.sort();
     assert_eq!(ids, (1..=40).collect::<Vec<_>>());
 }
+
+// DynamoDB deletes expired items within days, not at once: "absent" and "exists" conditions
+// treat a lingering expired item as gone, as every read does.
+conformance!(
+    conditions_treat_expired_items_as_absent,
+    |s: Arc<dyn Store>| async move {
+        let past = time::OffsetDateTime::now_utc().unix_timestamp() - 10;
+        let expired = || item("E", "1", &[(TTL, Attr::N(past.to_string())), ("v", "old".into())]);
+        s.put(expired(), None).await.unwrap();
+        // A conditional create over the expired item succeeds ...
+        s.put(item("E", "1", &[("v", "new".into())]), Some(Cond::absent()))
+            .await
+            .unwrap();
+        assert_eq!(s.get(&Key::new("E", "1")).await.unwrap().unwrap()["v"], "new".into());
+        // ... and so does one inside a transaction.
+        s.put(expired(), None).await.unwrap();
+        s.transact(vec![TxOp::put_new(item("E", "1", &[("v", "tx".into())]))])
+            .await
+            .unwrap();
+        assert_eq!(s.get(&Key::new("E", "1")).await.unwrap().unwrap()["v"], "tx".into());
+        // An update that needs the item refuses the expired one.
+        s.put(expired(), None).await.unwrap();
+        let touch = Update::new(Key::new("E", "1")).set("v", "touched").when(Cond::exists());
+        assert_eq!(
+            s.update(touch.clone(), Returning::Nothing).await,
+            Err(StoreError::ConditionFailed)
+        );
+        let live = item("E", "2", &[(TTL, Attr::N((past + 3600).to_string()))]);
+        s.put(live, None).await.unwrap();
+        let touch_live = Update::new(Key::new("E", "2")).set("v", "touched").when(Cond::exists());
+        s.update(touch_live, Returning::Nothing).await.unwrap();
+        assert_eq!(
+            s.put(item("E", "2", &[]), Some(Cond::absent())).await,
+            Err(StoreError::ConditionFailed)
+        );
+    }
+);
+
+// DynamoDB refuses an update naming one attribute twice ("Two document paths overlap"); the
+// embedded store refuses it too, so such code fails its tests instead of production.
+conformance!(
+    updates_naming_an_attribute_twice_are_refused,
+    |s: Arc<dyn Store>| async move {
+        let twice = Update::new(Key::new("U", "1"))
+            .set("n", Attr::N("1".into()))
+            .add("n", 1);
+        assert!(matches!(
+            s.update(twice.clone(), Returning::Nothing).await,
+            Err(StoreError::Invalid(_))
+        ));
+        assert!(matches!(
+            s.transact(vec![TxOp::Update(twice)]).await,
+            Err(StoreError::Invalid(_))
+        ));
+        assert_eq!(s.get(&Key::new("U", "1")).await.unwrap(), None);
+        let keys: Vec<Key> = (0..101).map(|i| Key::new("U", format!("{i}"))).collect();
+        assert!(matches!(s.batch_get(&keys).await, Err(StoreError::Invalid(_))));
+    }
+);

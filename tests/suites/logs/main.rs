@@ -23,8 +23,8 @@ impl Store for Faulty {
         }
         self.0.get(key).await
     }
-    async fn get_many(&self, keys: &[Key]) -> StoreResult<Vec<Item>> {
-        self.0.get_many(keys).await
+    async fn batch_get(&self, keys: &[Key]) -> StoreResult<Batch> {
+        self.0.batch_get(keys).await
     }
     async fn put(&self, item: Item, cond: Option<Cond>) -> StoreResult<()> {
         self.0.put(item, cond).await

@@ -45,8 +45,10 @@ impl App {
         let started = Instant::now();
         let now = self.clock.now();
         let mut trace = Trace::default();
-        let (result, store_calls) = metrics::count_round_trips(self.process(&req, now, &mut trace)).await;
-        let response = self.render(result, &mut trace, now.unix_timestamp(), store_calls, &req);
+        let deadline = req.deadline.unwrap_or_else(|| started + self.config.request_budget);
+        let (result, store_calls) =
+            metrics::count_round_trips(crate::deadline::within(deadline, self.process(&req, now, &mut trace))).await;
+        let response = self.render(result, &mut trace, now.unix_timestamp(), store_calls.round_trips, &req);
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         tracing::info!(
             target: "bb::request",
@@ -57,7 +59,8 @@ impl App {
             status = response.status,
             code = response.error_code,
             duration_ms = (duration_ms * 1000.0).round() / 1000.0,
-            store_calls,
+            store_calls = store_calls.round_trips,
+            store_retries = store_calls.retries,
             "request"
         );
         response
@@ -187,6 +190,9 @@ impl App {
             Err(e) => {
                 if let Some(detail) = &e.detail {
                     tracing::error!(target: "bb::fault", request_id = %req.request_id, route = trace.route.as_deref().unwrap_or("-"), detail = %detail, "fault");
+                }
+                if e.code == crate::error::UNAVAILABLE {
+                    trace.headers.push(("Retry-After".into(), "1".into()));
                 }
                 if e.code == 429
                     && let Some(q) = trace.quota

@@ -6,10 +6,13 @@ use rust_decimal::Decimal;
 use std::cmp::Ordering;
 use std::str::FromStr;
 
-/// Whether `cond` holds for `item` (`None` = no such item: every attribute is missing).
-pub fn condition_holds(cond: &Cond, item: Option<&Item>) -> bool {
+/// Whether `cond` holds for `item` (`None` = no such item: every attribute is missing) at
+/// `now` (epoch seconds, for [`Cond::Live`] and [`Cond::Absent`]).
+pub fn condition_holds(cond: &Cond, item: Option<&Item>, now: i64) -> bool {
     let get = |name: &str| item.and_then(|i| i.get(name));
     match cond {
+        Cond::Live => item.is_some_and(|i| !is_expired(i, now)),
+        Cond::Absent => item.is_none_or(|i| is_expired(i, now)),
         Cond::Exists(n) => get(n).is_some(),
         Cond::NotExists(n) => get(n).is_none(),
         Cond::Eq(n, v) => get(n).is_some_and(|a| compare(a, v) == Some(Ordering::Equal)),
@@ -22,9 +25,9 @@ pub fn condition_holds(cond: &Cond, item: Option<&Item>) -> bool {
         Cond::BeginsWith(n, prefix) => get(n)
             .and_then(Attr::as_str)
             .is_some_and(|s| s.starts_with(prefix.as_str())),
-        Cond::And(all) => all.iter().all(|c| condition_holds(c, item)),
-        Cond::Or(any) => any.iter().any(|c| condition_holds(c, item)),
-        Cond::Not(c) => !condition_holds(c, item),
+        Cond::And(all) => all.iter().all(|c| condition_holds(c, item, now)),
+        Cond::Or(any) => any.iter().any(|c| condition_holds(c, item, now)),
+        Cond::Not(c) => !condition_holds(c, item, now),
     }
 }
 

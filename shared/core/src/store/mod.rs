@@ -9,9 +9,11 @@
 mod attr;
 mod eval;
 pub mod metrics;
+mod resilient;
 
 pub use attr::{Attr, Item, from_item, to_item};
 pub use eval::{apply_update, condition_holds, is_expired};
+pub use resilient::{Backoff, Resilient};
 
 use async_trait::async_trait;
 use std::fmt;
@@ -81,6 +83,11 @@ impl Index {
 /// A condition on one item, as DynamoDB's ConditionExpression. Attribute names are top level.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Cond {
+    /// The item exists and its TTL has not passed. DynamoDB deletes expired items only within
+    /// days, so "exists" alone would let a write act on an item every read already treats as gone.
+    Live,
+    /// No item with this key, or only an expired one (the mirror of [`Cond::Live`]).
+    Absent,
     Exists(String),
     NotExists(String),
     Eq(String, Attr),
@@ -96,13 +103,13 @@ pub enum Cond {
 }
 
 impl Cond {
-    /// The item exists (its partition key is present).
+    /// The item exists and has not expired.
     pub fn exists() -> Cond {
-        Cond::Exists(PK.into())
+        Cond::Live
     }
-    /// No item with this key exists yet.
+    /// No live item with this key exists (an expired one counts as absent).
     pub fn absent() -> Cond {
-        Cond::NotExists(PK.into())
+        Cond::Absent
     }
     pub fn eq(name: &str, value: impl Into<Attr>) -> Cond {
         Cond::Eq(name.into(), value.into())
@@ -172,6 +179,36 @@ impl Update {
             None => cond,
         });
         self
+    }
+
+    /// Every attribute the update acts on, in order.
+    fn targets(&self) -> impl Iterator<Item = &str> {
+        self.ops.iter().map(|op| match op {
+            UpdateOp::Set(n, _)
+            | UpdateOp::SetIfAbsent(n, _)
+            | UpdateOp::Add(n, _)
+            | UpdateOp::Remove(n)
+            | UpdateOp::Append(n, _) => n.as_str(),
+        })
+    }
+
+    /// DynamoDB refuses an update expression whose actions overlap ("Two document paths overlap")
+    /// and one that changes the key; the embedded adapter applies the same checks, so a bad update
+    /// fails in every test instead of only in AWS.
+    pub fn validate(&self) -> StoreResult<()> {
+        let mut seen = std::collections::HashSet::new();
+        for name in self.targets() {
+            if name == PK || name == SK {
+                return Err(StoreError::Invalid(format!("update of the key attribute {name}")));
+            }
+            if !seen.insert(name) {
+                return Err(StoreError::Invalid(format!(
+                    "update names {name} twice (DynamoDB refuses overlapping paths) on {}",
+                    self.key
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -294,13 +331,26 @@ pub enum StoreError {
     ConditionFailed,
     /// A transaction was cancelled; one entry per operation, `true` where its condition failed.
     TransactionCanceled { failed: Vec<bool> },
+    /// Another transaction was writing the same items (DynamoDB `TransactionConflict`); nothing
+    /// was written, so the request can be sent again.
+    Conflict,
+    /// The backend refused the request for capacity (throttling); nothing was written.
+    Throttled,
+    /// The request may or may not have been applied: it timed out, or its answer was lost.
+    Indeterminate(String),
     /// The request itself was invalid (bad key, too many items, two writes to one item).
     Invalid(String),
-    /// The backend failed or could not be reached.
+    /// The backend refused or failed in a way retrying does not fix (access denied, missing
+    /// table, an internal error that persisted through the SDK's own retries).
     Unavailable(String),
 }
 
 impl StoreError {
+    /// Whether nothing was written and the same request may simply be sent again.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Conflict | StoreError::Throttled)
+    }
+
     /// Whether the operation at `index` of a cancelled transaction failed its condition.
     pub fn failed_at(&self, index: usize) -> bool {
         matches!(self, StoreError::TransactionCanceled { failed } if failed.get(index).copied().unwrap_or(false))
@@ -320,6 +370,9 @@ impl fmt::Display for StoreError {
             StoreError::TransactionCanceled { failed } => {
                 write!(f, "transaction cancelled (conditions failed: {failed:?})")
             }
+            StoreError::Conflict => write!(f, "conflict with a concurrent transaction"),
+            StoreError::Throttled => write!(f, "throttled"),
+            StoreError::Indeterminate(m) => write!(f, "outcome unknown: {m}"),
             StoreError::Invalid(m) => write!(f, "invalid store request: {m}"),
             StoreError::Unavailable(m) => write!(f, "store unavailable: {m}"),
         }
@@ -330,14 +383,45 @@ impl std::error::Error for StoreError {}
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// What one batch read returned: the items found, and the keys the backend did not get to
+/// (DynamoDB's `UnprocessedKeys`, under throttling or the 16 MB answer limit).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Batch {
+    pub items: Vec<Item>,
+    pub unprocessed: Vec<Key>,
+}
+
+/// Most keys one batch read may name (DynamoDB's limit).
+pub const MAX_BATCH_KEYS: usize = 100;
+
 /// The operations every module uses. Each call is one round trip to the backend and is
-/// counted by [`metrics`].
+/// counted by [`metrics`]. Adapters report transient refusals as [`StoreError::Conflict`] and
+/// [`StoreError::Throttled`]; [`Resilient`] (which every application wraps its store in) retries them.
 #[async_trait]
 pub trait Store: Send + Sync {
     /// Strongly consistent read of one item; expired items read as absent.
     async fn get(&self, key: &Key) -> StoreResult<Option<Item>>;
-    /// Strongly consistent read of up to 100 distinct items, in no particular order.
-    async fn get_many(&self, keys: &[Key]) -> StoreResult<Vec<Item>>;
+    /// One strongly consistent batch read of up to 100 distinct items, in no particular order;
+    /// some keys may come back unprocessed.
+    async fn batch_get(&self, keys: &[Key]) -> StoreResult<Batch>;
+    /// Every one of up to 100 distinct items: [`Store::batch_get`] again, with capped jittered
+    /// backoff, for keys left unprocessed; [`StoreError::Throttled`] if some never are.
+    async fn get_many(&self, keys: &[Key]) -> StoreResult<Vec<Item>> {
+        let mut pending = keys.to_vec();
+        let mut found = Vec::with_capacity(keys.len());
+        let mut backoff = Backoff::batch();
+        loop {
+            let batch = self.batch_get(&pending).await?;
+            found.extend(batch.items);
+            if batch.unprocessed.is_empty() {
+                return Ok(found);
+            }
+            pending = batch.unprocessed;
+            if !backoff.wait().await {
+                return Err(StoreError::Throttled);
+            }
+        }
+    }
     async fn put(&self, item: Item, cond: Option<Cond>) -> StoreResult<()>;
     async fn update(&self, update: Update, returning: Returning) -> StoreResult<Option<Item>>;
     /// Deletes and returns the old item, if any.
@@ -346,6 +430,17 @@ pub trait Store: Send + Sync {
     async fn query(&self, query: Query) -> StoreResult<Page>;
     /// All or nothing, at most [`MAX_TX_ITEMS`] operations, each on a distinct item.
     async fn transact(&self, ops: Vec<TxOp>) -> StoreResult<()>;
+}
+
+/// Checks shared by both adapters so they refuse the same batch reads.
+pub fn validate_batch(keys: &[Key]) -> StoreResult<()> {
+    if keys.len() > MAX_BATCH_KEYS {
+        return Err(StoreError::Invalid(format!("more than {MAX_BATCH_KEYS} keys")));
+    }
+    if keys.iter().collect::<std::collections::HashSet<_>>().len() != keys.len() {
+        return Err(StoreError::Invalid("the same key twice in one read".into()));
+    }
+    Ok(())
 }
 
 /// Checks shared by both adapters so they refuse the same transactions.
@@ -368,6 +463,9 @@ pub fn validate_transaction(ops: &[TxOp]) -> StoreResult<()> {
             return Err(StoreError::Invalid(format!(
                 "two operations on one item ({key}) in a transaction"
             )));
+        }
+        if let TxOp::Update(update) = op {
+            update.validate()?;
         }
     }
     Ok(())
