@@ -79,13 +79,46 @@ pub async fn pay_invoice(
     use bb_core::notifier;
     use bb_core::store::{Ids, Index, Query};
     let err = |e: bb_core::error::ApiError| e.to_string();
+    let store_err = |e: bb_core::store::StoreError| bb_core::error::ApiError::from(e).to_string();
+    // The index names the owner; the invoice itself is read from the table, strongly (an index
+    // answer may be stale, and whether it is still unpaid decides everything here).
     let found = app
         .store
         .query(Query::partition(format!("INVOICE#{}", hash.trim())).on(Index::Gsi1))
         .await
-        .map_err(|e| e.to_string())?;
-    let item = found.items.first().ok_or_else(|| format!("invoice {hash} not found"))?;
-    let mut inv = Invoice::from_item(item).map_err(|e| e.to_string())?;
+        .map_err(store_err)?;
+    let owner = found
+        .items
+        .first()
+        .and_then(|i| i.get("client_id"))
+        .and_then(bb_core::store::Attr::as_i64)
+        .ok_or_else(|| format!("invoice {hash} not found"))?;
+    let item = app
+        .store
+        .get(&invoice::invoice_key(owner, hash.trim()))
+        .await
+        .map_err(store_err)?
+        .ok_or_else(|| format!("invoice {hash} not found"))?;
+    let mut inv = Invoice::from_item(&item).map_err(|e| e.to_string())?;
+    let order_count = |inv: &Invoice| {
+        let mut ids: Vec<i64> = inv
+            .lines
+            .iter()
+            .filter(|l| l.kind == "order")
+            .filter_map(|l| l.rel_id)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.len()
+    };
+    // The same payment recorded again (the first run's answer was lost): done already.
+    if !inv.is_unpaid() && txn_id.is_some() && inv.paid_txn == txn_id {
+        return Ok(format!(
+            "invoice {} paid ({} orders updated)",
+            inv.serie_nr(),
+            order_count(&inv)
+        ));
+    }
     let mut client = clients::load(app.store.as_ref(), inv.client_id).await.map_err(err)?;
     let before_client = client.clone();
     let order_keys: Vec<_> = inv
@@ -162,12 +195,12 @@ pub async fn pay_invoice(
         .await
         .map_err(err)?;
     ops.extend(mail.ops.iter().cloned());
-    app.store.transact(ops).await.map_err(|e| e.to_string())?;
+    app.store.transact(ops).await.map_err(store_err)?;
     notifier::dispatch(app, mail);
     Ok(format!(
         "invoice {} paid ({} orders updated)",
         inv.serie_nr(),
-        settlement.orders_changed.len()
+        order_count(&inv)
     ))
 }
 

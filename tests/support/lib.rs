@@ -3,6 +3,7 @@
 
 pub mod events;
 pub mod fake;
+pub mod faults;
 pub mod moto;
 pub mod runtime_api;
 pub mod wire;
@@ -85,6 +86,17 @@ impl TestApp {
         adjust: impl FnOnce(&mut Config),
         wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
     ) -> TestApp {
+        TestApp::build_at(backend, start_of_second(), adjust, wrap).await
+    }
+
+    /// As [`TestApp::build`], with the application's clock starting at `start` (so two
+    /// applications' answers can be compared field by field).
+    pub async fn build_at(
+        backend: Backend,
+        start: time::OffsetDateTime,
+        adjust: impl FnOnce(&mut Config),
+        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+    ) -> TestApp {
         if std::env::var_os("BB_TEST_LOG").is_some() {
             let _ = tracing_subscriber::fmt().with_test_writer().try_init();
         }
@@ -94,7 +106,7 @@ impl TestApp {
         };
         adjust(&mut config);
         let dir = tempfile::tempdir().expect("temp dir");
-        let clock = Arc::new(ManualClock::new(start_of_second()));
+        let clock = Arc::new(ManualClock::new(start));
         let (adapters, outbox, aws): (Adapters, _, _) = match backend {
             Backend::Sqlite => {
                 let store = bb_local::SqliteStore::open(&dir.path().join("bb.sqlite3")).expect("sqlite");

@@ -13,10 +13,11 @@ use bb_core::domain::client::{self as clients, ClientRecord};
 use bb_core::domain::invoice::{self, LineDraft, NewInvoice, PaidBy};
 use bb_core::domain::money;
 use bb_core::domain::order::{self, Order};
+use bb_core::idempotency;
 use bb_core::keys;
 use bb_core::notifier::{self, Notice};
 use bb_core::prelude::*;
-use bb_core::store::{Ids, TTL};
+use bb_core::store::Ids;
 use rust_decimal::Decimal;
 
 #[derive(Params)]
@@ -25,25 +26,18 @@ pub struct CheckoutParams {
     gateway_id: Option<i64>,
 }
 
-/// Results of checkouts are kept a day for retries.
-const IDEMPOTENCY_TTL: i64 = 24 * 3600;
-
-fn idempotency_key(client_id: i64, key: &str) -> Key {
-    Key::new(format!("IDEM#{client_id}#{key}"), "IDEM")
+/// The record of a checkout by its `Idempotency-Key`.
+fn by_header(client_id: i64, key: &str) -> Key {
+    idempotency::key(client_id, "checkout", key)
 }
 
-fn idempotency_item(client_id: i64, key: &str, result: &Value, now: i64) -> Item {
-    let k = idempotency_key(client_id, key);
-    let mut item = Item::new();
-    item.insert("pk".into(), k.pk.into());
-    item.insert("sk".into(), k.sk.into());
-    item.insert("result".into(), Attr::from_json(result));
-    item.insert(TTL.into(), Attr::from(now + IDEMPOTENCY_TTL));
-    item
+/// The record of the checkout of one cart (its natural key).
+fn by_cart(client_id: i64, cart_id: &str) -> Key {
+    idempotency::key(client_id, "cart", cart_id)
 }
 
 fn stored_result(item: Option<&Item>) -> Option<Value> {
-    item.and_then(|i| i.get("result")).map(Attr::to_json)
+    item.and_then(idempotency::stored)
 }
 
 fn promo_refused() -> ApiError {
@@ -55,20 +49,16 @@ fn promo_refused() -> ApiError {
 
 pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
     let client_id = ctx.client_id;
-    let explicit = match ctx.meta.header("idempotency-key").map(str::trim) {
-        Some(k) if !k.is_empty() && k.len() <= 128 && k.bytes().all(|b| b.is_ascii_graphic()) => Some(k.to_string()),
-        Some(_) => return Err(ApiError::new("Idempotency-Key must be 1 to 128 visible characters")),
-        None => None,
-    };
+    let explicit = idempotency::header_key(&ctx.meta)?;
     let owner = CartOwner::Client(client_id);
     let mut wanted = vec![keys::client(client_id), owner.key()];
     if let Some(k) = &explicit {
-        wanted.push(idempotency_key(client_id, k));
+        wanted.push(by_header(client_id, k));
     }
     let found = ctx.store().get_many(&wanted).await?;
     let by_key = |key: &Key| found.iter().find(|i| Key::of(i).as_ref() == Some(key));
     if let Some(k) = &explicit
-        && let Some(result) = stored_result(by_key(&idempotency_key(client_id, k)))
+        && let Some(result) = stored_result(by_key(&by_header(client_id, k)))
     {
         return Ok(result);
     }
@@ -82,7 +72,16 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
         }
         None => load(&ctx, &owner).await?,
     };
-    let natural = format!("cart:{}", cart.cart_id);
+    // The same checkout sent again after its answer was lost finds the empty cart that
+    // replaced the one it checked out: answer that checkout's outcome.
+    if cart.items.is_empty()
+        && let Some(previous) = &cart.checked_out
+        && let Some(item) = ctx.store().get(&by_cart(client_id, previous)).await?
+        && let Some(result) = idempotency::stored(&item)
+    {
+        return Ok(result);
+    }
+    let natural = by_cart(client_id, &cart.cart_id);
 
     let catalog = ctx.app.catalog().await?;
     let settings = ctx.app.settings().await?;
@@ -285,20 +284,18 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
         ops.extend(clients::header_ops(&client)?);
     }
     let cart_index = ops.len();
-    ops.push(TxOp::Delete {
-        key: owner.key(),
+    let emptied = cart
+        .after_checkout(&now_text)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    ops.push(TxOp::Put {
+        item: emptied.to_item(&owner, ctx.epoch())?,
         cond: Some(cart_cond),
     });
     let natural_index = ops.len();
-    ops.push(TxOp::put_new(idempotency_item(
-        client_id,
-        &natural,
-        &result,
-        ctx.epoch(),
-    )));
+    ops.push(idempotency::record(natural.clone(), &result, ctx.epoch()));
     let explicit_index = ops.len();
     if let Some(k) = &explicit {
-        ops.push(TxOp::put_new(idempotency_item(client_id, k, &result, ctx.epoch())));
+        ops.push(idempotency::record(by_header(client_id, k), &result, ctx.epoch()));
     }
     ops.push(activity::log(&ctx, client_id, "Checked out shopping cart"));
     let email_ids: Vec<i64> = notices.iter().map(|_| ids.next("email")).collect::<Result<_, _>>()?;
@@ -319,8 +316,8 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
                 || (explicit.is_some() && e.failed_at(explicit_index)) =>
         {
             // Another checkout of this cart (or with this key) won: answer what it answered.
-            let mut again = vec![idempotency_key(client_id, &natural)];
-            again.extend(explicit.as_deref().map(|k| idempotency_key(client_id, k)));
+            let mut again = vec![natural];
+            again.extend(explicit.as_deref().map(|k| by_header(client_id, k)));
             let stored = ctx.store().get_many(&again).await?;
             stored
                 .iter()

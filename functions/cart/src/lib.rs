@@ -81,6 +81,7 @@ pub(crate) async fn load(ctx: &Ctx, owner: &CartOwner) -> ApiResult<(Cart, Cond)
 
 pub(crate) async fn save(ctx: &Ctx, owner: &CartOwner, mut cart: Cart, cond: Cond) -> ApiResult<()> {
     cart.version += 1;
+    cart.checked_out = None;
     cart.updated_at = Some(ctx.now_text());
     match ctx.store().put(cart.to_item(owner, ctx.epoch())?, Some(cond)).await {
         Ok(()) => Ok(()),

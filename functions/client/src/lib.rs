@@ -171,9 +171,12 @@ async fn create(ctx: GuestCtx, p: CreateParams) -> ApiResult<i64> {
     match ctx.store().transact(ops).await {
         Ok(()) => {}
         Err(e) if e.failed_at(0) => {
-            return Err(ApiError::new(
-                "Email is already registered. You may want to login instead of registering.",
-            ));
+            return match signed_up_moments_ago(&ctx, &email, &p.password).await? {
+                Some(id) => Ok(id),
+                None => Err(ApiError::new(
+                    "Email is already registered. You may want to login instead of registering.",
+                )),
+            };
         }
         Err(e) => return Err(e.into()),
     }
@@ -182,6 +185,26 @@ async fn create(ctx: GuestCtx, p: CreateParams) -> ApiResult<i64> {
     }
     notifier::dispatch(&ctx.app, mail);
     Ok(client.id)
+}
+
+/// A sign-up sent again after its answer was lost: the account this e-mail already has, when
+/// it was created within the idempotency window and the same password opens it (its natural
+/// key). Anyone else gets "already registered", as before; knowing the password, they could
+/// log in anyway, so the id tells them nothing new. A retried `auto_login` gets no cookie:
+/// the client logs in.
+async fn signed_up_moments_ago(ctx: &Ctx, email: &str, password: &str) -> ApiResult<Option<i64>> {
+    let Some(id) = ctx
+        .store()
+        .get(&keys::client_email(email))
+        .await?
+        .and_then(|i| i.get("client_id").and_then(Attr::as_i64))
+    else {
+        return Ok(None);
+    };
+    let client = clients::load(ctx.store(), id).await?;
+    let recent = bb_core::clock::parse_datetime(&client.created_at)
+        .is_some_and(|at| (ctx.now() - at).whole_seconds() < bb_core::idempotency::WINDOW_SECONDS);
+    Ok((recent && crypto::verify_password(password, &client.password_hash)).then_some(id))
 }
 
 /// Session items for a login: the new session, the end of sessions over the cap, and the end of

@@ -222,9 +222,31 @@ impl Post {
     }
 }
 
+/// Adds to a forum's counts, on the shard `spread_by` (a new topic's or post's id) picks.
+fn counted(forum_id: i64, spread_by: i64, topics: i64, posts: i64) -> Update {
+    Update::new(keys::forum_counter(forum_id, spread_by))
+        .set("forum_id", forum_id)
+        .add("topics_count", topics)
+        .add("posts_count", posts)
+}
+
 async fn forums(ctx: &Ctx) -> ApiResult<Vec<Forum>> {
     let items = query_all(ctx.store(), Query::partition(keys::FORUMS)).await?;
-    let mut list: Vec<Forum> = items.iter().map(from_item).collect::<Result<_, _>>()?;
+    let sk = |i: &Item| i.get("sk").and_then(Attr::as_str).map(String::from).unwrap_or_default();
+    let mut list: Vec<Forum> = items
+        .iter()
+        .filter(|i| sk(i).starts_with("F#"))
+        .map(from_item)
+        .collect::<Result<_, _>>()?;
+    // Counter shards (`FC#<forum>#<n>`) add to their forum's counts.
+    for shard in items.iter().filter(|i| sk(i).starts_with("FC#")) {
+        let forum_id = shard.get("forum_id").and_then(Attr::as_i64);
+        if let Some(forum) = list.iter_mut().find(|f| Some(f.id) == forum_id) {
+            let count = |name: &str| shard.get(name).and_then(Attr::as_i64).unwrap_or(0);
+            forum.topics_count += count("topics_count");
+            forum.posts_count += count("posts_count");
+        }
+    }
     list.sort_by(|a, b| (a.priority, &a.category).cmp(&(b.priority, &b.category)));
     Ok(list)
 }
@@ -316,18 +338,13 @@ async fn get_topic(ctx: ClientCtx, p: IdOrSlug) -> ApiResult<Value> {
     p.check()?;
     let id = match (p.id, p.slug.as_deref()) {
         (Some(id), _) => id,
-        (None, Some(slug)) => {
-            let found = ctx
-                .store()
-                .query(Query::partition(format!("TSLUG#{slug}")).on(Index::Gsi1).limit(1))
-                .await?;
-            found
-                .items
-                .first()
-                .and_then(|i| i.get("id"))
-                .and_then(Attr::as_i64)
-                .ok_or_else(|| ApiError::new("Forum Topic not found"))?
-        }
+        // The slug's guard item, read strongly: an index would miss a topic started a moment ago.
+        (None, Some(slug)) => ctx
+            .store()
+            .get(&keys::topic_slug(slug))
+            .await?
+            .and_then(|i| i.get("topic_id").and_then(Attr::as_i64))
+            .ok_or_else(|| ApiError::new("Forum Topic not found"))?,
         _ => return Err(ApiError::new("ID or slug is missing")),
     };
     let update = Update::new(keys::topic(id)).add("views", 1).when(Cond::exists());
@@ -500,8 +517,6 @@ async fn start_topic(ctx: ClientCtx, p: StartParams) -> ApiResult<Value> {
         let key = keys::topic(topic_id);
         item.insert("pk".into(), key.pk.into());
         item.insert("sk".into(), key.sk.into());
-        item.insert("gsi1pk".into(), format!("TSLUG#{slug}").into());
-        item.insert("gsi1sk".into(), "TOPIC".into());
         item.insert("gsi2pk".into(), format!("FTOPICS#{}", forum.id).into());
         item.insert("gsi2sk".into(), topic.activity_key(&now).into());
         let guard_key = keys::topic_slug(&slug);
@@ -513,13 +528,11 @@ async fn start_topic(ctx: ClientCtx, p: StartParams) -> ApiResult<Value> {
             TxOp::put_new(guard),
             TxOp::put_new(item),
             TxOp::put_new(post.item()?),
-            TxOp::Update(
-                Update::new(forum_key.clone())
-                    .add("topics_count", 1)
-                    .add("posts_count", 1)
-                    .when(Cond::Ne("status".into(), "locked".into()))
-                    .when(Cond::exists()),
-            ),
+            TxOp::Check {
+                key: forum_key.clone(),
+                cond: Cond::Ne("status".into(), "locked".into()).and(Cond::exists()),
+            },
+            TxOp::Update(counted(forum.id, topic_id, 1, 1)),
             profile_update(ctx.client_id, points),
             TxOp::put(subscription_item(topic_id, ctx.client_id, &now)),
             activity::log(&ctx, ctx.client_id, format!("Started new forum topic \"{}\"", p.topic)),
@@ -613,6 +626,14 @@ async fn post_message(ctx: ClientCtx, p: PostParams) -> ApiResult<i64> {
     if topic.status == "locked" {
         return Err(ApiError::new("Forum topic is locked. No new message can be posted"));
     }
+    // The same post sent again (its first answer was lost) is already the topic's last one.
+    if let Some(last) = topic.last.as_ref().filter(|l| {
+        l.client_id == Some(ctx.client_id)
+            && l.message == p.message
+            && bb_core::idempotency::is_repeat_window(&l.created_at, ctx.now())
+    }) {
+        return Ok(last.id);
+    }
     let id = bb_core::store::next_ids(ctx.store(), &["forum_message"]).await?[0];
     let now = ctx.now_text();
     let points = points_for(&settings, topic.forum_id, &p.message);
@@ -656,7 +677,7 @@ async fn post_message(ctx: ClientCtx, p: PostParams) -> ApiResult<i64> {
                 .set("gsi2sk", topic.activity_key(&now))
                 .when(Cond::eq("status", "active")),
         ),
-        TxOp::Update(Update::new(keys::forum(topic.forum_id)).add("posts_count", 1)),
+        TxOp::Update(counted(topic.forum_id, id, 0, 1)),
         profile_update(ctx.client_id, points),
         TxOp::put_new(job.to_item(ctx.epoch())?),
         activity::log(&ctx, ctx.client_id, format!("Posted message in topic #{}", topic.id)),

@@ -16,6 +16,7 @@ use bb_core::domain::invoice::{
 use bb_core::domain::money;
 use bb_core::domain::order::{self as orders, Order};
 use bb_core::error::changed_meanwhile;
+use bb_core::idempotency;
 use bb_core::keys;
 use bb_core::notifier::{self, Notice};
 use bb_core::prelude::*;
@@ -382,7 +383,25 @@ fn parse_amount(value: &Value) -> ApiResult<Decimal> {
 /// An invoice that adds funds to the account when paid.
 async fn funds_invoice(ctx: ClientCtx, p: FundsParams) -> ApiResult<String> {
     let amount = parse_amount(&p.amount)?;
-    let client = clients::load(ctx.store(), ctx.client_id).await?;
+    // A deposit asked for again with the same Idempotency-Key answers the first invoice.
+    let replay = idempotency::header_key(&ctx.meta)?.map(|k| idempotency::key(ctx.client_id, "funds", &k));
+    let mut wanted = vec![keys::client(ctx.client_id)];
+    wanted.extend(replay.clone());
+    let found = ctx.store().get_many(&wanted).await?;
+    if let Some(first) = replay
+        .as_ref()
+        .and_then(|k| found.iter().find(|i| Key::of(i).as_ref() == Some(k)))
+        .and_then(idempotency::stored)
+        .and_then(|v| v.as_str().map(String::from))
+    {
+        return Ok(first);
+    }
+    let client = ClientRecord::from_item(
+        found
+            .iter()
+            .find(|i| Key::of(i) == Some(keys::client(ctx.client_id)))
+            .ok_or_else(|| ApiError::auth(201))?,
+    )?;
     let currency = client.currency.clone().ok_or_else(|| {
         ApiError::new("You must have at least one active order before you can add funds so you cannot proceed at the current time!")
     })?;
@@ -435,8 +454,25 @@ async fn funds_invoice(ctx: ClientCtx, p: FundsParams) -> ApiResult<String> {
         TxOp::put_new(inv.to_item()?),
         activity::log(&ctx, ctx.client_id, format!("Generated add funds invoice #{}", inv.id)),
     ];
+    let record_index = ops.len();
+    if let Some(at) = &replay {
+        ops.push(idempotency::record(at.clone(), &json!(inv.hash), ctx.epoch()));
+    }
     ops.extend(mail.ops.iter().cloned());
-    ctx.store().transact(ops).await?;
+    match ctx.store().transact(ops).await {
+        Ok(()) => {}
+        // The same key won a race with this request: answer its invoice.
+        Err(e) if replay.is_some() && e.failed_at(record_index) => {
+            let first = match &replay {
+                Some(at) => ctx.store().get(at).await?.as_ref().and_then(idempotency::stored),
+                None => None,
+            };
+            return first
+                .and_then(|v| v.as_str().map(String::from))
+                .ok_or_else(|| ApiError::unavailable("idempotency record vanished"));
+        }
+        Err(e) => return Err(e.into()),
+    }
     notifier::dispatch(&ctx.app, mail);
     Ok(inv.hash)
 }

@@ -499,6 +499,14 @@ async fn ticket_reply(ctx: ClientCtx, p: ReplyParams) -> ApiResult<bool> {
     if ticket.status == CLOSED && !can_reopen {
         return Err(ApiError::new("Ticket can not be reopened."));
     }
+    // The same reply sent again (its first answer was lost) is already the last message.
+    if ticket.messages.last().is_some_and(|m| {
+        m.client_id == Some(ctx.client_id)
+            && m.content == p.content
+            && bb_core::idempotency::is_repeat_window(&m.created_at, ctx.now())
+    }) {
+        return Ok(true);
+    }
     let was_active = ticket.is_active();
     let version = ticket.version;
     let mut ids = Ids::allocate(ctx.store(), &[("ticket_message", 1), ("email", 1)]).await?;

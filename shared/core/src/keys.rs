@@ -80,6 +80,19 @@ pub fn forum(id: i64) -> Key {
 
 pub const FORUMS: &str = "FORUM";
 
+/// How many items share a forum's topic and post counts. Every post adds to one of them (by
+/// its id), so posts to a busy forum do not all write one item and conflict in their
+/// transactions; the forum list reads them with the forums (same partition) and sums.
+pub const FORUM_COUNTER_SHARDS: i64 = 8;
+
+/// One shard of a forum's counts (`FORUM` / `FC#<forum>#<shard>`).
+pub fn forum_counter(forum_id: i64, spread_by: i64) -> Key {
+    Key::new(
+        "FORUM",
+        format!("FC#{}#{}", pad(forum_id), spread_by.rem_euclid(FORUM_COUNTER_SHARDS)),
+    )
+}
+
 /// A topic (`TOPICS` partition: every topic in one read, newest by id).
 pub fn topic(id: i64) -> Key {
     Key::new("TOPICS", format!("T#{}", pad(id)))

@@ -17,6 +17,7 @@ pub mod domain;
 pub mod error;
 pub mod files;
 pub mod http;
+pub mod idempotency;
 pub mod keys;
 pub mod mail;
 pub mod module;

@@ -6,6 +6,7 @@ mod billing;
 mod communication;
 mod coverage;
 mod domains;
+mod faults;
 mod hosting;
 mod lambda;
 mod local_server;

@@ -58,6 +58,10 @@ pub struct Cart {
     pub version: i64,
     #[serde(default)]
     pub updated_at: Option<String>,
+    /// The id of the cart this empty one replaced at checkout: a checkout sent again (its
+    /// first answer lost) finds that checkout's outcome through it. Cleared by any change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_out: Option<String>,
 }
 
 impl Cart {
@@ -70,6 +74,18 @@ impl Cart {
             next_item: 1,
             version: 0,
             updated_at: None,
+            checked_out: None,
+        })
+    }
+
+    /// The empty cart that replaces this one when it is checked out (a new id, the next
+    /// version, and the way back to this checkout's outcome).
+    pub fn after_checkout(&self, now: &str) -> Result<Cart, crate::crypto::CryptoError> {
+        Ok(Cart {
+            version: self.version + 1,
+            updated_at: Some(now.to_string()),
+            checked_out: Some(self.cart_id.clone()),
+            ..Cart::new()?
         })
     }
 

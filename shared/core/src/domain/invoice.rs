@@ -139,6 +139,10 @@ pub struct Invoice {
     pub due_at: Option<String>,
     #[serde(default)]
     pub paid_at: Option<String>,
+    /// The gateway's reference of the payment that paid it, when one was given: an operator
+    /// recording the same payment again is told it is done, not that it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_txn: Option<String>,
     #[serde(default)]
     pub reminded_at: Option<String>,
     pub created_at: String,
@@ -378,6 +382,7 @@ pub fn build(new: NewInvoice<'_>, ids: &mut Ids, drafts: Vec<LineDraft>) -> ApiR
         text_2: None,
         due_at: Some(due_at),
         paid_at: None,
+        paid_txn: None,
         reminded_at: None,
         created_at: now.clone(),
         updated_at: now,
@@ -584,6 +589,7 @@ pub fn settle(
             updated_at: now_text.clone(),
         };
         ops.push(txn.put()?);
+        invoice.paid_txn = txn_id.clone();
     }
     let rate = invoice.taxrate;
     let mut orders_changed = Vec::new();
