@@ -5,13 +5,15 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod fixtures;
+pub mod infra;
 pub mod ops;
 pub mod serve;
 
-use bb_core::module::Registry;
+use bb_core::module::{Deployment, Registry, StoreUse};
+use bb_core::store::Index;
 
 /// Every module, as the local server and the OpenAPI document serve them. A new module crate
-/// is added here and in `infra/template.yaml`.
+/// is added here (`bb infra template` then gives it its function, routes and policies).
 pub fn registry() -> Registry {
     Registry::new(vec![
         fn_cart::module(),
@@ -34,5 +36,24 @@ pub fn registry() -> Registry {
         fn_servicedownloadable::module(),
         fn_servicelicense::module(),
         fn_servicehosting::module(),
+        fn_system::module(),
     ])
+}
+
+/// The `fallback` function (the HTTP API's `$default` route): it serves no module, but counts
+/// the caller's IP and authenticates client calls before answering 715.
+pub fn fallback() -> Deployment {
+    Deployment::default()
+        .store(StoreUse::ReadOnly)
+        .summary("catch-all route with BoxBilling's routing errors")
+}
+
+/// The `mailer` function (the table's stream and the sweep schedule): claims, sends and records
+/// mail items, expands fan-out jobs, and sweeps the unsent-mail index (gsi1). A sweep pass
+/// sends up to its limit one by one, so it gets more time than a request.
+pub fn mailer() -> Deployment {
+    Deployment::default()
+        .indexes(&[Index::Gsi1])
+        .timeout(60)
+        .summary("delivers queued mail and expands fan-outs (table stream), sweeps unsent mail (schedule)")
 }

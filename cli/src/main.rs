@@ -2,24 +2,100 @@
 
 use std::process::ExitCode;
 
-const HELP: &str = "bb — bb-lambda's local server and operator commands
+/// One command: how it is called, and what it does (its `--help`).
+struct Command {
+    usage: &'static str,
+    about: &'static str,
+}
 
-USAGE:
-  bb serve [--addr 127.0.0.1:8080] [--no-demo]   serve every route locally
-  bb fixtures load <file.json>...                load settings, templates, clients, catalogue
-  bb openapi [--out <file>]                      write the OpenAPI document
-  bb table create                                create the DynamoDB table (BB_TABLE_NAME)
-  bb client status <id> <active|suspended|canceled>
-  bb mail retry                                  send queued and failed mail again
-  bb invoice pay <hash> [--gateway <id>] [--txn <ref>]   record a payment: activates/renews orders, credits deposits
-  bb invoice cancel <hash>                       cancel an unpaid invoice
-  bb invoice refund <hash> [--to-balance]        mark a paid invoice refunded (optionally to the account)
-  bb order <activate|suspend|unsuspend|cancel> <client id> <order id>
-  bb client add-funds <client id> <amount> [description]
-  bb service set <client id> <order id> <name=value>...   record what was provisioned (vserverid=..., oid=...)
+const COMMANDS: &[Command] = &[
+    Command {
+        usage: "bb serve [--addr 127.0.0.1:8080] [--no-demo]",
+        about: "Serves every route locally (/api/..., /api/openapi.json, signed file links) on the \
+embedded store, loading the demo data on first start (not with --no-demo), and sweeps unsent \
+mail every minute. With BB_TABLE_NAME (and BB_MAIL, BB_FILES_BUCKET) it serves AWS's backends.",
+    },
+    Command {
+        usage: "bb fixtures load <file.json>...",
+        about: "Loads settings, e-mail templates, clients, the catalogue and service configuration \
+into the store the environment names.",
+    },
+    Command {
+        usage: "bb openapi [--out <file>]",
+        about: "Writes the OpenAPI document of every route (stdout without --out).",
+    },
+    Command {
+        usage: "bb infra template [--out <file>] [--check]",
+        about: "Writes the SAM template, generated from the modules' declarations (stdout without \
+--out); --check fails when the file (default infra/template.yaml) differs from it.",
+    },
+    Command {
+        usage: "bb table create",
+        about: "Creates the DynamoDB table named by BB_TABLE_NAME as the template declares it \
+(emulators and tests; the stack creates it in AWS).",
+    },
+    Command {
+        usage: "bb client status <id> <active|suspended|canceled>",
+        about: "Sets a client's status; anything but active ends its sessions and stops its API key at once.",
+    },
+    Command {
+        usage: "bb client add-funds <client id> <amount> [description]",
+        about: "Adds funds to a client's balance (a balance entry, in the client's currency).",
+    },
+    Command {
+        usage: "bb mail retry",
+        about: "Sends again every unsent mail item (queued, failed or given up on) and finishes \
+unfinished fan-outs, claiming each first so it can run beside the mailer. Against a live table \
+without BB_MAIL=ses it hands failed mail to the mailer's next sweep instead of sending.",
+    },
+    Command {
+        usage: "bb invoice pay <hash> [--gateway <id>] [--txn <ref>]",
+        about: "Records a gateway payment: marks the invoice paid, activates or renews its orders, \
+credits deposits and mails the client. Recording the same --txn again answers as the first time.",
+    },
+    Command {
+        usage: "bb invoice cancel <hash>",
+        about: "Cancels an unpaid invoice.",
+    },
+    Command {
+        usage: "bb invoice refund <hash> [--to-balance]",
+        about: "Marks a paid invoice refunded; --to-balance credits the amount to the client's account.",
+    },
+    Command {
+        usage: "bb order <activate|suspend|unsuspend|cancel> <client id> <order id>",
+        about: "Moves an order through its lifecycle, with the client's notice.",
+    },
+    Command {
+        usage: "bb service set <client id> <order id> <name=value>...",
+        about: "Records what was provisioned for an order's service (vserverid=..., oid=...); \
+secret fields are sealed.",
+    },
+];
 
-The environment chooses the backends (see README: BB_TABLE_NAME, BB_MAIL, BB_FILES_BUCKET,
-BB_DATA_DIR, BB_DATA_KEY); without it everything runs on files under .bb-data/.";
+const ENVIRONMENT: &str = "The environment chooses the backends (see README: BB_TABLE_NAME, BB_MAIL, BB_FILES_BUCKET,
+BB_DATA_DIR, BB_DATA_KEY_SECRET, BB_DATA_KEY); without it everything runs on files under .bb-data/.";
+
+/// `bb help`: every command.
+fn help() -> String {
+    let mut text = String::from("bb — bb-lambda's local server and operator commands\n\nUSAGE:\n");
+    for c in COMMANDS {
+        text.push_str(&format!("  {}\n", c.usage));
+    }
+    text.push_str("\nbb <command> --help tells more about one.\n\n");
+    text.push_str(ENVIRONMENT);
+    text
+}
+
+/// `bb <words> --help`: the commands those words start, in full; `None` when none does.
+fn help_for(words: &[&str]) -> Option<String> {
+    let topic = words.join(" ");
+    let found: Vec<String> = COMMANDS
+        .iter()
+        .filter(|c| c.usage.strip_prefix("bb ").is_some_and(|u| u.starts_with(&topic)))
+        .map(|c| format!("USAGE:\n  {}\n\n{}\n", c.usage, c.about))
+        .collect();
+    (!found.is_empty()).then(|| format!("{}\n{ENVIRONMENT}", found.join("\n")))
+}
 
 fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -29,6 +105,20 @@ fn flag(args: &[String], name: &str) -> Option<String> {
 
 async fn run(args: Vec<String>) -> Result<(), String> {
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    if let Some(at) = words.iter().position(|w| matches!(*w, "--help" | "-h")) {
+        let topic: Vec<&str> = words[..at].iter().copied().filter(|w| !w.starts_with('-')).collect();
+        return match help_for(&topic) {
+            Some(text) if !topic.is_empty() => {
+                println!("{text}");
+                Ok(())
+            }
+            Some(_) => {
+                println!("{}", help());
+                Ok(())
+            }
+            None => Err(format!("unknown command: {}\n\n{}", topic.join(" "), help())),
+        };
+    }
     match words.as_slice() {
         ["serve", ..] => {
             bb_runtime::logging::init();
@@ -144,15 +234,47 @@ async fn run(args: Vec<String>) -> Result<(), String> {
         }
         ["mail", "retry"] => {
             let (app, _) = bb_runtime::backends::app_from_env(bb_cli::registry()).await?;
-            let (sent, failing) = bb_cli::ops::retry_mail(&app).await?;
-            println!("{sent} sent, {failing} still failing");
+            match bb_cli::ops::retry_mail(&app).await? {
+                bb_cli::ops::MailRetry::Sent { sent, failing, busy } => {
+                    println!("{sent} sent, {failing} still failing, {busy} being sent by another sender")
+                }
+                bb_cli::ops::MailRetry::Requeued(n) => {
+                    println!("{n} failed mail items handed to the mailer function (sent at its next sweep)")
+                }
+                bb_cli::ops::MailRetry::Nothing => println!("nothing to send"),
+            }
             Ok(())
         }
-        [] | ["help" | "--help" | "-h"] => {
-            println!("{HELP}");
+        ["infra", "template", ..] => {
+            let registry = bb_cli::registry();
+            let out = flag(&args, "--out");
+            if words.contains(&"--check") {
+                let path = out.unwrap_or_else(|| bb_cli::infra::TEMPLATE_PATH.to_string());
+                bb_cli::infra::check(&registry, &path)?;
+                println!("{path} is what the module declarations generate");
+                return Ok(());
+            }
+            let text = bb_cli::infra::render(&registry);
+            match out {
+                Some(path) => std::fs::write(&path, text).map_err(|e| format!("{path}: {e}")),
+                None => {
+                    print!("{text}");
+                    Ok(())
+                }
+            }
+        }
+        [] | ["help"] => {
+            println!("{}", help());
             Ok(())
         }
-        _ => Err(format!("unknown command: {}\n\n{HELP}", args.join(" "))),
+        ["help", topic @ ..] => match help_for(topic) {
+            Some(text) => {
+                println!("{text}");
+                Ok(())
+            }
+            None => Err(format!("unknown command: {}\n\n{}", topic.join(" "), help())),
+        },
+        _ => Err(format!("unknown command: {}\n\n{}", args.join(" "), help())),
     }
 }
 

@@ -39,31 +39,55 @@ pub async fn set_client_status(app: &App, client_id: i64, status: &str) -> Resul
         .map_err(|e| e.to_string())
 }
 
-/// Sends again every mail item that is queued or failed (found through the `MAILQ` index).
-/// Returns (delivered now, still failing).
-pub async fn retry_mail(app: &App) -> Result<(usize, usize), String> {
-    use bb_core::notifier::{self, EmailLog};
-    use bb_core::store::{Index, Query, from_item, query_all};
-    let items = query_all(
-        app.store.as_ref(),
-        Query::partition(keys::MAIL_QUEUE_GSI).on(Index::Gsi1),
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    let (mut sent, mut failing) = (0, 0);
+/// What `bb mail retry` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum MailRetry {
+    /// This process sends: every unsent item was claimed and tried (`sent` of them went out).
+    Sent { sent: usize, failing: usize, busy: usize },
+    /// This process does not send (a live table without SES): failed items were made due now,
+    /// for the mailer's next sweep.
+    Requeued(usize),
+    #[default]
+    Nothing,
+}
+
+/// Sends again every unsent mail item (queued, failed, or given up on) and finishes unfinished
+/// fan-outs, found through the unsent-mail index; each is claimed first, so this can run while
+/// the stream mailer and the sweeper work. Where this process cannot send, hands them to the
+/// sweeper instead.
+pub async fn retry_mail(app: &App) -> Result<MailRetry, String> {
+    use bb_core::notifier::{self, Claimer, Delivery, FANOUT_KIND};
+    let err = |e: bb_core::error::ApiError| e.to_string();
+    if !app.mailer.sends_here() {
+        return notifier::requeue_failed(app)
+            .await
+            .map(MailRetry::Requeued)
+            .map_err(err);
+    }
+    let (items, _) = notifier::unsent(app.store.as_ref(), None, usize::MAX)
+        .await
+        .map_err(|e| err(e.into()))?;
+    let (mut sent, mut failing, mut busy) = (0, 0, 0);
     for item in items {
-        let Ok(mail) = from_item::<EmailLog>(&item) else {
+        let Some(key) = bb_core::store::Key::of(&item) else {
             continue;
         };
-        let now = bb_core::clock::format_datetime(app.clock.now());
-        notifier::deliver(app.store.as_ref(), app.mailer.as_ref(), &now, &mail).await;
-        let after = app.store.get(&mail.key()).await.map_err(|e| e.to_string())?;
-        match after.and_then(|i| from_item::<EmailLog>(&i).ok()).map(|m| m.status) {
-            Some(status) if status == notifier::SENT => sent += 1,
-            _ => failing += 1,
+        if item.get("kind").and_then(bb_core::store::Attr::as_str) == Some(FANOUT_KIND) {
+            notifier::run_fanout(app, &key).await.map_err(err)?;
+            continue;
+        }
+        let now = app.clock.now();
+        match notifier::deliver(app.store.as_ref(), app.mailer.as_ref(), now, &key, Claimer::Operator)
+            .await
+            .map_err(|e| err(e.into()))?
+        {
+            Delivery::Sent => sent += 1,
+            Delivery::Retrying | Delivery::GaveUp => failing += 1,
+            Delivery::NotClaimed => busy += 1,
         }
     }
-    Ok((sent, failing))
+    app.mail_dispatch.flush().await;
+    Ok(MailRetry::Sent { sent, failing, busy })
 }
 
 /// Marks an invoice paid as a gateway payment (what the payment callback would do): records the

@@ -70,12 +70,33 @@ pub async fn start(options: Options) -> Result<Started, String> {
         files: backends.local_files.clone(),
     };
     let task = tokio::spawn(server::serve(app.clone(), listener, extras));
+    if app.mail_dispatch.mode() == bb_core::notifier::DeliveryMode::Background {
+        tokio::spawn(sweep_every(app.clone(), SWEEP_EVERY));
+    }
     Ok(Started {
         addr,
         banner: lines.join("\n"),
         app,
         task,
     })
+}
+
+/// How often the local server sweeps unsent mail (the deployment's schedule does it in AWS).
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The sweeper locally: retries of failed mail whose time came, and anything left unsent.
+async fn sweep_every(app: App, period: std::time::Duration) {
+    let mut ticks = tokio::time::interval(period);
+    loop {
+        ticks.tick().await;
+        match bb_core::notifier::sweep(&app, 500).await {
+            Ok(report) if report != bb_core::notifier::SweepReport::default() => {
+                tracing::info!(target: "bb::mail", ?report, "sweep");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(target: "bb::mail", error = %e, "sweep failed; next one in a minute"),
+        }
+    }
 }
 
 /// The demo client's credentials and a ready `curl` line, read back from the store.

@@ -5,6 +5,9 @@
 //!       time to its first poll (init) and to its first answer, median and spread over <runs>.
 //!   bb-bench load <url> <concurrency> <seconds> <basic user:password>
 //!       closed-loop POSTs; reports requests/s and latency percentiles.
+//!   bb-bench password-hash <runs>
+//!       Argon2id hash and verify as sign-up and login run them, on one core, and what that
+//!       makes a login on Lambda at each memory size (CPU share = memory / 1,769 MB).
 
 use std::time::{Duration, Instant};
 
@@ -111,6 +114,30 @@ async fn load(url: &str, concurrency: usize, seconds: u64, basic: &str) {
     summary("latency", all);
 }
 
+/// Argon2id on one core, and the login time it implies per Lambda memory size.
+fn password_hash(runs: usize) {
+    let mut hash = Vec::with_capacity(runs);
+    let mut verify = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        let stored = bb_core::crypto::hash_password("Bench12345!").expect("hash");
+        hash.push(started.elapsed().as_secs_f64() * 1000.0);
+        let started = Instant::now();
+        assert!(bb_core::crypto::verify_password("Bench12345!", &stored));
+        verify.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    summary("hash (sign-up, password change)", hash);
+    verify.sort_by(f64::total_cmp);
+    let one_core = percentile(&verify, 0.5);
+    summary("verify (login)", verify);
+    println!("login's Argon2id on Lambda (one vCPU at 1,769 MB; less memory, a proportional share):");
+    for mb in [128.0, 256.0, 512.0, 1024.0, 1769.0] {
+        let ms = one_core * (1769.0_f64 / mb).max(1.0);
+        // The cost of the hash in GB-seconds is the same at every size up to one vCPU.
+        println!("  {mb:>5} MB: {ms:>7.1} ms, {:.5} GB-s", ms / 1000.0 * mb / 1024.0);
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -131,8 +158,9 @@ async fn main() {
             )
             .await;
         }
+        Some("password-hash") if args.len() == 2 => password_hash(args[1].parse().expect("runs")),
         _ => eprintln!(
-            "usage: bb-bench cold-start <binary> <runs> [K=V...] | load <url> <concurrency> <seconds> <user:password>"
+            "usage: bb-bench cold-start <binary> <runs> [K=V...] | load <url> <concurrency> <seconds> <user:password> | password-hash <runs>"
         ),
     }
 }

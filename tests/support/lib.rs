@@ -5,6 +5,7 @@ pub mod events;
 pub mod fake;
 pub mod faults;
 pub mod moto;
+pub mod permissions;
 pub mod runtime_api;
 pub mod wire;
 
@@ -42,13 +43,23 @@ pub enum Backend {
 pub struct SwitchMailer {
     pub inner: Arc<dyn Mailer>,
     pub fail: AtomicBool,
+    /// Fail as SES does when throttled (the message may be sent later).
+    pub throttle: AtomicBool,
+    /// Messages handed to the transport, whatever it answered.
+    pub attempts: std::sync::atomic::AtomicUsize,
 }
 
 #[async_trait]
 impl Mailer for SwitchMailer {
     async fn send(&self, email: &OutgoingEmail) -> Result<String, MailError> {
+        self.attempts.fetch_add(1, Ordering::SeqCst);
         if self.fail.load(Ordering::SeqCst) {
-            return Err(MailError("transport refused the message (test)".into()));
+            return Err(MailError::Rejected("transport refused the message (test)".into()));
+        }
+        if self.throttle.load(Ordering::SeqCst) {
+            return Err(MailError::Transient(
+                "Throttling: Maximum sending rate exceeded. (test)".into(),
+            ));
         }
         self.inner.send(email).await
     }
@@ -123,10 +134,12 @@ impl TestApp {
             }
         };
         let (store, mailer, files) = adapters;
-        let store = wrap(store);
+        let store = permissions::Checked::install(wrap(store));
         let mailer = Arc::new(SwitchMailer {
             inner: mailer,
             fail: AtomicBool::new(false),
+            throttle: AtomicBool::new(false),
+            attempts: std::sync::atomic::AtomicUsize::new(0),
         });
         let app = AppBuilder {
             store,
@@ -170,7 +183,8 @@ impl TestApp {
 
     /// Sends a request through the pipeline, as the Lambda adapter and local server do.
     pub async fn call(&self, req: Req) -> Resp {
-        Resp::from(self.app.handle(req.into_api()).await)
+        let scope = permissions::Scope::of_path(&req.path);
+        Resp::from(permissions::within(scope, self.app.handle(req.into_api())).await)
     }
 
     /// Mail the transport accepted, in sending order (after queued mail was delivered).
@@ -190,6 +204,11 @@ impl TestApp {
             (_, Some(aws)) => aws.sent_mail().await,
             _ => Vec::new(),
         }
+    }
+
+    /// Makes the transport answer like a throttled SES (a failure worth retrying).
+    pub fn throttle_mail(&self, throttle: bool) {
+        self.mailer.throttle.store(throttle, Ordering::SeqCst);
     }
 
     pub fn fail_mail(&self, fail: bool) {
@@ -267,6 +286,26 @@ pub struct SentMail {
     pub to: String,
     pub subject: String,
     pub body: String,
+}
+
+/// Runs an async test body once per backend, given the backend (for tests that build their
+/// own applications): `each_backend!(name, |backend| async move { ... });`
+#[macro_export]
+macro_rules! each_backend {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($body)($crate::Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn dynamodb() {
+                ($body)($crate::Backend::Aws).await;
+            }
+        }
+    };
 }
 
 /// Runs an async test body once per backend: `both!(name, |t| async move { ... });`

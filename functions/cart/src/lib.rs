@@ -20,6 +20,7 @@ use pricing::{price_cart, promo_usable_by};
 
 pub fn module() -> Module {
     Module::new("cart")
+        .summary("the guest cart, and checkout")
         .method(Access::Write, "checkout", checkout::checkout)
         .method(Access::Read, "get", get)
         .method(Access::Write, "reset", reset)

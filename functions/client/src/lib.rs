@@ -11,6 +11,7 @@ use bb_core::domain::cart::{Cart, CartOwner};
 use bb_core::domain::client::{self as clients, ACTIVE, ClientRecord, ProfileFields, SessionRef};
 use bb_core::error::changed_meanwhile;
 use bb_core::keys;
+use bb_core::module::PASSWORD_HASHING_MEMORY_MB;
 use bb_core::notifier::{self, Notice};
 use bb_core::prelude::*;
 use bb_core::store::next_ids;
@@ -18,6 +19,8 @@ use bb_core::validate;
 
 pub fn module() -> Module {
     Module::new("client")
+        .summary("balance; sign-up and login: Argon2id hashing")
+        .memory(PASSWORD_HASHING_MEMORY_MB)
         .method(Access::Read, "balance_get_list", balance_get_list)
         .method(Access::Sensitive, "create", create)
         .method(Access::Sensitive, "login", login)

@@ -5,11 +5,14 @@
 
 use bb_core::domain::catalog::Currency;
 use bb_core::domain::money;
+use bb_core::module::StoreUse;
 use bb_core::prelude::*;
 use rust_decimal::Decimal;
 
 pub fn module() -> Module {
     Module::new("currency")
+        .summary("currencies and price formatting, read from the catalogue")
+        .store(StoreUse::ReadOnly)
         .method(Access::Read, "get_pairs", get_pairs)
         .method(Access::Read, "get", get)
         .method(Access::Read, "format", format)

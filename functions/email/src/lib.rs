@@ -5,7 +5,7 @@
 
 use bb_core::domain::activity;
 use bb_core::keys;
-use bb_core::notifier::{self, EmailLog, QUEUED};
+use bb_core::notifier::{self, EmailLog};
 use bb_core::prelude::*;
 use bb_core::store::{from_item, next_ids, query_all};
 
@@ -77,21 +77,13 @@ async fn get(ctx: ClientCtx, p: IdParams) -> ApiResult<Value> {
 async fn resend(ctx: ClientCtx, p: IdParams) -> ApiResult<bool> {
     let original = load(&ctx, p.id).await?;
     let id = next_ids(ctx.store(), &["email"]).await?[0];
-    let now = ctx.now_text();
-    let copy = EmailLog {
-        id,
-        status: QUEUED.into(),
-        error: None,
-        created_at: now.clone(),
-        updated_at: now,
-        ..original
-    };
+    let copy = original.resent(id, &ctx.now_text());
     let ops = vec![
         TxOp::put_new(copy.to_item()?),
         activity::log(&ctx, ctx.client_id, format!("Resent email #{}", p.id)),
     ];
     ctx.store().transact(ops).await?;
-    notifier::dispatch_one(&ctx.app, copy);
+    notifier::dispatch_one(&ctx.app, &copy);
     Ok(true)
 }
 

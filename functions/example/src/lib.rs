@@ -4,10 +4,14 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use bb_core::domain::client as clients;
+use bb_core::module::StoreUse;
 use bb_core::prelude::*;
 
 pub fn module() -> Module {
-    Module::new("example").method(Access::Read, "get_info", get_info)
+    Module::new("example")
+        .summary("reads the caller's profile")
+        .store(StoreUse::ReadOnly)
+        .method(Access::Read, "get_info", get_info)
 }
 
 #[derive(Params)]

@@ -2,8 +2,8 @@
 //! favourites and forum profiles are per client. Other members' e-mail addresses and IPs never
 //! appear in an answer.
 //!
-//! Forums: `FORUM` / `F#<id>`. Topics: `TOPICS` / `T#<id>`, by slug through gsi1
-//! (`TSLUG#<slug>`, unique by a guard item), per forum by activity through gsi2
+//! Forums: `FORUM` / `F#<id>` (counts in shards `FC#<id>#<n>`). Topics: `TOPICS` / `T#<id>`, by slug through a guard item
+//! (`TSLUG#<slug>` / `SLUG`, which also makes slugs unique), per forum by activity through gsi2
 //! (`FTOPICS#<forum>` / `<sticky>#<last activity>#<id>`). Messages and subscriptions live in the
 //! topic's partition. A new post notifies subscribers through a fan-out job, after the commit.
 
@@ -21,6 +21,8 @@ use serde::{Deserialize, Serialize};
 
 pub fn module() -> Module {
     Module::new("forum")
+        .summary("forums, topics by forum on gsi2, posts, subscriptions")
+        .indexes(&[Index::Gsi2])
         .method(Access::Read, "get_list", get_list)
         .method(Access::Read, "get_categories", get_categories)
         .method(Access::Read, "get", get)
@@ -657,16 +659,14 @@ async fn post_message(ctx: ClientCtx, p: PostParams) -> ApiResult<i64> {
         created_at: now.clone(),
         updated_at: now.clone(),
     };
-    let job = FanoutJob {
-        kind: notifier::FANOUT_KIND.into(),
-        id: format!("forum-{}-{id}", topic.id),
-        template: "mod_forum_new_post".into(),
-        vars: json!({"topic": topic.view(), "message": post.row()}),
-        subscribers: keys::topic_partition(topic.id),
-        except_client: Some(ctx.client_id),
-        status: notifier::QUEUED.into(),
-        created_at: now.clone(),
-    };
+    let job = FanoutJob::new(
+        format!("forum-{}-{id}", topic.id),
+        "mod_forum_new_post",
+        json!({"topic": topic.view(), "message": post.row()}),
+        keys::topic_partition(topic.id),
+        Some(ctx.client_id),
+        &now,
+    );
     let ops = vec![
         TxOp::put_new(post.item()?),
         TxOp::Update(
@@ -684,7 +684,7 @@ async fn post_message(ctx: ClientCtx, p: PostParams) -> ApiResult<i64> {
     ];
     match ctx.store().transact(ops).await {
         Ok(()) => {
-            notifier::dispatch_fanout(&ctx.app, job);
+            notifier::dispatch_fanout(&ctx.app, &job);
             Ok(id)
         }
         Err(e) if e.failed_at(1) => Err(ApiError::new("Forum topic is locked. No new message can be posted")),

@@ -1,9 +1,5 @@
-//! Lambda function on the table's stream: every mail item inserted as `queued` (by any action,
-//! in its own transaction) is sent through SES here and marked `sent` or `failed`.
+//! Lambda function on the table's stream and the sweep schedule (see the library).
 
 fn main() -> std::process::ExitCode {
-    bb_runtime::lambda::main_events(|app, event| async move {
-        let delivered = bb_core::notifier::deliver_stream_batch(&app, &event).await;
-        serde_json::json!({"delivered": delivered})
-    })
+    bb_runtime::lambda::main_events(|app, event| async move { fn_mailer::handle(&app, event).await })
 }

@@ -5,10 +5,13 @@
 
 use bb_core::domain::catalog::{Catalog, PricingType, Product};
 use bb_core::domain::money;
+use bb_core::module::StoreUse;
 use bb_core::prelude::*;
 
 pub fn module() -> Module {
     Module::new("product")
+        .summary("the public catalogue")
+        .store(StoreUse::ReadOnly)
         .method(Access::Read, "get_list", get_list)
         .method(Access::Read, "get", get)
         .method(Access::Read, "get_pairs", get_pairs)

@@ -9,11 +9,14 @@ use bb_core::domain::activity;
 use bb_core::domain::client::{self as clients, ClientRecord, ProfileFields, SessionRef};
 use bb_core::error::changed_meanwhile;
 use bb_core::keys;
+use bb_core::module::PASSWORD_HASHING_MEMORY_MB;
 use bb_core::prelude::*;
 use bb_core::validate;
 
 pub fn module() -> Module {
     Module::new("profile")
+        .summary("password changes: Argon2id hashing")
+        .memory(PASSWORD_HASHING_MEMORY_MB)
         .method(Access::Read, "get", get)
         .method(Access::Write, "update", update)
         .method(Access::Read, "api_key_get", api_key_get)

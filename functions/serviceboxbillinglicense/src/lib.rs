@@ -11,7 +11,10 @@ use bb_core::prelude::*;
 use bb_integrations::partner::Partner;
 
 pub fn module() -> Module {
-    Module::new("serviceboxbillinglicense").method(Access::Write, "reset", reset)
+    Module::new("serviceboxbillinglicense")
+        .summary("partner licence reset")
+        .external_calls()
+        .method(Access::Write, "reset", reset)
 }
 
 #[derive(Params)]

@@ -13,6 +13,8 @@ use bb_integrations::centovacast::CentovaCast;
 
 pub fn module() -> Module {
     Module::new("servicecentovacast")
+        .summary("CentovaCast streaming accounts")
+        .external_calls()
         .method(Access::Read, "control_panel_url", control_panel_url)
         .method(Access::Write, "start", start)
         .method(Access::Write, "stop", stop)

@@ -12,7 +12,10 @@ use bb_core::prelude::*;
 use bb_integrations::plugin::{self, PluginCall};
 
 pub fn module() -> Module {
-    Module::new("servicecustom").dispatcher(Access::Write, "__call", forward)
+    Module::new("servicecustom")
+        .summary("any method, forwarded to the order's plugin webhook")
+        .external_calls()
+        .dispatcher(Access::Write, "__call", forward)
 }
 
 /// Order lifecycle calls only staff make; a client may not trigger them.

@@ -19,6 +19,8 @@ use bb_integrations::registrar::{self, Domain, Operation};
 
 pub fn module() -> Module {
     Module::new("servicedomain")
+        .summary("nameservers, contacts, lock, privacy, transfer code at the registrar")
+        .external_calls()
         .method(Access::Write, "update_nameservers", update_nameservers)
         .method(Access::Write, "update_contacts", update_contacts)
         .method(Access::Write, "enable_privacy_protection", enable_privacy_protection)

@@ -16,7 +16,10 @@ use std::time::Duration;
 const LINK_LIFETIME: Duration = Duration::from_secs(300);
 
 pub fn module() -> Module {
-    Module::new("servicedownloadable").method(Access::Read, "send_file", send_file)
+    Module::new("servicedownloadable")
+        .summary("signed download links")
+        .files()
+        .method(Access::Read, "send_file", send_file)
 }
 
 #[derive(Params)]

@@ -12,6 +12,8 @@ use bb_integrations::panel::{self, Account, Panel};
 
 pub fn module() -> Module {
     Module::new("servicehosting")
+        .summary("hosting account changes on the control panel")
+        .external_calls()
         .method(Access::Write, "change_username", change_username)
         .method(Access::Write, "change_domain", change_domain)
         .method(Access::Sensitive, "change_password", change_password)

@@ -9,7 +9,9 @@ use bb_core::domain::service::{self, Lookup, OrderRef};
 use bb_core::prelude::*;
 
 pub fn module() -> Module {
-    Module::new("servicelicense").method(Access::Write, "reset", reset)
+    Module::new("servicelicense")
+        .summary("forgets where a licence was seen")
+        .method(Access::Write, "reset", reset)
 }
 
 #[derive(Params)]

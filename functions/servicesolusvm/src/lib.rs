@@ -13,6 +13,8 @@ use bb_integrations::solusvm::SolusVm;
 
 pub fn module() -> Module {
     Module::new("servicesolusvm")
+        .summary("VPS actions on the SolusVM master")
+        .external_calls()
         .method(Access::Write, "reboot", reboot)
         .method(Access::Write, "boot", boot)
         .method(Access::Write, "shutdown", shutdown)

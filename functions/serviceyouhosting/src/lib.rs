@@ -20,6 +20,8 @@ use bb_integrations::youhosting::{CLIENT_EXISTS, YouHosting, id_text};
 
 pub fn module() -> Module {
     Module::new("serviceyouhosting")
+        .summary("YouHosting accounts")
+        .external_calls()
         .method(Access::Read, "info", info)
         .method(Access::Write, "captcha", captcha)
         .method(Access::Write, "activate", activate)

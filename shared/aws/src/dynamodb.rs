@@ -403,6 +403,7 @@ impl Store for DynamoStore {
     }
 
     async fn put(&self, item: Item, cond: Option<Cond>) -> StoreResult<()> {
+        bb_core::store::validate_item(&item)?;
         metrics::round_trip();
         let mut expr = Expr::default();
         let cond = cond.as_ref().map(|c| expr.cond(c));

@@ -58,6 +58,26 @@ pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(s3)
 }
 
+/// The data key's secret text from Secrets Manager (`BB_DATA_KEY_SECRET`: its ARN or name),
+/// read once per process at init. The function's policy allows exactly this one read.
+pub async fn secret_text(config: &SdkConfig, secret_id: &str) -> Result<String, String> {
+    let client = aws_sdk_secretsmanager::Client::new(config);
+    let out = client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "could not read the data key secret {secret_id}: {}",
+                aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
+            )
+        })?;
+    out.secret_string()
+        .map(String::from)
+        .ok_or_else(|| format!("the data key secret {secret_id} has no text value"))
+}
+
 pub use aws_config::SdkConfig;
 pub use aws_sdk_dynamodb::Client as DynamoClient;
 #[cfg(feature = "ses")]

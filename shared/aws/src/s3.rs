@@ -55,17 +55,13 @@ impl FileStore for S3Files {
 
     async fn download_url(&self, key: &str, filename: &str, valid_for: Duration) -> Result<String, FileError> {
         check_key(key)?;
-        let safe_name: String = filename
-            .chars()
-            .filter(|c| !matches!(c, '"' | '\\' | '\r' | '\n'))
-            .collect();
         let config = PresigningConfig::expires_in(valid_for).map_err(|e| FileError(e.to_string()))?;
         let request = self
             .client
             .get_object()
             .bucket(&self.bucket)
             .key(key)
-            .response_content_disposition(format!("attachment; filename=\"{safe_name}\""))
+            .response_content_disposition(bb_core::files::attachment_disposition(filename))
             .presigned(config)
             .await
             .map_err(s3_error)?;

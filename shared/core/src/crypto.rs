@@ -19,6 +19,25 @@ impl std::fmt::Display for CryptoError {
 
 impl std::error::Error for CryptoError {}
 
+/// The 32-byte data key from its secret's text: base64 of exactly 32 bytes is the key itself
+/// (keys made with `openssl rand -base64 32`, and `BB_DATA_KEY` locally); any other text of at
+/// least 32 characters (what Secrets Manager generates) is stretched by HMAC-SHA256. Shorter
+/// text is refused.
+pub fn data_key_from_secret(text: &str) -> Result<[u8; 32], CryptoError> {
+    use base64::Engine;
+    let text = text.trim();
+    if let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(text)
+        && let Ok(key) = <[u8; 32]>::try_from(raw.as_slice())
+    {
+        return Ok(key);
+    }
+    if text.chars().count() < 32 {
+        return Err(CryptoError("the data key secret must be at least 32 characters"));
+    }
+    <[u8; 32]>::try_from(hmac_sha256(text.as_bytes(), b"bb-lambda data key v1").as_slice())
+        .map_err(|_| CryptoError("HMAC-SHA256 gave no 32 bytes"))
+}
+
 pub fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
     let mut buf = [0u8; N];
     rand::fill(&mut buf).map_err(|_| CryptoError("random generator failed"))?;
@@ -159,6 +178,18 @@ mod tests {
 
     #[test]
     fn passwords_verify_only_themselves() {
+        let raw = [7u8; 32];
+        let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, raw);
+        assert_eq!(
+            data_key_from_secret(&b64).unwrap(),
+            raw,
+            "a base64 key is the key itself"
+        );
+        let generated = "Zq4T8kWm2cR9vL1xN6bH3sJ7pD0fG5yA";
+        let derived = data_key_from_secret(generated).unwrap();
+        assert_eq!(derived, data_key_from_secret(&format!(" {generated}\n")).unwrap());
+        assert_ne!(derived, data_key_from_secret(&generated.replace('Z', "z")).unwrap());
+        assert!(data_key_from_secret("short").is_err());
         let h = hash_password("Secret12345!").unwrap();
         assert!(h.starts_with("$argon2id$"));
         assert!(verify_password("Secret12345!", &h));

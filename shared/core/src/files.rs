@@ -39,3 +39,65 @@ pub fn check_key(key: &str) -> Result<(), FileError> {
         Err(FileError(format!("invalid file key {key:?}")))
     }
 }
+
+/// `Content-Disposition` for a download named `filename` (RFC 6266): an ASCII `filename=`
+/// fallback for old clients, and, when the name is not plain ASCII, `filename*=UTF-8''…` with
+/// the name percent-encoded (RFC 8187), so "Sąskaita.pdf" arrives as itself and a header never
+/// carries raw non-ASCII bytes (which S3 and HTTP libraries refuse).
+pub fn attachment_disposition(filename: &str) -> String {
+    let clean: String = filename
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | '\\'))
+        .collect();
+    let fallback: String = clean.chars().map(|c| if c.is_ascii() { c } else { '_' }).collect();
+    let fallback = if fallback.trim().is_empty() {
+        "download".to_string()
+    } else {
+        fallback
+    };
+    if clean.is_ascii() && !clean.is_empty() {
+        return format!("attachment; filename=\"{clean}\"");
+    }
+    // attr-char of RFC 8187: ALPHA / DIGIT / "!#$&+-.^_`|~"; everything else percent-encoded.
+    const NOT_ATTR_CHAR: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'!')
+        .remove(b'#')
+        .remove(b'$')
+        .remove(b'&')
+        .remove(b'+')
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'^')
+        .remove(b'_')
+        .remove(b'`')
+        .remove(b'|')
+        .remove(b'~');
+    let encoded = percent_encoding::utf8_percent_encode(&clean, NOT_ATTR_CHAR);
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_ascii_names_get_an_ascii_fallback_and_an_encoded_utf8_name() {
+        assert_eq!(
+            attachment_disposition("guide.pdf"),
+            "attachment; filename=\"guide.pdf\""
+        );
+        assert_eq!(
+            attachment_disposition("Sąskaita 2026.pdf"),
+            "attachment; filename=\"S_skaita 2026.pdf\"; filename*=UTF-8''S%C4%85skaita%202026.pdf"
+        );
+        assert_eq!(
+            attachment_disposition("a\"b\r\n.txt"),
+            "attachment; filename=\"ab.txt\""
+        );
+        assert!(attachment_disposition("Šviesa.zip").is_ascii());
+        assert_eq!(
+            attachment_disposition("文件"),
+            "attachment; filename=\"__\"; filename*=UTF-8''%E6%96%87%E4%BB%B6"
+        );
+    }
+}

@@ -69,9 +69,11 @@ pub fn staff_email(email_id: i64) -> Key {
     Key::new("STAFF", format!("EMAIL#{}", pad(email_id)))
 }
 
-/// Sparse index entry (gsi1) for mail that is queued or failed, so a sweeper can find it
-/// without a scan.
-pub const MAIL_QUEUE_GSI: &str = "MAILQ";
+/// One shard of the sparse index (gsi1) of unsent mail and unfinished fan-out jobs, so the
+/// sweeper finds them without a scan; the notifier picks the shard by a hash of the item's key.
+pub fn mail_queue_shard(shard: u64) -> String {
+    format!("MAILQ#{shard}")
+}
 
 /// A forum (`FORUM` partition: every forum in one read).
 pub fn forum(id: i64) -> Key {

@@ -78,7 +78,7 @@ pub async fn call(http: &dyn Outbound, c: PluginCall<'_>) -> ApiResult<Value> {
             }
             // Codes that mean something to the pipeline (auth, routing, faults) stay ours.
             let code = match code {
-                201..=206 | 400 | 403 | 413 | 429 | 701 | 715 | 740 | 879 | 9998 => bb_core::error::BUSINESS,
+                201..=206 | 400 | 403 | 413 | 429 | 503 | 701 | 715 | 740 | 879 | 9998 => bb_core::error::BUSINESS,
                 other => other,
             };
             let message = e

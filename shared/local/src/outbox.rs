@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use bb_core::mail::{MailError, Mailer, OutgoingEmail, mailbox};
+use bb_core::mail::{MailError, Mailer, OutgoingEmail, header_mailbox};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -27,7 +27,7 @@ pub struct StoredEmail {
 
 impl OutboxMailer {
     pub fn new(dir: &Path) -> Result<OutboxMailer, MailError> {
-        std::fs::create_dir_all(dir).map_err(|e| MailError(format!("outbox {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| MailError::Transient(format!("outbox {}: {e}", dir.display())))?;
         Ok(OutboxMailer { dir: dir.to_path_buf() })
     }
 
@@ -73,7 +73,7 @@ fn wrapped_base64(text: &str) -> String {
 impl Mailer for OutboxMailer {
     async fn send(&self, email: &OutgoingEmail) -> Result<String, MailError> {
         if email.to.is_empty() {
-            return Err(MailError("no recipients".into()));
+            return Err(MailError::Rejected("no recipients".into()));
         }
         let now = time::OffsetDateTime::now_utc();
         let seq = SEQUENCE.fetch_add(1, Ordering::Relaxed);
@@ -84,7 +84,7 @@ impl Mailer for OutboxMailer {
             .unwrap_or_default();
         let message = format!(
             "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\nMessage-ID: <{id}@bb-lambda.local>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"{boundary}\"\r\n\r\n--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{text}\r\n--{boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{html}\r\n--{boundary}--\r\n",
-            from = header_text(&mailbox(&email.from, email.from_name.as_deref())),
+            from = header_mailbox(&email.from, email.from_name.as_deref()),
             to = header_text(&email.to.join(", ")),
             subject = header_text(&email.subject),
             text = wrapped_base64(&email.text),
@@ -93,7 +93,7 @@ impl Mailer for OutboxMailer {
         let path = self.dir.join(format!("{id}.eml"));
         tokio::fs::write(&path, message)
             .await
-            .map_err(|e| MailError(format!("outbox write: {e}")))?;
+            .map_err(|e| MailError::Transient(format!("outbox write: {e}")))?;
         Ok(id)
     }
 }

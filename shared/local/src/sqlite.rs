@@ -198,6 +198,7 @@ impl Store for SqliteStore {
     }
 
     async fn put(&self, item: Item, cond: Option<Cond>) -> StoreResult<()> {
+        bb_core::store::validate_item(&item)?;
         let key = Key::of(&item).ok_or_else(|| StoreError::Invalid("item without string pk and sk".into()))?;
         self.run(move |conn| {
             let tx = immediate(conn)?;

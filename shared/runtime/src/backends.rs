@@ -3,9 +3,10 @@
 //! | variable | set | unset |
 //! |---|---|---|
 //! | `BB_TABLE_NAME` | DynamoDB table | SQLite file `<BB_DATA_DIR>/bb.sqlite3` |
-//! | `BB_MAIL=ses` | Amazon SES | `.eml` files in `<BB_DATA_DIR>/outbox` |
+//! | `BB_MAIL` | `ses`: Amazon SES; `outbox`: `.eml` files in `<BB_DATA_DIR>/outbox` | the outbox on the embedded store; on DynamoDB none: the mailer function sends (queued mail leaves through the table's stream) |
 //! | `BB_FILES_BUCKET` | S3 bucket | folder `<BB_DATA_DIR>/files` behind signed local URLs |
-//! | `BB_DATA_KEY` | base64 of 32 bytes sealing stored secrets | generated once into `<BB_DATA_DIR>/data.key` (local store only) |
+//! | `BB_DATA_KEY_SECRET` | Secrets Manager secret (ARN or name) holding the key that seals stored secrets, read once at init | — |
+//! | `BB_DATA_KEY` | base64 of 32 bytes (emulators, tests) | generated once into `<BB_DATA_DIR>/data.key` (local store only) |
 //!
 //! `BB_DATA_DIR` defaults to `.bb-data` in the working directory. AWS clients read the usual
 //! `AWS_*` variables (an `AWS_ENDPOINT_URL` points them at an emulator).
@@ -40,6 +41,10 @@ pub struct Backends {
 pub struct Choice {
     pub table: Option<String>,
     pub ses: bool,
+    /// `BB_MAIL=outbox`: the local outbox even on DynamoDB (development against an emulator).
+    pub outbox: bool,
+    /// Secrets Manager secret with the data key (`BB_DATA_KEY_SECRET`).
+    pub data_key_secret: Option<String>,
     pub bucket: Option<String>,
     pub data_dir: PathBuf,
     /// Base64 of the 32-byte data key.
@@ -55,6 +60,8 @@ impl Choice {
         Choice {
             table: set("BB_TABLE_NAME"),
             ses: set("BB_MAIL").is_some_and(|m| m.eq_ignore_ascii_case("ses")),
+            outbox: set("BB_MAIL").is_some_and(|m| m.eq_ignore_ascii_case("outbox")),
+            data_key_secret: set("BB_DATA_KEY_SECRET"),
             bucket: set("BB_FILES_BUCKET"),
             data_dir: std::env::var_os("BB_DATA_DIR").map_or_else(|| PathBuf::from(".bb-data"), PathBuf::from),
             data_key: set("BB_DATA_KEY"),
@@ -104,18 +111,27 @@ pub async fn from_env(config: &Config) -> Result<Backends, String> {
 /// a mailer or file store it left out (features `ses`, `s3`) stands in as a "not here" port,
 /// because in AWS only the mailer function sends mail and only `servicedownloadable` signs files.
 pub async fn build(choice: &Choice, config: &Config) -> Result<Backends, String> {
-    let dir = choice.data_dir.clone();
-    let sdk = if choice.table.is_some() || choice.ses || choice.bucket.is_some() {
+    let sdk = if choice.table.is_some() || choice.ses || choice.bucket.is_some() || choice.data_key_secret.is_some() {
         Some(bb_aws::sdk_config().await)
     } else {
         None
     };
+    build_with(choice, config, sdk).await
+}
+
+/// As [`build`], with the AWS SDK configured by the caller (an emulator's, in tests).
+pub async fn build_with(choice: &Choice, config: &Config, sdk: Option<bb_aws::SdkConfig>) -> Result<Backends, String> {
+    let dir = choice.data_dir.clone();
     let mut summary = Vec::new();
     let store = store(choice, sdk.as_ref(), &mut summary)?;
-    let data_key = match &choice.data_key {
-        Some(text) => decode_key(text)?,
-        None if choice.table.is_none() => local_data_key(&dir)?,
-        None => return Err("BB_DATA_KEY must be set when the store is DynamoDB".into()),
+    let data_key = match (&choice.data_key, &choice.data_key_secret, sdk.as_ref()) {
+        (Some(text), _, _) => decode_key(text)?,
+        (None, Some(secret), Some(sdk)) => {
+            let text = bb_aws::secret_text(sdk, secret).await?;
+            bb_core::crypto::data_key_from_secret(&text).map_err(|e| format!("{secret}: {e}"))?
+        }
+        _ if choice.table.is_none() => local_data_key(&dir)?,
+        _ => return Err("set BB_DATA_KEY_SECRET (or BB_DATA_KEY) when the store is DynamoDB".into()),
     };
     let mailer = mailer(choice, sdk.as_ref(), &mut summary)?;
     let (files, local_files) = files(choice, sdk.as_ref(), config, &data_key, &mut summary)?;
@@ -163,7 +179,7 @@ fn mailer(
         return Ok(Arc::new(bb_aws::SesMailer::new(bb_aws::SesClient::new(sdk))));
     }
     #[cfg(feature = "local")]
-    if !choice.ses {
+    if !choice.ses && (choice.outbox || choice.table.is_none()) {
         let outbox = choice.data_dir.join("outbox");
         summary.push(format!("mail: outbox {}", outbox.display()));
         return Ok(Arc::new(
@@ -220,7 +236,11 @@ struct NotHere(&'static str);
 #[async_trait::async_trait]
 impl Mailer for NotHere {
     async fn send(&self, _: &bb_core::mail::OutgoingEmail) -> Result<String, bb_core::mail::MailError> {
-        Err(bb_core::mail::MailError(self.0.into()))
+        Err(bb_core::mail::MailError::Transient(self.0.into()))
+    }
+
+    fn sends_here(&self) -> bool {
+        false
     }
 }
 
@@ -242,8 +262,14 @@ impl FileStore for NotHere {
     }
 }
 
-/// The application over these backends.
-pub fn app(backends: &Backends, config: Config, registry: Registry, clock: Arc<dyn Clock>) -> Result<App, String> {
+/// The application over these backends. A process that does not send mail itself (on DynamoDB
+/// without SES: every API function, an operator command against a live table) leaves queued
+/// mail to the stream mailer unless `BB_MAIL_DELIVERY` says otherwise: it never writes a local
+/// outbox nor marks mail sent.
+pub fn app(backends: &Backends, mut config: Config, registry: Registry, clock: Arc<dyn Clock>) -> Result<App, String> {
+    if !backends.mailer.sends_here() && std::env::var_os("BB_MAIL_DELIVERY").is_none() {
+        config.mail_delivery = bb_core::notifier::DeliveryMode::Stream;
+    }
     AppBuilder {
         store: backends.store.clone(),
         mailer: backends.mailer.clone(),

@@ -130,7 +130,14 @@ where
         lambda_http::lambda_runtime::run(lambda_http::service_fn(
             move |event: lambda_http::LambdaEvent<serde_json::Value>| {
                 let (app, handler) = (app.clone(), handler.clone());
-                async move { Ok::<_, Infallible>(handler(app, event.payload).await) }
+                let until = deadline(event.context.deadline);
+                async move {
+                    let work = handler(app, event.payload);
+                    Ok::<_, Infallible>(match until {
+                        Some(at) => bb_core::deadline::within(at, work).await,
+                        None => work.await,
+                    })
+                }
             },
         ))
         .await

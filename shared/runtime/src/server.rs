@@ -70,7 +70,7 @@ fn serve_file(files: &FolderFiles, key: &str, query: &str) -> Response<Full<Byte
     match files.open_signed(key, &name, expires, &sig) {
         Ok(bytes) => {
             let mut resp = plain(200, "application/octet-stream", bytes);
-            let disposition = format!("attachment; filename=\"{}\"", name.replace(['"', '\\', '\r', '\n'], ""));
+            let disposition = bb_core::files::attachment_disposition(&name);
             if let Ok(v) = hyper::header::HeaderValue::from_str(&disposition) {
                 resp.headers_mut().insert(hyper::header::CONTENT_DISPOSITION, v);
             }

@@ -38,6 +38,18 @@ async fn conformance(files: Arc<dyn FileStore>) -> String {
         .unwrap();
     let (status, body) = fetch(&url).await;
     assert_eq!((status, body.as_slice()), (200, b"%PDF-demo".as_slice()));
+    // A name that is not ASCII downloads as itself (RFC 8187), with an ASCII fallback.
+    let lithuanian = files
+        .download_url("products/7/manual-v2.pdf", "Sąskaita.pdf", Duration::from_secs(300))
+        .await
+        .unwrap();
+    let resp = reqwest::get(&lithuanian).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let disposition = resp.headers()["content-disposition"].to_str().unwrap().to_string();
+    assert_eq!(
+        disposition,
+        "attachment; filename=\"S_skaita.pdf\"; filename*=UTF-8''S%C4%85skaita.pdf"
+    );
     url
 }
 

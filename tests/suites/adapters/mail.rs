@@ -45,7 +45,41 @@ async fn ses_sends_through_the_emulator() {
     assert_eq!(sent[0].to, "client@example.com");
     assert_eq!(sent[0].subject, "Invoice BOX00042 — ünïcödé");
     assert_eq!(sent[0].body, "<p>Total <b>10.00</b> USD</p>");
-    // An unverified sender is refused, and the refusal is an error the notifier records.
+    // An unverified sender is refused as the sandbox does: a refusal worth trying again once
+    // ops verify the identity, not a final failure.
     let refused = mailer.send(&message("stranger@unverified.example")).await;
-    assert!(refused.is_err());
+    assert!(
+        matches!(refused, Err(bb_core::mail::MailError::Transient(_))),
+        "{refused:?}"
+    );
+}
+
+// A company called "UAB Šviesa": SES refuses a raw non-ASCII display name in `Source`, so it
+// goes as an RFC 2047 encoded word, with the address untouched.
+#[tokio::test]
+async fn non_ascii_sender_names_reach_ses_encoded() {
+    let res = moto::Resources::create().await;
+    let (_, mailer, _) = res.adapters();
+    let mut lithuanian = message(&res.sender);
+    lithuanian.from_name = Some("UAB Šviesa".into());
+    mailer.send(&lithuanian).await.unwrap();
+    let data: serde_json::Value = reqwest::get(format!("{}/moto-api/data.json", res.endpoint))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let source = data["ses"]["Message"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["source"].as_str())
+        .find(|s| s.contains(&res.sender))
+        .unwrap()
+        .to_string();
+    assert!(source.is_ascii(), "{source}");
+    assert!(
+        source.starts_with("=?UTF-8?B?") && source.ends_with(&format!("<{}>", res.sender)),
+        "{source}"
+    );
 }

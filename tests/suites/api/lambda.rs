@@ -210,7 +210,7 @@ async fn mailer_function_delivers_queued_mail_from_stream_records() {
     let _mailer = start_function("mailer", &api, dir.path());
     api.wait_for_first_poll().await;
     let out = api.invoke(&json!({"Records": records})).await;
-    assert_eq!(out, json!({"delivered": 2}));
+    assert_eq!(out, json!({"batchItemFailures": []}));
     let sent = outbox.read_all();
     assert_eq!(sent.len(), 2);
     assert!(sent.iter().any(|m| m.to == "stream@example.com"));
@@ -221,7 +221,11 @@ async fn mailer_function_delivers_queued_mail_from_stream_records() {
     .await
     .unwrap();
     let log: bb_core::notifier::EmailLog = bb_core::store::from_item(&after[0]).unwrap();
-    assert_eq!(log.status, "sent");
+    assert_eq!(log.status, bb_core::notifier::MailStatus::Sent);
+    // The stream delivers records again after a failure: a redelivered record sends nothing.
+    let again = api.invoke(&json!({"Records": records})).await;
+    assert_eq!(again, json!({"batchItemFailures": []}));
+    assert_eq!(outbox.read_all().len(), 2, "each mail once");
 }
 
 /// In AWS a forum post's fan-out job arrives through the stream too: the mailer expands it into
@@ -279,7 +283,7 @@ async fn mailer_function_expands_fanout_jobs_from_stream_records() {
     api.wait_for_first_poll().await;
     assert_eq!(
         api.invoke(&json!({"Records": [record(&jobs[0])]})).await,
-        json!({"delivered": 1})
+        json!({"batchItemFailures": []})
     );
     // The job wrote one queued mail item for the subscriber (not the author)...
     let queued = query_all(
@@ -302,7 +306,7 @@ async fn mailer_function_expands_fanout_jobs_from_stream_records() {
     assert_eq!(
         api.invoke(&json!({"Records": [record(&queued[0]), record(&jobs[0])]}))
             .await,
-        json!({"delivered": 2})
+        json!({"batchItemFailures": []})
     );
     let sent = bb_local::OutboxMailer::new(&dir.path().join("outbox"))
         .unwrap()

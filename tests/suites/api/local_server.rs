@@ -146,3 +146,34 @@ async fn local_server_demo_services_work_offline() {
     );
     started.task.abort();
 }
+
+/// `bb <command> --help` explains the command and starts nothing (it used to start a server).
+#[test]
+fn command_help_explains_without_running() {
+    let bb = bb_tests::events::function_binary("bb");
+    let dir = tempfile::tempdir().unwrap();
+    for (args, expected) in [
+        (vec!["serve", "--help"], "bb serve [--addr"),
+        (vec!["invoice", "pay", "-h"], "bb invoice pay <hash>"),
+        (vec!["help", "mail"], "bb mail retry"),
+    ] {
+        let out = std::process::Command::new(&bb)
+            .args(&args)
+            .env("BB_DATA_DIR", dir.path())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.contains(expected), "{args:?}: {text}");
+    }
+    assert!(!dir.path().join("bb.sqlite3").exists(), "no command ran");
+    let unknown = std::process::Command::new(&bb)
+        .args(["frobnicate", "--help"])
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+}

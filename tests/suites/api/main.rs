@@ -10,6 +10,8 @@ mod faults;
 mod hosting;
 mod lambda;
 mod local_server;
+mod mail;
+mod permissions;
 mod plugins;
 mod profile;
 mod signup;

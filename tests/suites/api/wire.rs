@@ -222,3 +222,11 @@ both!(get_reads_the_query_string, |t: TestApp| async move {
     let got = t.call(Req::get("/api/client/profile/get").key(DEMO_KEY)).await;
     assert_eq!(got.ok()["city"], "Tartu");
 });
+
+// Clients test a connection with `guest/system/version`, as against BoxBilling.
+both!(system_version_answers_the_product_version, |t: TestApp| async move {
+    let got = t.call(Req::get("/api/guest/system/version")).await;
+    assert_eq!(got.ok(), &serde_json::json!(env!("CARGO_PKG_VERSION")));
+    let posted = t.call(Req::post("/api/guest/system/version")).await;
+    assert_eq!(posted.ok(), &serde_json::json!(env!("CARGO_PKG_VERSION")));
+});

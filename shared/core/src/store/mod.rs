@@ -325,6 +325,36 @@ impl TxOp {
 /// Most items a transaction may touch (DynamoDB's limit).
 pub const MAX_TX_ITEMS: usize = 100;
 
+/// Largest item DynamoDB stores (400 KB), and most bytes of items one transaction may write (4 MB).
+pub const MAX_ITEM_BYTES: usize = 400 * 1024;
+pub const MAX_TX_BYTES: usize = 4 * 1024 * 1024;
+
+/// An item's size as DynamoDB counts it: attribute names plus values (strings and numbers by
+/// their text, nested values with a few bytes of overhead each). Close enough to stay inside
+/// the limits with a margin, and the same on both adapters.
+pub fn item_size(item: &Item) -> usize {
+    fn value(a: &Attr) -> usize {
+        match a {
+            Attr::S(s) | Attr::N(s) => s.len(),
+            Attr::Bool(_) | Attr::Null => 1,
+            Attr::L(l) => 3 + l.iter().map(|v| 1 + value(v)).sum::<usize>(),
+            Attr::M(m) => 3 + m.iter().map(|(k, v)| 1 + k.len() + value(v)).sum::<usize>(),
+        }
+    }
+    item.iter().map(|(k, v)| k.len() + value(v)).sum()
+}
+
+/// Refuses an item DynamoDB would refuse for its size, on both adapters.
+pub fn validate_item(item: &Item) -> StoreResult<()> {
+    let size = item_size(item);
+    if size > MAX_ITEM_BYTES {
+        return Err(StoreError::Invalid(format!(
+            "item of {size} bytes exceeds DynamoDB's {MAX_ITEM_BYTES}"
+        )));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum StoreError {
     /// The condition of a single-item write did not hold.
@@ -455,7 +485,12 @@ pub fn validate_transaction(ops: &[TxOp]) -> StoreResult<()> {
         )));
     }
     let mut seen = std::collections::HashSet::new();
+    let mut bytes = 0;
     for op in ops {
+        if let TxOp::Put { item, .. } = op {
+            validate_item(item)?;
+            bytes += item_size(item);
+        }
         let key = op
             .key()
             .ok_or_else(|| StoreError::Invalid("transaction item without key".into()))?;
@@ -467,6 +502,11 @@ pub fn validate_transaction(ops: &[TxOp]) -> StoreResult<()> {
         if let TxOp::Update(update) = op {
             update.validate()?;
         }
+    }
+    if bytes > MAX_TX_BYTES {
+        return Err(StoreError::Invalid(format!(
+            "transaction writes {bytes} bytes, over DynamoDB's {MAX_TX_BYTES}"
+        )));
     }
     Ok(())
 }

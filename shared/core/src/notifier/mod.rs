@@ -10,20 +10,32 @@
 //!   sends and records the outcome;
 //! - `stream` (AWS): the table's stream triggers the mailer function, which does the same.
 //!
-//! The outcome is `sent`, or `failed` with the reason; a failed send never fails the action.
-//! Queued and failed items carry a sparse index key (`gsi1pk = MAILQ`) so they can be found
-//! and retried without a scan.
+//! Every sender claims an item before it sends it (`delivery`), so the stream's redeliveries,
+//! the sweeper, `bb mail retry` and the background worker can race and a mail still goes out
+//! once. The outcome is `sent`, or `failed` with the reason (retried later with backoff when
+//! the transport may take it then); a failed send never fails the action. Unsent items carry
+//! a sparse, sharded index key (`gsi1pk = MAILQ#<n>`, sorted by when they are due) so the
+//! sweeper finds them without a scan.
 //!
 //! Templates are data (items `TEMPLATE`/`<code>`, defaults from the fixtures) chosen by
 //! BoxBilling's action code. Rendering substitutes `{{ path.to.value }}` once; values are
 //! escaped in HTML and never rendered again, so user text cannot act as template code.
+
+mod delivery;
+mod fanout;
+
+pub use delivery::{
+    Claimer, Delivery, DeliveryMode, Dispatcher, MAX_ATTEMPTS, QUEUE_SHARDS, STREAM_GRACE_SECONDS, SweepReport,
+    deliver, requeue_failed, sweep, unsent,
+};
+pub use fanout::{FANOUT_KIND, FanoutJob, run_fanout};
 
 use crate::app::App;
 use crate::clock::format_datetime;
 use crate::error::ApiResult;
 use crate::keys;
 use crate::mail::OutgoingEmail;
-use crate::store::{Attr, Item, Key, Query, Store, TxOp, Update, from_item, query_all, to_item};
+use crate::store::{Item, Key, Query, Store, TxOp, from_item, query_all, to_item};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -137,14 +149,43 @@ pub struct EmailLog {
     pub subject: String,
     pub content_html: String,
     pub content_text: String,
-    /// `queued`, `sent` or `failed`.
-    pub status: String,
+    pub status: MailStatus,
     #[serde(default)]
     pub template: Option<String>,
     #[serde(default)]
     pub error: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// Sends tried so far.
+    #[serde(default)]
+    pub attempts: i64,
+    /// While `sending`: until when the claimer may send (epoch seconds); after that another
+    /// sender may claim it (the first one died).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<i64>,
+    /// While `sending`: the claimer's token; only it records the outcome.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<String>,
+    /// After a transient failure: when the next try is due (epoch seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<i64>,
+    /// No more automatic tries (refused for good, or `MAX_ATTEMPTS` spent); `bb mail retry`
+    /// and `email/resend` still can.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub gave_up: bool,
+}
+
+/// Where a mail item is in its delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailStatus {
+    /// Written by the action; nobody has tried to send it yet.
+    Queued,
+    /// Claimed by a sender, which holds a lease.
+    Sending,
+    Sent,
+    /// The last try failed (see `error`, `retry_at`, `gave_up`).
+    Failed,
 }
 
 impl EmailLog {
@@ -168,19 +209,35 @@ impl EmailLog {
         }
     }
 
+    /// The item as written by an action: queued, and due for the sweeper only after the
+    /// stream has had its chance ([`STREAM_GRACE_SECONDS`]).
     pub fn to_item(&self) -> Result<Item, crate::store::StoreError> {
         let mut item = to_item(self)?;
         let key = self.key();
+        if self.status != MailStatus::Sent {
+            let created = crate::clock::parse_datetime(&self.created_at).map_or(0, |t| t.unix_timestamp());
+            item.extend(delivery::queue_entry(&key, created + STREAM_GRACE_SECONDS));
+        }
         item.insert("pk".into(), key.pk.into());
         item.insert("sk".into(), key.sk.into());
-        if self.status != SENT {
-            item.insert("gsi1pk".into(), keys::MAIL_QUEUE_GSI.into());
-            item.insert(
-                "gsi1sk".into(),
-                format!("{}#{}#{}", self.created_at, self.client_id, self.id).into(),
-            );
-        }
         Ok(item)
+    }
+
+    /// A new queued item carrying this one's message (`email/resend`, as BoxBilling).
+    pub fn resent(&self, id: i64, now: &str) -> EmailLog {
+        EmailLog {
+            id,
+            status: MailStatus::Queued,
+            error: None,
+            created_at: now.to_string(),
+            updated_at: now.to_string(),
+            attempts: 0,
+            lease_until: None,
+            claim: None,
+            retry_at: None,
+            gave_up: false,
+            ..self.clone()
+        }
     }
 
     /// BoxBilling's `[email]` shape.
@@ -266,11 +323,16 @@ pub async fn prepare(app: &App, notices: &[Notice], email_ids: &[i64]) -> ApiRes
             subject: render(&template.subject, &vars, Escape::None),
             content_html: render(&template.content, &vars, Escape::Html),
             content_text: render(&html_to_text(&template.content), &vars, Escape::None),
-            status: QUEUED.into(),
+            status: MailStatus::Queued,
             template: Some(template.code.clone()),
             error: None,
             created_at: now.clone(),
             updated_at: now.clone(),
+            attempts: 0,
+            lease_until: None,
+            claim: None,
+            retry_at: None,
+            gave_up: false,
         };
         prepared.ops.push(TxOp::put_new(mail.to_item()?));
         prepared.mail.push(mail);
@@ -278,294 +340,20 @@ pub async fn prepare(app: &App, notices: &[Notice], email_ids: &[i64]) -> ApiRes
     Ok(prepared)
 }
 
-pub const QUEUED: &str = "queued";
-pub const SENT: &str = "sent";
-pub const FAILED: &str = "failed";
-
 /// After the action committed: hands its mail to delivery.
 pub fn dispatch(app: &App, prepared: Prepared) {
     app.mail_dispatch
-        .enqueue(prepared.mail.into_iter().map(Work::Mail).collect());
+        .enqueue(prepared.mail.iter().map(|m| delivery::Work::Mail(m.key())).collect());
 }
 
 /// After a commit: hands one already written mail item to delivery.
-pub fn dispatch_one(app: &App, mail: EmailLog) {
-    app.mail_dispatch.enqueue(vec![Work::Mail(mail)]);
-}
-
-/// Sends one mail item and records the outcome on it. Never fails: problems are recorded
-/// (`failed`) and logged.
-pub async fn deliver(store: &dyn Store, mailer: &dyn crate::mail::Mailer, now: &str, mail: &EmailLog) {
-    let result = mailer.send(&mail.message()).await;
-    if let Err(e) = &result {
-        tracing::warn!(target: "bb::mail", error = %e, mail = mail.id, "e-mail not sent");
-    }
-    let update = outcome(mail.key(), now, result.err().map(|e| e.0));
-    if let Err(e) = store.update(update, crate::store::Returning::Nothing).await {
-        tracing::error!(target: "bb::mail", error = %e, mail = mail.id, "could not record the e-mail outcome");
-    }
-}
-
-/// The update that records a send's outcome on a mail item.
-pub fn outcome(key: Key, now: &str, error: Option<String>) -> Update {
-    let update = Update::new(key)
-        .set("updated_at", Attr::S(now.to_string()))
-        .when(crate::store::Cond::exists());
-    match error {
-        None => update
-            .set("status", SENT)
-            .remove("error")
-            .remove("gsi1pk")
-            .remove("gsi1sk"),
-        Some(reason) => update.set("status", FAILED).set("error", Attr::S(reason)),
-    }
-}
-
-/// How queued mail leaves the process (`BB_MAIL_DELIVERY`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryMode {
-    /// An in-process worker sends after the commit.
-    Background,
-    /// The table's stream feeds the mailer function; nothing is sent in process.
-    Stream,
-}
-
-/// Work for the delivery side: one mail item, or a fan-out to a topic's subscribers.
-#[derive(Debug, Clone)]
-pub enum Work {
-    Mail(EmailLog),
-    Fanout(FanoutJob),
-}
-
-/// The in-process side of delivery. It holds the application weakly (the application owns it).
-pub struct Dispatcher {
-    mode: DeliveryMode,
-    app: std::sync::Weak<crate::app::AppParts>,
-    queue: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<Work>>,
-    pending: std::sync::Arc<(std::sync::atomic::AtomicUsize, tokio::sync::Notify)>,
-}
-
-impl Dispatcher {
-    pub fn new(mode: DeliveryMode, app: std::sync::Weak<crate::app::AppParts>) -> Self {
-        Dispatcher {
-            mode,
-            app,
-            queue: std::sync::OnceLock::new(),
-            pending: std::sync::Arc::new((std::sync::atomic::AtomicUsize::new(0), tokio::sync::Notify::new())),
-        }
-    }
-
-    pub fn mode(&self) -> DeliveryMode {
-        self.mode
-    }
-
-    fn enqueue(&self, work: Vec<Work>) {
-        if self.mode == DeliveryMode::Stream || work.is_empty() {
-            return;
-        }
-        use std::sync::atomic::Ordering;
-        let queue = self.queue.get_or_init(|| {
-            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Work>();
-            let (app, pending) = (self.app.clone(), self.pending.clone());
-            tokio::spawn(async move {
-                while let Some(work) = rx.recv().await {
-                    if let Some(parts) = app.upgrade() {
-                        let app = crate::app::App::from_parts(parts);
-                        perform(&app, work).await;
-                    }
-                    if pending.0.fetch_sub(1, Ordering::SeqCst) == 1 {
-                        pending.1.notify_waiters();
-                    }
-                }
-            });
-            tx
-        });
-        for w in work {
-            self.pending.0.fetch_add(1, Ordering::SeqCst);
-            if queue.send(w).is_err() {
-                self.pending.0.fetch_sub(1, Ordering::SeqCst);
-            }
-        }
-    }
-
-    /// Waits until everything handed over so far was delivered (tests, shutdown).
-    pub async fn flush(&self) {
-        use std::sync::atomic::Ordering;
-        loop {
-            let notified = self.pending.1.notified();
-            if self.pending.0.load(Ordering::SeqCst) == 0 {
-                return;
-            }
-            notified.await;
-        }
-    }
-}
-
-async fn perform(app: &App, work: Work) {
-    match work {
-        Work::Mail(mail) => {
-            let now = format_datetime(app.clock.now());
-            deliver(app.store.as_ref(), app.mailer.as_ref(), &now, &mail).await;
-        }
-        Work::Fanout(job) => {
-            if let Err(e) = run_fanout(app, &job).await {
-                tracing::error!(target: "bb::mail", error = %e, job = %job.id, "fan-out failed");
-            }
-        }
-    }
-}
-
-/// A notice to every subscriber of a topic but its author, expanded after the commit (a large
-/// subscriber list never slows the action that caused it).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct FanoutJob {
-    /// Always `fanout`.
-    #[serde(default = "fanout_kind")]
-    pub kind: String,
-    pub id: String,
-    pub template: String,
-    /// Template variables; each recipient's `[client]` is added as `c`.
-    pub vars: Value,
-    /// Partition holding the subscriptions (`SUB#<client>` items with `client_id`).
-    pub subscribers: String,
-    pub except_client: Option<i64>,
-    pub status: String,
-    pub created_at: String,
-}
-
-fn fanout_kind() -> String {
-    FANOUT_KIND.into()
-}
-
-pub const FANOUT_KIND: &str = "fanout";
-
-impl FanoutJob {
-    pub fn key(&self) -> Key {
-        Key::new(format!("FANOUT#{}", self.id), "JOB")
-    }
-
-    /// The job as an item (kept a week), written in the action's transaction.
-    pub fn to_item(&self, now: i64) -> Result<crate::store::Item, crate::store::StoreError> {
-        let mut item = to_item(self)?;
-        let key = self.key();
-        item.insert("pk".into(), key.pk.into());
-        item.insert("sk".into(), key.sk.into());
-        item.insert(crate::store::TTL.into(), Attr::from(now + 7 * 24 * 3600));
-        Ok(item)
-    }
+pub fn dispatch_one(app: &App, mail: &EmailLog) {
+    app.mail_dispatch.enqueue(vec![delivery::Work::Mail(mail.key())]);
 }
 
 /// After the action committed: hands a fan-out to delivery.
-pub fn dispatch_fanout(app: &App, job: FanoutJob) {
-    app.mail_dispatch.enqueue(vec![Work::Fanout(job)]);
-}
-
-/// Expands a fan-out: one mail item per active subscriber except the author, written in
-/// transactions of up to 100 and handed to delivery. Returns how many were written.
-pub async fn run_fanout(app: &App, job: &FanoutJob) -> ApiResult<usize> {
-    let store = app.store.as_ref();
-    let done = store
-        .get(&job.key())
-        .await?
-        .and_then(|i| i.get("status").and_then(Attr::as_str).map(String::from));
-    if done.as_deref() == Some(SENT) {
-        return Ok(0);
-    }
-    let subscriptions = query_all(store, Query::partition(&job.subscribers).prefix("SUB#")).await?;
-    let mut ids: Vec<i64> = subscriptions
-        .iter()
-        .filter_map(|i| i.get("client_id").and_then(Attr::as_i64))
-        .filter(|id| Some(*id) != job.except_client)
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut written = 0;
-    for chunk in ids.chunks(crate::store::MAX_TX_ITEMS - 1) {
-        let keys: Vec<Key> = chunk.iter().map(|id| keys::client(*id)).collect();
-        let clients: Vec<crate::domain::client::ClientRecord> = store
-            .get_many(&keys)
-            .await?
-            .iter()
-            .filter_map(|i| crate::domain::client::ClientRecord::from_item(i).ok())
-            .filter(|c| c.is_active())
-            .collect();
-        let notices: Vec<Notice> = clients
-            .iter()
-            .map(|c| {
-                let mut vars = job.vars.clone();
-                if let Value::Object(m) = &mut vars {
-                    m.insert("c".into(), c.view(false));
-                }
-                Notice::to_client(&job.template, c.id, &c.email, &c.full_name(), vars)
-            })
-            .collect();
-        if notices.is_empty() {
-            continue;
-        }
-        let mut email_ids = crate::store::Ids::allocate(store, &[("email", notices.len())]).await?;
-        let ids: Vec<i64> = notices
-            .iter()
-            .map(|_| email_ids.next("email"))
-            .collect::<Result<_, _>>()?;
-        let prepared = prepare(app, &notices, &ids).await?;
-        written += prepared.mail.len();
-        store.transact(prepared.ops.clone()).await?;
-        dispatch(app, prepared);
-    }
-    let now = format_datetime(app.clock.now());
-    store
-        .update(
-            Update::new(job.key()).set("status", SENT).set("updated_at", now),
-            crate::store::Returning::Nothing,
-        )
-        .await?;
-    Ok(written)
-}
-
-/// Delivers what a DynamoDB stream batch brings (the mailer function's work): inserted mail
-/// items that are queued, and inserted fan-out jobs. Returns how many records were handled.
-pub async fn deliver_stream_batch(app: &App, event: &Value) -> usize {
-    let mut handled = 0;
-    let records = event
-        .get("Records")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    for record in &records {
-        if record.get("eventName").and_then(Value::as_str) != Some("INSERT") {
-            continue;
-        }
-        let Some(Value::Object(image)) = record.pointer("/dynamodb/NewImage") else {
-            continue;
-        };
-        let Some(item) = image
-            .iter()
-            .map(|(k, v)| Attr::from_tagged(v).ok().map(|a| (k.clone(), a)))
-            .collect::<Option<crate::store::Item>>()
-        else {
-            continue;
-        };
-        match item.get("kind").and_then(Attr::as_str) {
-            Some(MAIL_KIND) => {
-                let Ok(mail) = crate::store::from_item::<EmailLog>(&item) else {
-                    continue;
-                };
-                if mail.status == QUEUED {
-                    perform(app, Work::Mail(mail)).await;
-                    handled += 1;
-                }
-            }
-            Some(FANOUT_KIND) => {
-                let Ok(job) = crate::store::from_item::<FanoutJob>(&item) else {
-                    continue;
-                };
-                perform(app, Work::Fanout(job)).await;
-                handled += 1;
-            }
-            _ => {}
-        }
-    }
-    handled
+pub fn dispatch_fanout(app: &App, job: &FanoutJob) {
+    app.mail_dispatch.enqueue(vec![delivery::Work::Fanout(job.key())]);
 }
 
 /// Every template, from the `TEMPLATE` partition.
