@@ -7,6 +7,7 @@ mod communication;
 mod coverage;
 mod domains;
 mod faults;
+mod golden;
 mod hosting;
 mod lambda;
 mod local_server;
