@@ -9,7 +9,7 @@ use bb_core::domain::catalog;
 use bb_core::domain::client::{self as clients, ACTIVE, ClientRecord};
 use bb_core::keys;
 use bb_core::notifier::Template;
-use bb_core::store::{Attr, Cond, Item, Key, Returning, StoreError, TxOp, Update};
+use bb_core::store::{Attr, Cond, IdKind, Item, Key, Returning, StoreError, TxOp, Update};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -59,7 +59,10 @@ pub struct FixtureCatalog {
 pub struct FixtureClient {
     pub id: Option<i64>,
     pub email: String,
-    pub password: String,
+    /// The password, hashed on loading; or `password_hash`, an Argon2id hash in PHC form
+    /// (clients moved from another installation, or many test clients without hashing each).
+    pub password: Option<String>,
+    pub password_hash: Option<String>,
     /// An API key to install (e.g. one imported from BoxBilling); none when absent.
     pub api_key: Option<String>,
     #[serde(default = "active")]
@@ -189,7 +192,7 @@ async fn load_catalog(app: &App, c: &FixtureCatalog) -> Result<usize, String> {
             record.entry(counter).or_insert(0.into());
         }
         items.push(item(&record, bb_core::keys::forum(id)));
-        reserve_id(app, "forum", id).await?;
+        reserve_id(app, IdKind::Forum, id).await?;
     }
     let count = items.len();
     for item in items {
@@ -200,18 +203,19 @@ async fn load_catalog(app: &App, c: &FixtureCatalog) -> Result<usize, String> {
     }
     let products = c.products.iter().map(|p| p.id).max().unwrap_or(0);
     if products > 0 {
-        reserve_id(app, "product", products).await?;
+        reserve_id(app, IdKind::Product, products).await?;
     }
     Ok(count)
 }
 
 /// Raises the id counter of `kind` to at least `id` (ids given by fixtures stay unique).
-pub async fn reserve_id(app: &App, kind: &str, id: i64) -> Result<(), String> {
-    let update = Update::new(Key::new("COUNTER", "IDS"))
-        .set(kind, id)
+pub async fn reserve_id(app: &App, kind: IdKind, id: i64) -> Result<(), String> {
+    let counter = kind.counter();
+    let update = Update::new(bb_core::keys::id_counters())
+        .set(counter, id)
         .when(Cond::Or(vec![
-            Cond::NotExists(kind.into()),
-            Cond::Lt(kind.into(), Attr::from(id)),
+            Cond::NotExists(counter.into()),
+            Cond::Lt(counter.into(), Attr::from(id)),
         ]));
     match app.store.update(update, Returning::Nothing).await {
         Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
@@ -232,10 +236,10 @@ async fn create_client(app: &App, f: &FixtureClient) -> Result<bool, String> {
     }
     let id = match f.id {
         Some(id) => {
-            reserve_id(app, "client", id).await?;
+            reserve_id(app, IdKind::Client, id).await?;
             id
         }
-        None => bb_core::store::next_ids(store, &["client"])
+        None => bb_core::store::next_ids(store, &[IdKind::Client])
             .await
             .map_err(|e| e.to_string())?[0],
     };
@@ -244,7 +248,16 @@ async fn create_client(app: &App, f: &FixtureClient) -> Result<bool, String> {
         id,
         email: email.clone(),
         status: f.status.clone(),
-        password_hash: crypto::hash_password(&f.password).map_err(|e| e.to_string())?,
+        password_hash: match (&f.password, &f.password_hash) {
+            (Some(password), None) => crypto::hash_password(password).map_err(|e| e.to_string())?,
+            (None, Some(hash)) if crypto::is_password_hash(hash) => hash.clone(),
+            (None, Some(_)) => {
+                return Err(format!(
+                    "client {email}: password_hash is not an Argon2 hash in PHC form"
+                ));
+            }
+            _ => return Err(format!("client {email}: give either password or password_hash")),
+        },
         first_name: f.first_name.clone(),
         last_name: f.last_name.clone(),
         company: f.company.clone(),

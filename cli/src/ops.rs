@@ -5,7 +5,7 @@ use bb_core::app::App;
 use bb_core::auth;
 use bb_core::domain::client::{self as clients, ClientRecord};
 use bb_core::keys;
-use bb_core::store::{Attr, Cond, TxOp, Update};
+use bb_core::store::{Attr, Cond, IdKind, TxOp, Update};
 
 pub const STATUSES: &[&str] = &["active", "suspended", "canceled"];
 
@@ -212,7 +212,7 @@ pub async fn pay_invoice(
     let email_ids: Vec<i64> = settlement
         .notices
         .iter()
-        .map(|_| ids.next("email"))
+        .map(|_| ids.next(IdKind::Email))
         .collect::<Result<_, _>>()
         .map_err(|e| e.to_string())?;
     let mail = notifier::prepare(app, &settlement.notices, &email_ids)
@@ -253,7 +253,7 @@ pub async fn order_action(app: &App, client_id: i64, order_id: i64, action: &str
                 return Err(format!("order #{order_id} is {}, not waiting for setup", o.status));
             }
             let catalog = app.catalog().await.map_err(|e| e.to_string())?;
-            let ids = bb_core::store::next_ids(app.store.as_ref(), &["service", "email"])
+            let ids = bb_core::store::next_ids(app.store.as_ref(), &[IdKind::Service, IdKind::Email])
                 .await
                 .map_err(|e| e.to_string())?;
             let product = catalog.product(o.product_id);
@@ -310,7 +310,7 @@ pub async fn add_funds(app: &App, client_id: i64, amount: &str, description: &st
         .transpose()
         .map_err(|e| e.to_string())?
         .unwrap_or_default();
-    let id = bb_core::store::next_ids(app.store.as_ref(), &["balance"])
+    let id = bb_core::store::next_ids(app.store.as_ref(), &[IdKind::Balance])
         .await
         .map_err(|e| e.to_string())?[0];
     let now = bb_core::clock::format_datetime(app.clock.now());
@@ -403,7 +403,7 @@ pub async fn close_invoice(app: &App, hash: &str, action: &str, to_balance: bool
                     .transpose()
                     .map_err(|e| e.to_string())?
                     .unwrap_or_default();
-                let id = bb_core::store::next_ids(app.store.as_ref(), &["balance"])
+                let id = bb_core::store::next_ids(app.store.as_ref(), &[IdKind::Balance])
                     .await
                     .map_err(|e| e.to_string())?[0];
                 let entry = BalanceEntry {

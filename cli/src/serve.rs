@@ -118,7 +118,9 @@ async fn demo_lines(app: &App, addr: SocketAddr) -> Vec<String> {
     vec![
         format!(
             "  demo client: {} / password {} / API key {}",
-            client.email, client.password, key
+            client.email,
+            client.password.as_deref().unwrap_or("(as imported)"),
+            key
         ),
         format!("  try: curl -s -u client:{key} http://{addr}/api/client/profile/get"),
     ]

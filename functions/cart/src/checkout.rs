@@ -132,12 +132,12 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
     let mut ids = Ids::allocate(
         ctx.store(),
         &[
-            ("order", n),
-            ("invoice", 1),
-            ("invoice_line", 3 * n),
-            ("service", n),
-            ("balance", 3 * n),
-            ("email", 2 * n + 3),
+            (IdKind::Order, n),
+            (IdKind::Invoice, 1),
+            (IdKind::InvoiceLine, 3 * n),
+            (IdKind::Service, n),
+            (IdKind::Balance, 3 * n),
+            (IdKind::Email, 2 * n + 3),
         ],
     )
     .await?;
@@ -231,7 +231,13 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
             SetupMode::Manual => false,
         };
         if activate {
-            let activation = order::activate(order, Some(item.product), ids.next("service")?, now, &ctx.app.sealer)?;
+            let activation = order::activate(
+                order,
+                Some(item.product),
+                ids.next(IdKind::Service)?,
+                now,
+                &ctx.app.sealer,
+            )?;
             ops.extend(activation.ops);
             notices.push(Notice::to_client(
                 &activation.notice_template,
@@ -298,7 +304,10 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
         ops.push(idempotency::record(by_header(client_id, k), &result, ctx.epoch()));
     }
     ops.push(activity::log(&ctx, client_id, "Checked out shopping cart"));
-    let email_ids: Vec<i64> = notices.iter().map(|_| ids.next("email")).collect::<Result<_, _>>()?;
+    let email_ids: Vec<i64> = notices
+        .iter()
+        .map(|_| ids.next(IdKind::Email))
+        .collect::<Result<_, _>>()?;
     let mail = notifier::prepare(&ctx.app, &notices, &email_ids).await?;
     ops.extend(mail.ops.iter().cloned());
     if ops.len() > bb_core::store::MAX_TX_ITEMS {
@@ -362,7 +371,7 @@ fn new_order(
     let product: &Product = item.product;
     let discount = convert(item.discount_price);
     let mut order = Order {
-        id: ids.next("order")?,
+        id: ids.next(IdKind::Order)?,
         client_id,
         product_id: product.id,
         form_id: product.form_id,

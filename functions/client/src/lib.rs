@@ -138,7 +138,7 @@ async fn create(ctx: GuestCtx, p: CreateParams) -> ApiResult<i64> {
     validate::email(&email)?;
     client.password_hash = crypto::hash_password(&p.password).map_err(|e| ApiError::internal(e.to_string()))?;
 
-    let ids = next_ids(ctx.store(), &["client", "email", "email"]).await?;
+    let ids = next_ids(ctx.store(), &[IdKind::Client, IdKind::Email, IdKind::Email]).await?;
     client.id = ids[0];
     let mut ops = vec![TxOp::Put {
         item: clients::email_item(&email, client.id),

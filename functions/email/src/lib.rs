@@ -76,7 +76,7 @@ async fn get(ctx: ClientCtx, p: IdParams) -> ApiResult<Value> {
 /// Sends an e-mail again: a new entry of the log (as BoxBilling), delivered like any other.
 async fn resend(ctx: ClientCtx, p: IdParams) -> ApiResult<bool> {
     let original = load(&ctx, p.id).await?;
-    let id = next_ids(ctx.store(), &["email"]).await?[0];
+    let id = next_ids(ctx.store(), &[IdKind::Email]).await?[0];
     let copy = original.resent(id, &ctx.now_text());
     let ops = vec![
         TxOp::put_new(copy.to_item()?),

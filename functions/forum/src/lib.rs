@@ -468,8 +468,8 @@ async fn start_topic(ctx: ClientCtx, p: StartParams) -> ApiResult<Value> {
     if forum.status == "locked" {
         return Err(ApiError::new("Forum is locked. No new topics can be started"));
     }
-    let mut ids = Ids::allocate(ctx.store(), &[("forum_topic", 1), ("forum_message", 1)]).await?;
-    let (topic_id, message_id) = (ids.next("forum_topic")?, ids.next("forum_message")?);
+    let mut ids = Ids::allocate(ctx.store(), &[(IdKind::ForumTopic, 1), (IdKind::ForumMessage, 1)]).await?;
+    let (topic_id, message_id) = (ids.next(IdKind::ForumTopic)?, ids.next(IdKind::ForumMessage)?);
     let now = ctx.now_text();
     let points = points_for(&settings, forum.id, &p.message);
     let post = Post {
@@ -636,7 +636,7 @@ async fn post_message(ctx: ClientCtx, p: PostParams) -> ApiResult<i64> {
     }) {
         return Ok(last.id);
     }
-    let id = bb_core::store::next_ids(ctx.store(), &["forum_message"]).await?[0];
+    let id = bb_core::store::next_ids(ctx.store(), &[IdKind::ForumMessage]).await?[0];
     let now = ctx.now_text();
     let points = points_for(&settings, topic.forum_id, &p.message);
     let post = Post {

@@ -262,11 +262,11 @@ async fn renewal_invoice(ctx: ClientCtx, p: RenewalParams) -> ApiResult<String> 
     let mut ids = Ids::allocate(
         ctx.store(),
         &[
-            ("invoice", 1),
-            ("invoice_line", drafts.len()),
-            ("balance", 4),
-            ("service", 2),
-            ("email", 4),
+            (IdKind::Invoice, 1),
+            (IdKind::InvoiceLine, drafts.len()),
+            (IdKind::Balance, 4),
+            (IdKind::Service, 2),
+            (IdKind::Email, 4),
         ],
     )
     .await?;
@@ -337,7 +337,10 @@ async fn renewal_invoice(ctx: ClientCtx, p: RenewalParams) -> ApiResult<String> 
         ctx.client_id,
         format!("Generated new renewal invoice #{}", inv.id),
     ));
-    let email_ids: Vec<i64> = notices.iter().map(|_| ids.next("email")).collect::<Result<_, _>>()?;
+    let email_ids: Vec<i64> = notices
+        .iter()
+        .map(|_| ids.next(IdKind::Email))
+        .collect::<Result<_, _>>()?;
     let mail = notifier::prepare(&ctx.app, &notices, &email_ids).await?;
     ops.extend(mail.ops.iter().cloned());
     match ctx.store().transact(ops).await {
@@ -417,7 +420,11 @@ async fn funds_invoice(ctx: ClientCtx, p: FundsParams) -> ApiResult<String> {
         return Err(ApiError::new("Amount can have at most 2 decimal places"));
     }
     let catalog = ctx.app.catalog().await?;
-    let mut ids = Ids::allocate(ctx.store(), &[("invoice", 1), ("invoice_line", 1), ("email", 1)]).await?;
+    let mut ids = Ids::allocate(
+        ctx.store(),
+        &[(IdKind::Invoice, 1), (IdKind::InvoiceLine, 1), (IdKind::Email, 1)],
+    )
+    .await?;
     let inv = invoice::build(
         NewInvoice {
             settings: &settings,
@@ -449,7 +456,7 @@ async fn funds_invoice(ctx: ClientCtx, p: FundsParams) -> ApiResult<String> {
         &client.full_name(),
         json!({"c": client.view(false), "invoice": inv.view(&Value::Null)}),
     )];
-    let mail = notifier::prepare(&ctx.app, &notices, &[ids.next("email")?]).await?;
+    let mail = notifier::prepare(&ctx.app, &notices, &[ids.next(IdKind::Email)?]).await?;
     let mut ops = vec![
         TxOp::put_new(inv.to_item()?),
         activity::log(&ctx, ctx.client_id, format!("Generated add funds invoice #{}", inv.id)),

@@ -126,7 +126,7 @@ async fn carry_out(
     let email_ids = if notices.is_empty() {
         Vec::new()
     } else {
-        next_ids(ctx.store(), &["email"]).await?
+        next_ids(ctx.store(), &[IdKind::Email]).await?
     };
     let mail = notifier::prepare(&ctx.app, &notices, &email_ids).await?;
     ops.extend(mail.ops.iter().cloned());

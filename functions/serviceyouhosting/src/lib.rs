@@ -203,7 +203,7 @@ async fn activate(ctx: ClientCtx, p: ActivateParams) -> ApiResult<Value> {
         .get("id")
         .map(id_text)
         .ok_or_else(|| ApiError::new("YouHosting did not return an account id"))?;
-    let ids = next_ids(ctx.store(), &["service", "email"]).await?;
+    let ids = next_ids(ctx.store(), &[IdKind::Service, IdKind::Email]).await?;
     let activation = order::activate(&mut order, product, ids[0], ctx.now(), &ctx.app.sealer)?;
     let svc_key = service::service_key(order.client_id, order.id);
     let sealed = service::seal(&ctx.app.sealer, &password)?;

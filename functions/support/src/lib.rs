@@ -367,9 +367,13 @@ async fn ticket_create(ctx: ClientCtx, p: CreateParams) -> ApiResult<i64> {
         .then(|| config.get("autorespond_message_id").and_then(Value::as_i64))
         .flatten()
         .and_then(|id| catalog.canned.iter().find(|c| c.id == id));
-    let mut ids = Ids::allocate(ctx.store(), &[("ticket", 1), ("ticket_message", 2), ("email", 3)]).await?;
+    let mut ids = Ids::allocate(
+        ctx.store(),
+        &[(IdKind::Ticket, 1), (IdKind::TicketMessage, 2), (IdKind::Email, 3)],
+    )
+    .await?;
     let now = ctx.now_text();
-    let id = ids.next("ticket")?;
+    let id = ids.next(IdKind::Ticket)?;
     let name = client_name(&client);
     let email = client.get("email").and_then(Value::as_str).map(String::from);
     let mut ticket = Ticket {
@@ -391,7 +395,7 @@ async fn ticket_create(ctx: ClientCtx, p: CreateParams) -> ApiResult<i64> {
         created_at: now.clone(),
         updated_at: now.clone(),
         messages: vec![Message {
-            id: ids.next("ticket_message")?,
+            id: ids.next(IdKind::TicketMessage)?,
             support_ticket_id: id,
             client_id: Some(ctx.client_id),
             admin_id: None,
@@ -422,7 +426,7 @@ async fn ticket_create(ctx: ClientCtx, p: CreateParams) -> ApiResult<i64> {
     });
     if let Some(canned) = autorespond {
         ticket.messages.push(Message {
-            id: ids.next("ticket_message")?,
+            id: ids.next(IdKind::TicketMessage)?,
             support_ticket_id: id,
             client_id: None,
             admin_id: Some(0),
@@ -464,7 +468,10 @@ async fn ticket_create(ctx: ClientCtx, p: CreateParams) -> ApiResult<i64> {
         ctx.client_id,
         format!("Submitted new ticket \"{id}\""),
     ));
-    let email_ids: Vec<i64> = notices.iter().map(|_| ids.next("email")).collect::<Result<_, _>>()?;
+    let email_ids: Vec<i64> = notices
+        .iter()
+        .map(|_| ids.next(IdKind::Email))
+        .collect::<Result<_, _>>()?;
     let mail = notifier::prepare(&ctx.app, &notices, &email_ids).await?;
     ops.extend(mail.ops.iter().cloned());
     match ctx.store().transact(ops).await {
@@ -509,10 +516,10 @@ async fn ticket_reply(ctx: ClientCtx, p: ReplyParams) -> ApiResult<bool> {
     }
     let was_active = ticket.is_active();
     let version = ticket.version;
-    let mut ids = Ids::allocate(ctx.store(), &[("ticket_message", 1), ("email", 1)]).await?;
+    let mut ids = Ids::allocate(ctx.store(), &[(IdKind::TicketMessage, 1), (IdKind::Email, 1)]).await?;
     let now = ctx.now_text();
     ticket.messages.push(Message {
-        id: ids.next("ticket_message")?,
+        id: ids.next(IdKind::TicketMessage)?,
         support_ticket_id: ticket.id,
         client_id: Some(ctx.client_id),
         admin_id: None,
@@ -531,7 +538,7 @@ async fn ticket_reply(ctx: ClientCtx, p: ReplyParams) -> ApiResult<bool> {
         "mod_staff_ticket_reply",
         json!({"c": client, "ticket": ticket.view(&catalog, &Value::Null)}),
     )];
-    let mail = notifier::prepare(&ctx.app, &notices, &[ids.next("email")?]).await?;
+    let mail = notifier::prepare(&ctx.app, &notices, &[ids.next(IdKind::Email)?]).await?;
     let mut ops = vec![TxOp::Put {
         item: ticket.to_item()?,
         cond: Some(Cond::eq("version", version)),
@@ -565,7 +572,7 @@ async fn ticket_close(ctx: ClientCtx, p: CloseParams) -> ApiResult<bool> {
     ticket.status = CLOSED.into();
     ticket.updated_at = ctx.now_text();
     ticket.version += 1;
-    let email_id = bb_core::store::next_ids(ctx.store(), &["email"]).await?;
+    let email_id = bb_core::store::next_ids(ctx.store(), &[IdKind::Email]).await?;
     let notices = [Notice::to_staff(
         "mod_staff_ticket_close",
         json!({"c": client, "ticket": ticket.view(&catalog, &Value::Null)}),

@@ -110,6 +110,11 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
     })
 }
 
+/// Whether `stored` is a password hash [`verify_password`] can check (Argon2 in PHC form).
+pub fn is_password_hash(stored: &str) -> bool {
+    argon2::password_hash::PasswordHash::new(stored).is_ok_and(|hash| hash.algorithm.as_str().starts_with("argon2"))
+}
+
 /// A hash no password matches, verified instead when the e-mail is unknown so that a failed
 /// login takes as long either way.
 pub fn decoy_password_hash() -> &'static str {

@@ -45,6 +45,11 @@ pub fn rate_counter(class: &str, subject: &str, window: u64) -> Key {
     Key::new(format!("RL#{class}#{subject}#{window}"), "RL")
 }
 
+/// The id counters, one attribute per [`crate::store::IdKind`].
+pub fn id_counters() -> Key {
+    Key::new("COUNTER", "IDS")
+}
+
 /// System settings (company block, invoice series, module configs), one item.
 pub fn settings() -> Key {
     Key::new("CONFIG", "SETTINGS")

@@ -389,7 +389,11 @@ conformance!(counters_under_concurrency, |s: Arc<dyn Store>| async move {
     let tasks: Vec<_> = (0..20)
         .map(|_| {
             let s = s.clone();
-            tokio::spawn(async move { next_ids(s.as_ref(), &["order", "invoice", "invoice"]).await.unwrap() })
+            tokio::spawn(async move {
+                next_ids(s.as_ref(), &[IdKind::Order, IdKind::Invoice, IdKind::Invoice])
+                    .await
+                    .unwrap()
+            })
         })
         .collect();
     let mut orders = Vec::new();
@@ -448,7 +452,7 @@ async fn sqlite_file_shared_by_several_openers() {
     let tasks: Vec<_> = (0..40)
         .map(|n| {
             let s = stores[n % 4].clone();
-            tokio::spawn(async move { next_ids(s.as_ref(), &["client"]).await.unwrap()[0] })
+            tokio::spawn(async move { next_ids(s.as_ref(), &[IdKind::Client]).await.unwrap()[0] })
         })
         .collect();
     let mut ids = Vec::new();

@@ -216,3 +216,23 @@ both!(failed_sends_never_fail_the_signup, |t: TestApp| async move {
     assert_eq!(log.status, bb_core::notifier::MailStatus::Sent);
     assert!(log.content_html.contains("second@example.com"));
 });
+
+// Clients imported with their password hash (from another installation) log in with their
+// password; a hash we cannot verify is refused at loading, not at the first login.
+both!(imported_password_hashes_log_in, |t: TestApp| async move {
+    let hash = bb_core::crypto::hash_password("Imported123").unwrap();
+    let fixtures = |hash: &str| {
+        bb_cli::fixtures::parse(
+            &json!({"clients": [{"email": "moved@example.com", "password_hash": hash}]}).to_string(),
+        )
+        .unwrap()
+    };
+    let refused = bb_cli::fixtures::load(&t.app, &fixtures("$2y$10$abcdefghijklmnopqrstuv"), "import").await;
+    assert!(refused.unwrap_err().contains("not an Argon2 hash"));
+    bb_cli::fixtures::load(&t.app, &fixtures(&hash), "import")
+        .await
+        .unwrap();
+    let login = json!({"email": "moved@example.com", "password": "Imported123"});
+    let me = t.call(Req::post("/api/guest/client/login").json(login)).await;
+    assert_eq!(me.ok()["email"], "moved@example.com");
+});

@@ -13,7 +13,7 @@ use crate::domain::order::{self, Order};
 use crate::error::{ApiError, ApiResult};
 use crate::keys::{self, pad};
 use crate::notifier::Notice;
-use crate::store::{Ids, Item, Key, StoreError, TxOp, from_item, to_item};
+use crate::store::{IdKind, Ids, Item, Key, StoreError, TxOp, from_item, to_item};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -314,7 +314,7 @@ pub struct NewInvoice<'a> {
 
 /// Builds an unpaid invoice with seller and buyer snapshots, the client's tax rule and due date.
 pub fn build(new: NewInvoice<'_>, ids: &mut Ids, drafts: Vec<LineDraft>) -> ApiResult<Invoice> {
-    let id = ids.next("invoice")?;
+    let id = ids.next(IdKind::Invoice)?;
     let now = format_datetime(new.now);
     let (taxname, taxrate) = if is_taxable(new.settings, new.client) {
         match new
@@ -350,7 +350,7 @@ pub fn build(new: NewInvoice<'_>, ids: &mut Ids, drafts: Vec<LineDraft>) -> ApiR
     let mut lines = Vec::with_capacity(drafts.len());
     for d in drafts {
         lines.push(Line {
-            id: ids.next("invoice_line")?,
+            id: ids.next(IdKind::InvoiceLine)?,
             title: d.title,
             period: d.period,
             quantity: d.quantity,
@@ -535,9 +535,14 @@ pub struct Settlement {
 }
 
 /// Ids a settlement of `invoice` may take (allocate them with the caller's other ids).
-pub fn settlement_ids(invoice: &Invoice) -> [(&'static str, usize); 4] {
+pub fn settlement_ids(invoice: &Invoice) -> [(IdKind, usize); 4] {
     let n = invoice.lines.len();
-    [("balance", n), ("service", n), ("transaction", 1), ("email", n + 2)]
+    [
+        (IdKind::Balance, n),
+        (IdKind::Service, n),
+        (IdKind::Transaction, 1),
+        (IdKind::Email, n + 2),
+    ]
 }
 
 /// Marks `invoice` paid. Credits: each line is charged to the balance (negative lines credit it
@@ -572,7 +577,7 @@ pub fn settle(
     let total = invoice.total();
     if let PaidBy::Gateway { gateway_id, txn_id } = paid_by {
         let txn = Transaction {
-            id: ids.next("transaction")?,
+            id: ids.next(IdKind::Transaction)?,
             client_id: invoice.client_id,
             invoice_id: invoice.id,
             invoice_hash: invoice.hash.clone(),
@@ -604,7 +609,7 @@ pub fn settle(
         };
         if let Some(delta) = entry.filter(|d| !d.is_zero()) {
             let e = BalanceEntry {
-                id: ids.next("balance")?,
+                id: ids.next(IdKind::Balance)?,
                 client_id: invoice.client_id,
                 kind: "invoice".into(),
                 rel_id: Some(invoice.id),
@@ -641,7 +646,7 @@ pub fn settle(
                 let product = catalog.product(order.product_id);
                 let manual = product.is_some_and(|p| p.setup == crate::domain::catalog::SetupMode::Manual);
                 if !manual {
-                    let activation = order::activate(order, product, ids.next("service")?, now, sealer)?;
+                    let activation = order::activate(order, product, ids.next(IdKind::Service)?, now, sealer)?;
                     ops.extend(activation.ops);
                     notices.push((order.id, activation.notice_template));
                 }

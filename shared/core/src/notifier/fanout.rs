@@ -18,8 +18,8 @@ use crate::domain::client::ClientRecord;
 use crate::error::ApiResult;
 use crate::keys;
 use crate::store::{
-    Attr, Cond, GSI1_PK, GSI1_SK, Ids, Item, Key, MAX_TX_ITEMS, Query, Returning, SkCond, StoreError, TxOp, Update,
-    from_item, to_item,
+    Attr, Cond, GSI1_PK, GSI1_SK, IdKind, Ids, Item, Key, MAX_TX_ITEMS, Query, Returning, SkCond, StoreError, TxOp,
+    Update, from_item, to_item,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -172,8 +172,11 @@ pub async fn run_fanout(app: &App, key: &Key) -> ApiResult<usize> {
                 Notice::to_client(&job.template, c.id, &c.email, &c.full_name(), vars)
             })
             .collect();
-        let mut ids = Ids::allocate(store, &[("email", notices.len())]).await?;
-        let email_ids: Vec<i64> = notices.iter().map(|_| ids.next("email")).collect::<Result<_, _>>()?;
+        let mut ids = Ids::allocate(store, &[(IdKind::Email, notices.len())]).await?;
+        let email_ids: Vec<i64> = notices
+            .iter()
+            .map(|_| ids.next(IdKind::Email))
+            .collect::<Result<_, _>>()?;
         let prepared = prepare(app, &notices, &email_ids).await?;
         // Take mail in subscriber order while it fits one step; the cursor stops at the last
         // subscriber taken (or passes the whole page when all of it fits).

@@ -531,35 +531,77 @@ pub async fn query_all(store: &dyn Store, mut query: Query) -> StoreResult<Vec<I
 
 /// The next integer id of each of `kinds`, in one round trip (a kind listed twice gets two
 /// consecutive ids).
-pub async fn next_ids(store: &dyn Store, kinds: &[&str]) -> StoreResult<Vec<i64>> {
-    let mut counts: Vec<(&str, usize)> = Vec::new();
+pub async fn next_ids(store: &dyn Store, kinds: &[IdKind]) -> StoreResult<Vec<i64>> {
+    let mut counts: Vec<(IdKind, usize)> = Vec::new();
     for kind in kinds {
         match counts.iter_mut().find(|(k, _)| k == kind) {
             Some((_, n)) => *n += 1,
-            None => counts.push((kind, 1)),
+            None => counts.push((*kind, 1)),
         }
     }
     let mut ids = Ids::allocate(store, &counts).await?;
-    kinds.iter().map(|k| ids.next(k)).collect()
+    kinds.iter().map(|k| ids.next(*k)).collect()
+}
+
+/// The kinds of integer ids. Each is one counter attribute of the `COUNTER` / `IDS` item, so
+/// the names are part of the stored data and must not change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IdKind {
+    Client,
+    Email,
+    Invoice,
+    InvoiceLine,
+    Order,
+    Service,
+    Transaction,
+    Balance,
+    Ticket,
+    TicketMessage,
+    Forum,
+    ForumTopic,
+    ForumMessage,
+    Product,
+}
+
+impl IdKind {
+    /// The counter's attribute name.
+    pub const fn counter(self) -> &'static str {
+        match self {
+            IdKind::Client => "client",
+            IdKind::Email => "email",
+            IdKind::Invoice => "invoice",
+            IdKind::InvoiceLine => "invoice_line",
+            IdKind::Order => "order",
+            IdKind::Service => "service",
+            IdKind::Transaction => "transaction",
+            IdKind::Balance => "balance",
+            IdKind::Ticket => "ticket",
+            IdKind::TicketMessage => "ticket_message",
+            IdKind::Forum => "forum",
+            IdKind::ForumTopic => "forum_topic",
+            IdKind::ForumMessage => "forum_message",
+            IdKind::Product => "product",
+        }
+    }
 }
 
 /// Blocks of fresh ids of several kinds, allocated in one round trip and handed out in order.
 /// Unused ids leave gaps, which is harmless.
 #[derive(Debug, Default)]
 pub struct Ids {
-    blocks: std::collections::BTreeMap<String, std::collections::VecDeque<i64>>,
+    blocks: std::collections::BTreeMap<IdKind, std::collections::VecDeque<i64>>,
 }
 
 impl Ids {
     /// Allocates `count` ids of each kind.
-    pub async fn allocate(store: &dyn Store, wants: &[(&str, usize)]) -> StoreResult<Ids> {
-        let wanted: Vec<(&str, usize)> = wants.iter().copied().filter(|(_, n)| *n > 0).collect();
+    pub async fn allocate(store: &dyn Store, wants: &[(IdKind, usize)]) -> StoreResult<Ids> {
+        let wanted: Vec<(IdKind, usize)> = wants.iter().copied().filter(|(_, n)| *n > 0).collect();
         if wanted.is_empty() {
             return Ok(Ids::default());
         }
-        let mut update = Update::new(Key::new("COUNTER", "IDS"));
+        let mut update = Update::new(crate::keys::id_counters());
         for (kind, n) in &wanted {
-            update = update.add(kind, *n as i64);
+            update = update.add(kind.counter(), *n as i64);
         }
         let item = store
             .update(update, Returning::AllNew)
@@ -568,20 +610,20 @@ impl Ids {
         let mut blocks = std::collections::BTreeMap::new();
         for (kind, n) in wanted {
             let top = item
-                .get(kind)
+                .get(kind.counter())
                 .and_then(Attr::as_i64)
-                .ok_or_else(|| StoreError::Unavailable(format!("counter {kind} missing")))?;
+                .ok_or_else(|| StoreError::Unavailable(format!("counter {} missing", kind.counter())))?;
             let first = top - n as i64 + 1;
-            blocks.insert(kind.to_string(), (first..=top).collect());
+            blocks.insert(kind, (first..=top).collect());
         }
         Ok(Ids { blocks })
     }
 
     /// The next id of `kind`; a fault when more were taken than allocated.
-    pub fn next(&mut self, kind: &str) -> StoreResult<i64> {
+    pub fn next(&mut self, kind: IdKind) -> StoreResult<i64> {
         self.blocks
-            .get_mut(kind)
+            .get_mut(&kind)
             .and_then(std::collections::VecDeque::pop_front)
-            .ok_or_else(|| StoreError::Invalid(format!("no {kind} id left in this allocation")))
+            .ok_or_else(|| StoreError::Invalid(format!("no {} id left in this allocation", kind.counter())))
     }
 }
