@@ -98,7 +98,7 @@ pub async fn pay_invoice(
     gateway_id: Option<i64>,
     txn_id: Option<String>,
 ) -> Result<String, String> {
-    use bb_core::domain::invoice::{self, Invoice, PaidBy};
+    use bb_core::domain::invoice::{self, Invoice, LineKind, PaidBy};
     use bb_core::domain::order::Order;
     use bb_core::notifier;
     use bb_core::store::{Ids, Index, Query};
@@ -128,7 +128,7 @@ pub async fn pay_invoice(
         let mut ids: Vec<i64> = inv
             .lines
             .iter()
-            .filter(|l| l.kind == "order")
+            .filter(|l| l.kind == LineKind::Order)
             .filter_map(|l| l.rel_id)
             .collect();
         ids.sort_unstable();
@@ -148,7 +148,7 @@ pub async fn pay_invoice(
     let order_keys: Vec<_> = inv
         .lines
         .iter()
-        .filter(|l| l.kind == "order")
+        .filter(|l| l.kind == LineKind::Order)
         .filter_map(|l| l.rel_id)
         .map(|id| bb_core::domain::order::order_key(inv.client_id, id))
         .collect();
@@ -249,7 +249,7 @@ pub async fn order_action(app: &App, client_id: i64, order_id: i64, action: &str
     let mut notices = Vec::new();
     match action {
         "activate" => {
-            if o.status != order::PENDING_SETUP && o.status != order::FAILED_SETUP {
+            if o.status != order::OrderStatus::PendingSetup && o.status != order::OrderStatus::FailedSetup {
                 return Err(format!("order #{order_id} is {}, not waiting for setup", o.status));
             }
             let catalog = app.catalog().await.map_err(|e| e.to_string())?;
@@ -271,9 +271,9 @@ pub async fn order_action(app: &App, client_id: i64, order_id: i64, action: &str
                 ),
             ));
         }
-        "suspend" => order::change_status(&mut o, order::SUSPENDED, now).map_err(err)?,
-        "unsuspend" => order::change_status(&mut o, order::ACTIVE, now).map_err(err)?,
-        "cancel" => order::change_status(&mut o, order::CANCELED, now).map_err(err)?,
+        "suspend" => order::change_status(&mut o, order::OrderStatus::Suspended, now).map_err(err)?,
+        "unsuspend" => order::change_status(&mut o, order::OrderStatus::Active, now).map_err(err)?,
+        "cancel" => order::change_status(&mut o, order::OrderStatus::Canceled, now).map_err(err)?,
         other => {
             return Err(format!(
                 "action must be one of {}, not {other}",
@@ -335,7 +335,7 @@ pub async fn add_funds(app: &App, client_id: i64, amount: &str, description: &st
 /// Ends an invoice's life by staff decision: `cancel` an unpaid one (its orders stop waiting for
 /// it), or `refund` a paid one (the amount is recorded; `to_balance` credits it to the account).
 pub async fn close_invoice(app: &App, hash: &str, action: &str, to_balance: bool) -> Result<String, String> {
-    use bb_core::domain::invoice::{self, BalanceEntry, Invoice};
+    use bb_core::domain::invoice::{self, BalanceEntry, Invoice, LineKind};
     use bb_core::domain::money;
     use bb_core::domain::order::Order;
     use bb_core::store::{Index, Query};
@@ -355,7 +355,7 @@ pub async fn close_invoice(app: &App, hash: &str, action: &str, to_balance: bool
             let order_keys: Vec<_> = inv
                 .lines
                 .iter()
-                .filter_map(|l| l.rel_id.filter(|_| l.kind == "order"))
+                .filter_map(|l| l.rel_id.filter(|_| l.kind == LineKind::Order))
                 .map(|id| bb_core::domain::order::order_key(inv.client_id, id))
                 .collect::<std::collections::BTreeSet<_>>()
                 .into_iter()
@@ -384,7 +384,7 @@ pub async fn close_invoice(app: &App, hash: &str, action: &str, to_balance: bool
             let deposits: rust_decimal::Decimal = inv
                 .lines
                 .iter()
-                .filter(|l| l.kind == "deposit")
+                .filter(|l| l.kind == LineKind::Deposit)
                 .map(|l| l.total() + l.tax(inv.taxrate))
                 .sum();
             let delta = if to_balance {

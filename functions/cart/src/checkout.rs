@@ -10,7 +10,7 @@ use bb_core::domain::activity;
 use bb_core::domain::cart::CartOwner;
 use bb_core::domain::catalog::{Product, SetupMode};
 use bb_core::domain::client::{self as clients, ClientRecord};
-use bb_core::domain::invoice::{self, LineDraft, NewInvoice, PaidBy};
+use bb_core::domain::invoice::{self, LineDraft, LineKind, LineTask, NewInvoice, PaidBy};
 use bb_core::domain::money;
 use bb_core::domain::order::{self, Order};
 use bb_core::idempotency;
@@ -221,7 +221,7 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
     }
     // Activation by each product's setup mode (orders the payment activated are active now).
     for (order, item) in orders.iter_mut().zip(&priced) {
-        if order.status != order::PENDING_SETUP {
+        if order.status != order::OrderStatus::PendingSetup {
             continue;
         }
         let owed = order.total() - order.discount.unwrap_or_default();
@@ -393,7 +393,7 @@ fn new_order(
         price: convert(item.price),
         discount: (!discount.is_zero()).then_some(discount),
         setup_price: convert(item.setup),
-        status: order::PENDING_SETUP.into(),
+        status: order::OrderStatus::PendingSetup,
         reason: None,
         notes: item.item.config.get("notes").and_then(Value::as_str).map(String::from),
         config: item.item.config.clone(),
@@ -410,7 +410,7 @@ fn new_order(
         history: Vec::new(),
         version: 0,
     };
-    order.record(order::PENDING_SETUP, "Order created", now);
+    order.record(order::OrderStatus::PendingSetup, "Order created", now);
     Ok(order)
 }
 
@@ -423,9 +423,9 @@ fn order_lines(order: &Order, item: &Priced<'_>, taxed: bool, convert: &dyn Fn(D
         unit: Some(order.unit.clone()),
         price: order.price,
         taxed,
-        kind: "order",
+        kind: LineKind::Order,
         rel_id: Some(order.id),
-        task: "activate",
+        task: LineTask::Activate,
     }];
     if let Some(discount) = order.discount.filter(|d| *d > Decimal::ZERO) {
         lines.push(LineDraft {
@@ -435,9 +435,9 @@ fn order_lines(order: &Order, item: &Priced<'_>, taxed: bool, convert: &dyn Fn(D
             unit: Some("discount".into()),
             price: -discount,
             taxed,
-            kind: "custom",
+            kind: LineKind::Custom,
             rel_id: Some(order.id),
-            task: "void",
+            task: LineTask::Void,
         });
     }
     let setup = convert(item.setup - item.discount_setup);
@@ -449,9 +449,9 @@ fn order_lines(order: &Order, item: &Priced<'_>, taxed: bool, convert: &dyn Fn(D
             unit: Some("service".into()),
             price: setup,
             taxed,
-            kind: "custom",
+            kind: LineKind::Custom,
             rel_id: Some(order.id),
-            task: "void",
+            task: LineTask::Void,
         });
     }
     lines

@@ -11,7 +11,7 @@ use bb_core::domain::activity;
 use bb_core::domain::catalog::PromoType;
 use bb_core::domain::client::{self as clients, ClientRecord};
 use bb_core::domain::invoice::{
-    self, INVOICE_PREFIX, Invoice, LineDraft, NewInvoice, PaidBy, TRANSACTION_PREFIX, Transaction,
+    self, INVOICE_PREFIX, Invoice, LineDraft, LineKind, LineTask, NewInvoice, PaidBy, TRANSACTION_PREFIX, Transaction,
 };
 use bb_core::domain::money;
 use bb_core::domain::order::{self as orders, Order};
@@ -95,8 +95,11 @@ async fn get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Value> {
             && p.currency
                 .as_deref()
                 .is_none_or(|c| c.is_empty() || inv.currency.eq_ignore_ascii_case(c))
-            && p.order_id
-                .is_none_or(|o| inv.lines.iter().any(|l| l.kind == "order" && l.rel_id == Some(o)))
+            && p.order_id.is_none_or(|o| {
+                inv.lines
+                    .iter()
+                    .any(|l| l.kind == LineKind::Order && l.rel_id == Some(o))
+            })
             && created.is_none_or(|d| day == Some(d))
             && paid.is_none_or(|d| inv.paid_at.as_deref().and_then(day_of) == Some(d))
             && search.as_deref().is_none_or(|q| {
@@ -203,7 +206,7 @@ async fn renewal_invoice(ctx: ClientCtx, p: RenewalParams) -> ApiResult<String> 
     if let Some(hash) = &order.unpaid_invoice_hash {
         return Ok(hash.clone());
     }
-    if order.status == orders::CANCELED {
+    if order.status == orders::OrderStatus::Canceled {
         return Err(ApiError::new(format!(
             "Order {} is canceled. No need to generate invoice.",
             order.id
@@ -225,9 +228,9 @@ async fn renewal_invoice(ctx: ClientCtx, p: RenewalParams) -> ApiResult<String> 
         unit: Some(order.unit.clone()),
         price: order.price,
         taxed,
-        kind: "order",
+        kind: LineKind::Order,
         rel_id: Some(order.id),
-        task: "renew",
+        task: LineTask::Renew,
     }];
     let mut promo_used = false;
     if order.promo_recurring
@@ -252,9 +255,9 @@ async fn renewal_invoice(ctx: ClientCtx, p: RenewalParams) -> ApiResult<String> 
                 unit: Some("discount".into()),
                 price: -discount,
                 taxed,
-                kind: "custom",
+                kind: LineKind::Custom,
                 rel_id: Some(order.id),
-                task: "void",
+                task: LineTask::Void,
             });
             promo_used = true;
         }
@@ -444,9 +447,9 @@ async fn funds_invoice(ctx: ClientCtx, p: FundsParams) -> ApiResult<String> {
             unit: None,
             price: amount,
             taxed: false,
-            kind: "deposit",
+            kind: LineKind::Deposit,
             rel_id: None,
-            task: "void",
+            task: LineTask::Void,
         }],
     )?;
     let notices = [Notice::to_client(
@@ -487,7 +490,7 @@ async fn funds_invoice(ctx: ClientCtx, p: FundsParams) -> ApiResult<String> {
 /// Deletes one of the caller's unpaid invoices that no order depends on.
 async fn delete(ctx: ClientCtx, p: HashParams) -> ApiResult<bool> {
     let (inv, _) = load(&ctx, &p.hash).await?;
-    if let Some(line) = inv.lines.iter().find(|l| l.kind == "order") {
+    if let Some(line) = inv.lines.iter().find(|l| l.kind == LineKind::Order) {
         return Err(ApiError::new(format!(
             "Invoice is related to order #{}. Please cancel order first.",
             line.rel_id.unwrap_or_default()

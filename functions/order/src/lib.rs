@@ -6,7 +6,7 @@
 use bb_core::clock::{date_filter, day_of, within};
 use bb_core::domain::activity;
 use bb_core::domain::client as clients;
-use bb_core::domain::invoice::{self, Invoice};
+use bb_core::domain::invoice::{self, Invoice, LineKind, LineStatus};
 use bb_core::domain::order::{self as orders, ORDER_PREFIX, Order};
 use bb_core::error::changed_meanwhile;
 use bb_core::prelude::*;
@@ -77,7 +77,7 @@ async fn get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Value> {
             .unwrap_or(14);
         let horizon = bb_core::clock::format_datetime(ctx.now() + bb_core::clock::Duration::days(days));
         list.retain(|o| {
-            o.status == orders::ACTIVE
+            o.status == orders::OrderStatus::Active
                 && o.invoice_option == "issue-invoice"
                 && o.period.as_deref().is_some_and(|p| !p.is_empty())
                 && o.unpaid_invoice_hash.is_none()
@@ -98,7 +98,9 @@ async fn get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Value> {
             .map(|(k, v)| (k, v.as_str().map(String::from).unwrap_or_else(|| v.to_string())))
             .collect();
         list.retain(|o| {
-            p.status.as_deref().is_none_or(|s| s.is_empty() || o.status == s)
+            p.status
+                .as_deref()
+                .is_none_or(|s| s.is_empty() || o.status.as_str() == s)
                 && p.id.is_none_or(|id| o.id == id)
                 && p.ids.as_ref().is_none_or(|ids| ids.is_empty() || ids.contains(&o.id))
                 && p.product_id.is_none_or(|id| o.product_id == id)
@@ -168,9 +170,9 @@ async fn service(ctx: ClientCtx, p: IdParams) -> ApiResult<Value> {
             .find(|i| Key::of(i).as_ref() == Some(&key))
             .ok_or_else(not_found)?,
     )?;
-    match order.status.as_str() {
-        orders::PENDING_SETUP | orders::FAILED_SETUP => return Ok(Value::Null),
-        orders::ACTIVE => {}
+    match order.status {
+        orders::OrderStatus::PendingSetup | orders::OrderStatus::FailedSetup => return Ok(Value::Null),
+        orders::OrderStatus::Active => {}
         _ => return Err(ApiError::new("Order is not activated")),
     }
     let Some(record) = items.iter().find(|i| Key::of(i).as_ref() == Some(&svc)) else {
@@ -213,7 +215,7 @@ async fn upgradables(ctx: ClientCtx, p: IdParams) -> ApiResult<Value> {
 async fn delete(ctx: ClientCtx, p: IdParams) -> ApiResult<bool> {
     let (list, _) = own_orders(&ctx).await?;
     let order = list.iter().find(|o| o.id == p.id).ok_or_else(not_found)?;
-    if order.status != orders::PENDING_SETUP && order.status != orders::FAILED_SETUP {
+    if order.status != orders::OrderStatus::PendingSetup && order.status != orders::OrderStatus::FailedSetup {
         return Err(ApiError::new("Only pending and failed setup orders can be deleted."));
     }
     let mut ops = vec![TxOp::Delete {
@@ -228,8 +230,10 @@ async fn delete(ctx: ClientCtx, p: IdParams) -> ApiResult<bool> {
         if inv.is_unpaid() {
             let version = inv.version;
             inv.lines
-                .retain(|l| l.rel_id != Some(order.id) || l.status != "pending_payment");
-            if inv.lines.is_empty() || inv.total() <= Decimal::ZERO && inv.lines.iter().all(|l| l.kind != "order") {
+                .retain(|l| l.rel_id != Some(order.id) || l.status != LineStatus::PendingPayment);
+            if inv.lines.is_empty()
+                || inv.total() <= Decimal::ZERO && inv.lines.iter().all(|l| l.kind != LineKind::Order)
+            {
                 ops.push(TxOp::Delete {
                     key: inv.key(),
                     cond: Some(Cond::eq("version", version)),

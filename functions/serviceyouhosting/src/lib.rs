@@ -148,7 +148,7 @@ async fn activate(ctx: ClientCtx, p: ActivateParams) -> ApiResult<Value> {
     let yh = api(&ctx).await?;
     yh.verify_captcha(&captcha_id, &solution).await?;
     let (mut order, _) = order_of(&ctx, Some(order_id)).await?;
-    if order.status != order::PENDING_SETUP && order.status != order::FAILED_SETUP {
+    if order.status != order::OrderStatus::PendingSetup && order.status != order::OrderStatus::FailedSetup {
         return Err(ApiError::new("Only pending setup or failed orders can be activated"));
     }
     let yh_client = yh_client_id(&ctx)
@@ -183,9 +183,9 @@ async fn activate(ctx: ClientCtx, p: ActivateParams) -> ApiResult<Value> {
     let account = match created {
         Ok(a) => a,
         Err(e) => {
-            if order.status != order::FAILED_SETUP {
-                order.status = order::FAILED_SETUP.into();
-                order.record(order::FAILED_SETUP, &e.message, &ctx.now_text());
+            if order.status != order::OrderStatus::FailedSetup {
+                order.status = order::OrderStatus::FailedSetup;
+                order.record(order::OrderStatus::FailedSetup, &e.message, &ctx.now_text());
                 order.version = version + 1;
                 let put = TxOp::Put {
                     item: order.to_item()?,

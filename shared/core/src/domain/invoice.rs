@@ -71,15 +71,44 @@ pub struct Line {
     pub taxed: bool,
     #[serde(default)]
     pub charged: bool,
-    /// `order`, `deposit`, `custom`.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: LineKind,
     #[serde(default)]
     pub rel_id: Option<i64>,
-    /// `activate`, `renew`, `void`.
-    pub task: String,
-    /// `pending_payment`, `pending_setup`, `executed`.
-    pub status: String,
+    pub task: LineTask,
+    pub status: LineStatus,
+}
+
+/// What an invoice line is for (BoxBilling's `invoice_item.type`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LineKind {
+    /// An order's period (`rel_id` is the order).
+    Order,
+    /// Money added to the client's balance.
+    Deposit,
+    /// Anything else (setup fees, discounts).
+    Custom,
+}
+
+/// What paying the line does.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LineTask {
+    /// Activates its order.
+    Activate,
+    /// Extends its order by a period.
+    Renew,
+    /// Nothing beyond the payment.
+    Void,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LineStatus {
+    PendingPayment,
+    PendingSetup,
+    Executed,
 }
 
 impl Line {
@@ -105,9 +134,9 @@ pub struct LineDraft {
     pub unit: Option<String>,
     pub price: Decimal,
     pub taxed: bool,
-    pub kind: &'static str,
+    pub kind: LineKind,
     pub rel_id: Option<i64>,
-    pub task: &'static str,
+    pub task: LineTask,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -228,7 +257,7 @@ impl Invoice {
                     "taxed": l.taxed,
                     "charged": l.charged,
                     "total": money::text(l.total()),
-                    "order_id": if l.kind == "order" { l.rel_id } else { None },
+                    "order_id": if l.kind == LineKind::Order { l.rel_id } else { None },
                     "type": l.kind,
                     "rel_id": l.rel_id,
                     "task": l.task,
@@ -358,10 +387,10 @@ pub fn build(new: NewInvoice<'_>, ids: &mut Ids, drafts: Vec<LineDraft>) -> ApiR
             price: money::round(d.price),
             taxed: d.taxed && taxrate > Decimal::ZERO,
             charged: false,
-            kind: d.kind.into(),
+            kind: d.kind,
             rel_id: d.rel_id,
-            task: d.task.into(),
-            status: "pending_payment".into(),
+            task: d.task,
+            status: LineStatus::PendingPayment,
         });
     }
     Ok(Invoice {
@@ -601,9 +630,9 @@ pub fn settle(
     let mut notes = invoice.notes.clone().unwrap_or_default();
     for line in invoice.lines.iter_mut().filter(|l| !l.charged) {
         let amount = money::round(line.total() + line.tax(rate));
-        let entry = match (paid_by, line.kind.as_str()) {
-            (PaidBy::Gateway { .. }, "deposit") => Some(amount),
-            (PaidBy::Credits, "deposit") => None,
+        let entry = match (paid_by, line.kind) {
+            (PaidBy::Gateway { .. }, LineKind::Deposit) => Some(amount),
+            (PaidBy::Credits, LineKind::Deposit) => None,
             (PaidBy::Credits, _) => Some(-amount),
             (PaidBy::Gateway { .. }, _) => None,
         };
@@ -630,8 +659,8 @@ pub fn settle(
             }
         }
         line.charged = true;
-        line.status = "executed".into();
-        if line.kind != "order" {
+        line.status = LineStatus::Executed;
+        if line.kind != LineKind::Order {
             continue;
         }
         let Some(order) = line.rel_id.and_then(|id| orders.iter_mut().find(|o| o.id == id)) else {
@@ -641,8 +670,8 @@ pub fn settle(
             order.unpaid_invoice_hash = None;
             order.unpaid_invoice_id = None;
         }
-        match line.task.as_str() {
-            "activate" if order.status == order::PENDING_SETUP => {
+        match line.task {
+            LineTask::Activate if order.status == order::OrderStatus::PendingSetup => {
                 let product = catalog.product(order.product_id);
                 let manual = product.is_some_and(|p| p.setup == crate::domain::catalog::SetupMode::Manual);
                 if !manual {
@@ -651,7 +680,7 @@ pub fn settle(
                     notices.push((order.id, activation.notice_template));
                 }
             }
-            "renew" => order::renew(order, now)?,
+            LineTask::Renew => order::renew(order, now)?,
             _ => {}
         }
         if !orders_changed.contains(&order.id) {

@@ -16,11 +16,36 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
-pub const PENDING_SETUP: &str = "pending_setup";
-pub const FAILED_SETUP: &str = "failed_setup";
-pub const ACTIVE: &str = "active";
-pub const SUSPENDED: &str = "suspended";
-pub const CANCELED: &str = "canceled";
+/// An order's state, as BoxBilling names it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    /// Waiting for payment or for its setup.
+    PendingSetup,
+    /// Its setup failed; staff or a retry can still activate it.
+    FailedSetup,
+    Active,
+    Suspended,
+    Canceled,
+}
+
+impl OrderStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::PendingSetup => "pending_setup",
+            OrderStatus::FailedSetup => "failed_setup",
+            OrderStatus::Active => "active",
+            OrderStatus::Suspended => "suspended",
+            OrderStatus::Canceled => "canceled",
+        }
+    }
+}
+
+impl std::fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 pub const ORDER_PREFIX: &str = "ORD#";
 
@@ -72,7 +97,7 @@ pub struct Order {
     /// Setup fee charged with the first invoice.
     #[serde(default)]
     pub setup_price: Decimal,
-    pub status: String,
+    pub status: OrderStatus,
     #[serde(default)]
     pub reason: Option<String>,
     #[serde(default)]
@@ -184,15 +209,15 @@ impl Order {
 /// A line of an order's status history.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct HistoryEntry {
-    pub status: String,
+    pub status: OrderStatus,
     pub notes: String,
     pub created_at: String,
 }
 
 impl Order {
-    pub fn record(&mut self, status: &str, notes: &str, now: &str) {
+    pub fn record(&mut self, status: OrderStatus, notes: &str, now: &str) {
         self.history.push(HistoryEntry {
-            status: status.into(),
+            status,
             notes: notes.into(),
             created_at: now.into(),
         });
@@ -248,7 +273,7 @@ pub fn activate(
                 )),
         ));
     }
-    order.status = ACTIVE.into();
+    order.status = OrderStatus::Active;
     order.activated_at = Some(now_text.clone());
     order.suspended_at = None;
     order.canceled_at = None;
@@ -257,7 +282,7 @@ pub fn activate(
         _ => None,
     };
     order.updated_at = now_text.clone();
-    order.record(ACTIVE, "Order activated", &now_text);
+    order.record(OrderStatus::Active, "Order activated", &now_text);
     Ok(Activation {
         ops,
         notice_template: format!("mod_service{}_activated", order.service_type),
@@ -282,18 +307,19 @@ pub fn renew(order: &mut Order, now: OffsetDateTime) -> ApiResult<()> {
 }
 
 /// Status changes an operator makes (activation is [`activate`]).
-pub fn change_status(order: &mut Order, to: &str, now: OffsetDateTime) -> ApiResult<()> {
+pub fn change_status(order: &mut Order, to: OrderStatus, now: OffsetDateTime) -> ApiResult<()> {
+    use OrderStatus::*;
     let now_text = format_datetime(now);
-    match (order.status.as_str(), to) {
-        (ACTIVE, SUSPENDED) => order.suspended_at = Some(now_text.clone()),
-        (SUSPENDED, ACTIVE) => {
+    match (order.status, to) {
+        (Active, Suspended) => order.suspended_at = Some(now_text.clone()),
+        (Suspended, Active) => {
             order.unsuspended_at = Some(now_text.clone());
             order.suspended_at = None;
         }
-        (ACTIVE | SUSPENDED | PENDING_SETUP | FAILED_SETUP, CANCELED) => order.canceled_at = Some(now_text.clone()),
+        (Active | Suspended | PendingSetup | FailedSetup, Canceled) => order.canceled_at = Some(now_text.clone()),
         (from, to) => return Err(ApiError::new(format!("Order can not change from {from} to {to}"))),
     }
-    order.status = to.into();
+    order.status = to;
     order.record(to, &format!("Order {to}"), &now_text);
     order.updated_at = now_text;
     Ok(())

@@ -20,7 +20,7 @@ use crate::app::App;
 use crate::context::ClientCtx;
 use crate::crypto::Sealer;
 use crate::domain::catalog::Product;
-use crate::domain::order::{self, ACTIVE, Order};
+use crate::domain::order::{self, Order, OrderStatus};
 use crate::error::{ApiError, ApiResult};
 use crate::params::{FromParam, ParamType};
 use crate::store::{Attr, Cond, Item, Key, TxOp, Update, from_item, to_item};
@@ -172,7 +172,7 @@ pub async fn find<T: DeserializeOwned>(
             Lookup::Extension { not_found, .. } => ApiError::new(not_found),
         });
     }
-    if order.status != ACTIVE {
+    if order.status != OrderStatus::Active {
         return Err(not_activated());
     }
     let record = record.ok_or_else(not_activated)?;
