@@ -263,7 +263,7 @@ pub async fn order_action(app: &App, client_id: i64, order_id: i64, action: &str
             notices.push((
                 ids[1],
                 Notice::to_client(
-                    &activation.notice_template,
+                    activation.notice_template.clone(),
                     client.id,
                     &client.email,
                     &client.full_name(),

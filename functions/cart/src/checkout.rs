@@ -15,7 +15,7 @@ use bb_core::domain::money;
 use bb_core::domain::order::{self, Order};
 use bb_core::idempotency;
 use bb_core::keys;
-use bb_core::notifier::{self, Notice};
+use bb_core::notifier::{self, Notice, TemplateCode};
 use bb_core::prelude::*;
 use bb_core::store::Ids;
 use rust_decimal::Decimal;
@@ -182,7 +182,7 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
             drafts,
         )?;
         notices.push(Notice::to_client(
-            "mod_invoice_created",
+            TemplateCode::InvoiceCreated,
             client.id,
             &client.email,
             &name,
@@ -240,7 +240,7 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
             )?;
             ops.extend(activation.ops);
             notices.push(Notice::to_client(
-                &activation.notice_template,
+                activation.notice_template.clone(),
                 client.id,
                 &client.email,
                 &name,
@@ -250,7 +250,7 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
     }
     let master = orders.first().map(|o| o.id).unwrap_or_default();
     notices.push(Notice::to_staff(
-        "mod_staff_client_order",
+        TemplateCode::StaffClientOrder,
         json!({"c": client.view(false), "order": orders.first().map(|o| o.view(&Value::Null)), "orders": orders.len()}),
     ));
 

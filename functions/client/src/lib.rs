@@ -12,7 +12,7 @@ use bb_core::domain::client::{self as clients, ACTIVE, ClientRecord, ProfileFiel
 use bb_core::error::changed_meanwhile;
 use bb_core::keys;
 use bb_core::module::PASSWORD_HASHING_MEMORY_MB;
-use bb_core::notifier::{self, Notice};
+use bb_core::notifier::{self, Notice, TemplateCode};
 use bb_core::prelude::*;
 use bb_core::store::next_ids;
 use bb_core::validate;
@@ -161,13 +161,13 @@ async fn create(ctx: GuestCtx, p: CreateParams) -> ApiResult<i64> {
     let vars = json!({"c": client.view(false)});
     let notices = [
         Notice::to_client(
-            "mod_client_signup",
+            TemplateCode::ClientSignup,
             client.id,
             &client.email,
             &client.full_name(),
             vars.clone(),
         ),
-        Notice::to_staff("mod_staff_client_signup", vars),
+        Notice::to_staff(TemplateCode::StaffClientSignup, vars),
     ];
     let mail = notifier::prepare(&ctx.app, &notices, &ids[1..]).await?;
     ops.extend(mail.ops.iter().cloned());

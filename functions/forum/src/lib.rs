@@ -14,7 +14,7 @@ use bb_core::crypto::sha256_hex;
 use bb_core::domain::activity;
 use bb_core::domain::client as clients;
 use bb_core::keys::{self, pad};
-use bb_core::notifier::{self, FanoutJob};
+use bb_core::notifier::{self, FanoutJob, TemplateCode};
 use bb_core::prelude::*;
 use bb_core::store::{Ids, Index, from_item, query_all, to_item};
 use serde::{Deserialize, Serialize};
@@ -661,7 +661,7 @@ async fn post_message(ctx: ClientCtx, p: PostParams) -> ApiResult<i64> {
     };
     let job = FanoutJob::new(
         format!("forum-{}-{id}", topic.id),
-        "mod_forum_new_post",
+        TemplateCode::ForumNewPost,
         json!({"topic": topic.view(), "message": post.row()}),
         keys::topic_partition(topic.id),
         Some(ctx.client_id),

@@ -18,7 +18,7 @@ use bb_core::domain::order::{self as orders, Order};
 use bb_core::error::changed_meanwhile;
 use bb_core::idempotency;
 use bb_core::keys;
-use bb_core::notifier::{self, Notice};
+use bb_core::notifier::{self, Notice, TemplateCode};
 use bb_core::prelude::*;
 use bb_core::store::{Ids, from_item, query_all};
 use rust_decimal::Decimal;
@@ -291,7 +291,7 @@ async fn renewal_invoice(ctx: ClientCtx, p: RenewalParams) -> ApiResult<String> 
     let before_order = order.version;
     let before_client = client.clone();
     let mut notices = vec![Notice::to_client(
-        "mod_invoice_created",
+        TemplateCode::InvoiceCreated,
         client.id,
         &client.email,
         &client.full_name(),
@@ -453,7 +453,7 @@ async fn funds_invoice(ctx: ClientCtx, p: FundsParams) -> ApiResult<String> {
         }],
     )?;
     let notices = [Notice::to_client(
-        "mod_invoice_created",
+        TemplateCode::InvoiceCreated,
         client.id,
         &client.email,
         &client.full_name(),

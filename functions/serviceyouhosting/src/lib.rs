@@ -233,7 +233,7 @@ async fn activate(ctx: ClientCtx, p: ActivateParams) -> ApiResult<Value> {
     ));
     let me = client::load(ctx.store(), ctx.client_id).await?;
     let notice = Notice::to_client(
-        &activation.notice_template,
+        activation.notice_template.clone(),
         me.id,
         &me.email,
         &me.full_name(),

@@ -14,7 +14,7 @@ use bb_core::domain::client as clients;
 use bb_core::domain::order;
 use bb_core::error::changed_meanwhile;
 use bb_core::keys::{self, TICKET_PREFIX};
-use bb_core::notifier::{self, Notice};
+use bb_core::notifier::{self, Notice, TemplateCode};
 use bb_core::prelude::*;
 use bb_core::store::{Ids, to_item};
 use serde::{Deserialize, Serialize};
@@ -413,7 +413,7 @@ async fn ticket_create(ctx: ClientCtx, p: CreateParams) -> ApiResult<i64> {
     let mut notices = Vec::new();
     if let Some(address) = &email {
         notices.push(Notice::to_client(
-            "mod_support_ticket_open",
+            TemplateCode::SupportTicketOpen,
             ctx.client_id,
             address,
             &name,
@@ -421,8 +421,10 @@ async fn ticket_create(ctx: ClientCtx, p: CreateParams) -> ApiResult<i64> {
         ));
     }
     notices.push(match &helpdesk.email {
-        Some(desk) if !desk.is_empty() => Notice::to_address("mod_support_helpdesk_ticket_open", desk, vars(&ticket)),
-        _ => Notice::to_staff("mod_staff_ticket_open", vars(&ticket)),
+        Some(desk) if !desk.is_empty() => {
+            Notice::to_address(TemplateCode::SupportHelpdeskTicketOpen, desk, vars(&ticket))
+        }
+        _ => Notice::to_staff(TemplateCode::StaffTicketOpen, vars(&ticket)),
     });
     if let Some(canned) = autorespond {
         ticket.messages.push(Message {
@@ -441,7 +443,7 @@ async fn ticket_create(ctx: ClientCtx, p: CreateParams) -> ApiResult<i64> {
         ticket.status = ON_HOLD.into();
         if let Some(address) = &email {
             notices.push(Notice::to_client(
-                "mod_support_ticket_staff_reply",
+                TemplateCode::SupportTicketStaffReply,
                 ctx.client_id,
                 address,
                 &name,
@@ -535,7 +537,7 @@ async fn ticket_reply(ctx: ClientCtx, p: ReplyParams) -> ApiResult<bool> {
     ticket.updated_at = now;
     ticket.version += 1;
     let notices = [Notice::to_staff(
-        "mod_staff_ticket_reply",
+        TemplateCode::StaffTicketReply,
         json!({"c": client, "ticket": ticket.view(&catalog, &Value::Null)}),
     )];
     let mail = notifier::prepare(&ctx.app, &notices, &[ids.next(IdKind::Email)?]).await?;
@@ -574,7 +576,7 @@ async fn ticket_close(ctx: ClientCtx, p: CloseParams) -> ApiResult<bool> {
     ticket.version += 1;
     let email_id = bb_core::store::next_ids(ctx.store(), &[IdKind::Email]).await?;
     let notices = [Notice::to_staff(
-        "mod_staff_ticket_close",
+        TemplateCode::StaffTicketClose,
         json!({"c": client, "ticket": ticket.view(&catalog, &Value::Null)}),
     )];
     let mail = notifier::prepare(&ctx.app, &notices, &email_id).await?;

@@ -128,3 +128,29 @@ fn deployment_routes_match_the_registry() {
         .collect();
     assert_eq!(watched, declared, "cargo lambda watch routes");
 }
+
+// Every e-mail the code sends has its template in the base fixtures (a missing one would send
+// nothing, with only a warning in the log).
+#[test]
+fn every_template_code_sent_has_a_base_template() {
+    use bb_core::notifier::TemplateCode;
+    let base: Value = serde_json::from_str(bb_cli::fixtures::BASE).unwrap();
+    let have: BTreeSet<&str> = base["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["code"].as_str())
+        .collect();
+    let mut sent = TemplateCode::FIXED.to_vec();
+    sent.extend(
+        bb_core::domain::service::kinds()
+            .iter()
+            .map(|kind| TemplateCode::ServiceActivated(kind.name().into())),
+    );
+    for code in sent {
+        assert!(
+            have.contains(code.code().as_ref()),
+            "{code} has no template in fixtures/base.json"
+        );
+    }
+}

@@ -184,6 +184,11 @@ where
             &format!("{}: exactly one of everything", plan.name),
         );
     }
+    // For `scripts/bench faults`: the retries the store layer made (this process, all tests).
+    println!(
+        "store retries (process total): {}",
+        bb_core::store::metrics::total_retries()
+    );
 }
 
 async fn nothing(_: &TestApp) -> Value {

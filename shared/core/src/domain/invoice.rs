@@ -12,7 +12,7 @@ use crate::domain::money;
 use crate::domain::order::{self, Order};
 use crate::error::{ApiError, ApiResult};
 use crate::keys::{self, pad};
-use crate::notifier::Notice;
+use crate::notifier::{Notice, TemplateCode};
 use crate::store::{IdKind, Ids, Item, Key, StoreError, TxOp, from_item, to_item};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -705,7 +705,7 @@ pub fn settle(
     let mut out = Vec::new();
     if total > Decimal::ZERO {
         out.push(Notice::to_client(
-            "mod_invoice_paid",
+            TemplateCode::InvoicePaid,
             client.id,
             &client.email,
             &name,
@@ -715,7 +715,7 @@ pub fn settle(
     for (order_id, template) in notices {
         if let Some(order) = orders.iter().find(|o| o.id == order_id) {
             out.push(Notice::to_client(
-                &template,
+                template,
                 client.id,
                 &client.email,
                 &name,

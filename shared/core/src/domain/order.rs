@@ -227,7 +227,7 @@ impl Order {
 /// Everything an activation writes, and the notice it sends.
 pub struct Activation {
     pub ops: Vec<TxOp>,
-    pub notice_template: String,
+    pub notice_template: crate::notifier::TemplateCode,
 }
 
 /// Activates an order: service record, status, dates, stock, history. `order` is updated in
@@ -285,7 +285,7 @@ pub fn activate(
     order.record(OrderStatus::Active, "Order activated", &now_text);
     Ok(Activation {
         ops,
-        notice_template: format!("mod_service{}_activated", order.service_type),
+        notice_template: crate::notifier::TemplateCode::ServiceActivated(order.service_type.clone()),
     })
 }
 

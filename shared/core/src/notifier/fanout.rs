@@ -11,7 +11,7 @@
 //! items) and by size (4 MB; mail with a long message is large), and the job stays in the
 //! unsent index until it is done, so a failed job is retried, never dropped.
 
-use super::{Notice, delivery, prepare};
+use super::{Notice, TemplateCode, delivery, prepare};
 use crate::app::App;
 use crate::clock::format_datetime;
 use crate::domain::client::ClientRecord;
@@ -45,7 +45,7 @@ pub struct FanoutJob {
     #[serde(default = "fanout_kind")]
     pub kind: String,
     pub id: String,
-    pub template: String,
+    pub template: TemplateCode,
     /// Template variables; each recipient's `[client]` is added as `c`.
     pub vars: Value,
     /// Partition holding the subscriptions (`SUB#<client>` items with `client_id`).
@@ -65,7 +65,7 @@ fn fanout_kind() -> String {
 impl FanoutJob {
     pub fn new(
         id: String,
-        template: &str,
+        template: TemplateCode,
         vars: Value,
         subscribers: String,
         except_client: Option<i64>,
@@ -74,7 +74,7 @@ impl FanoutJob {
         FanoutJob {
             kind: FANOUT_KIND.into(),
             id,
-            template: template.into(),
+            template,
             vars,
             subscribers,
             except_client,
@@ -169,7 +169,7 @@ pub async fn run_fanout(app: &App, key: &Key) -> ApiResult<usize> {
                 if let Value::Object(m) = &mut vars {
                     m.insert("c".into(), c.view(false));
                 }
-                Notice::to_client(&job.template, c.id, &c.email, &c.full_name(), vars)
+                Notice::to_client(job.template.clone(), c.id, &c.email, &c.full_name(), vars)
             })
             .collect();
         let mut ids = Ids::allocate(store, &[(IdKind::Email, notices.len())]).await?;

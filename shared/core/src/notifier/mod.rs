@@ -21,8 +21,11 @@
 //! BoxBilling's action code. Rendering substitutes `{{ path.to.value }}` once; values are
 //! escaped in HTML and never rendered again, so user text cannot act as template code.
 
+mod codes;
 mod delivery;
 mod fanout;
+
+pub use codes::TemplateCode;
 
 pub use delivery::{
     Claimer, Delivery, DeliveryMode, Dispatcher, MAX_ATTEMPTS, QUEUE_SHARDS, STREAM_GRACE_SECONDS, SweepReport,
@@ -53,16 +56,16 @@ pub enum Recipient {
 /// One e-mail an action wants sent.
 #[derive(Debug, Clone)]
 pub struct Notice {
-    pub template: String,
+    pub template: TemplateCode,
     pub to: Recipient,
     /// Template variables (a JSON object).
     pub vars: Value,
 }
 
 impl Notice {
-    pub fn to_client(template: &str, id: i64, email: &str, name: &str, vars: Value) -> Notice {
+    pub fn to_client(template: TemplateCode, id: i64, email: &str, name: &str, vars: Value) -> Notice {
         Notice {
-            template: template.into(),
+            template,
             to: Recipient::Client {
                 id,
                 email: email.into(),
@@ -72,17 +75,17 @@ impl Notice {
         }
     }
 
-    pub fn to_address(template: &str, email: &str, vars: Value) -> Notice {
+    pub fn to_address(template: TemplateCode, email: &str, vars: Value) -> Notice {
         Notice {
-            template: template.into(),
+            template,
             to: Recipient::Address(email.into()),
             vars,
         }
     }
 
-    pub fn to_staff(template: &str, vars: Value) -> Notice {
+    pub fn to_staff(template: TemplateCode, vars: Value) -> Notice {
         Notice {
-            template: template.into(),
+            template,
             to: Recipient::Staff,
             vars,
         }
@@ -286,7 +289,7 @@ pub async fn prepare(app: &App, notices: &[Notice], email_ids: &[i64]) -> ApiRes
     };
     let now = format_datetime(app.clock.now());
     for (notice, id) in notices.iter().zip(email_ids) {
-        let Some(template) = templates.iter().find(|t| t.code == notice.template) else {
+        let Some(template) = templates.iter().find(|t| t.code == notice.template.code()) else {
             tracing::warn!(template = %notice.template, "no such e-mail template; nothing sent");
             continue;
         };

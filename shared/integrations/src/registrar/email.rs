@@ -5,11 +5,11 @@ use super::{Domain, Operation, Registrar, Reply, setting};
 use async_trait::async_trait;
 use bb_core::domain::service::staff::Registrar as RegistrarAccount;
 use bb_core::error::{ApiError, ApiResult};
-use bb_core::notifier::Notice;
+use bb_core::notifier::{Notice, TemplateCode};
 use serde_json::json;
 
 /// The template the request is sent with (subject and text come in its variables).
-pub const TEMPLATE: &str = "mod_servicedomain_registrar_request";
+pub const TEMPLATE: TemplateCode = TemplateCode::ServicedomainRegistrarRequest;
 
 pub struct Email {
     to: String,
