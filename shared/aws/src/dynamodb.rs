@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::{
 };
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use bb_core::store::{
+use bb_ports::store::{
     Attr, Batch, Cond, Cursor, Index, Item, Key, PK, Page, Query, Returning, SK, SkCond, Store, StoreError,
     StoreResult, TTL, TxOp, Update, UpdateOp, is_expired, metrics, validate_batch, validate_transaction,
 };
@@ -403,7 +403,7 @@ impl Store for DynamoStore {
     }
 
     async fn put(&self, item: Item, cond: Option<Cond>) -> StoreResult<()> {
-        bb_core::store::validate_item(&item)?;
+        bb_ports::store::validate_item(&item)?;
         metrics::round_trip();
         let mut expr = Expr::default();
         let cond = cond.as_ref().map(|c| expr.cond(c));
@@ -524,7 +524,7 @@ impl Store for DynamoStore {
         // answer was lost is not applied twice), and a transaction sent again after a conflict
         // is a new call with a new token.
         // (ClientRequestToken: at most 36 characters; 32 hex digits carry 128 random bits.)
-        let token = bb_core::crypto::random_bytes::<16>()
+        let token = bb_ports::crypto::random_bytes::<16>()
             .map(hex::encode)
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         match self

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 /// How long the SDK waits, so a hung call fails inside the function's time: one attempt 3 s
 /// (DynamoDB answers in milliseconds; SES in well under a second), all attempts of one call
-/// 8 s. A request's own deadline (`bb_core::deadline`) cuts any call shorter still.
+/// 8 s. A request's own deadline (`bb_ports::deadline`) cuts any call shorter still.
 pub fn timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(2))
@@ -34,7 +34,7 @@ pub fn timeouts() -> TimeoutConfig {
 }
 
 /// The SDK's own retries: standard mode, 3 attempts (timeouts, 500s, throttling). Conflicts and
-/// throttling that outlast them are retried once more by `bb_core::store::Resilient`.
+/// throttling that outlast them are retried once more by `bb_ports::store::Resilient`.
 pub fn retries() -> RetryConfig {
     RetryConfig::standard().with_max_attempts(3)
 }

@@ -5,7 +5,7 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
-use bb_core::files::{FileError, FileStore, check_key};
+use bb_ports::files::{FileError, FileStore, check_key};
 use std::time::Duration;
 
 pub struct S3Files {
@@ -61,7 +61,7 @@ impl FileStore for S3Files {
             .get_object()
             .bucket(&self.bucket)
             .key(key)
-            .response_content_disposition(bb_core::files::attachment_disposition(filename))
+            .response_content_disposition(bb_ports::files::attachment_disposition(filename))
             .presigned(config)
             .await
             .map_err(s3_error)?;

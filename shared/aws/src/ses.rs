@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use aws_sdk_ses::Client;
 use aws_sdk_ses::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_ses::types::{Body, Content, Destination, Message};
-use bb_core::mail::{MailError, Mailer, OutgoingEmail, header_mailbox};
+use bb_ports::mail::{MailError, Mailer, OutgoingEmail, header_mailbox};
 
 pub struct SesMailer {
     client: Client,

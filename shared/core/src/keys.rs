@@ -45,10 +45,8 @@ pub fn rate_counter(class: &str, subject: &str, window: u64) -> Key {
     Key::new(format!("RL#{class}#{subject}#{window}"), "RL")
 }
 
-/// The id counters, one attribute per [`crate::store::IdKind`].
-pub fn id_counters() -> Key {
-    Key::new("COUNTER", "IDS")
-}
+/// The id counters, one attribute per [`crate::store::IdKind`] (defined beside the allocator).
+pub use crate::store::id_counters;
 
 /// System settings (company block, invoice series, module configs), one item.
 pub fn settings() -> Key {

@@ -6,27 +6,22 @@
 
 extern crate self as bb_core;
 
+// The ports, re-exported so every layer names them as `bb_core::store`, `bb_core::error`, ...
+pub use bb_ports::{clock, crypto, deadline, error, files, mail, outbound, store};
+
 pub mod app;
 pub mod auth;
-pub mod clock;
 pub mod config;
 pub mod context;
-pub mod crypto;
-pub mod deadline;
 pub mod domain;
-pub mod error;
-pub mod files;
 pub mod http;
 pub mod idempotency;
 pub mod keys;
-pub mod mail;
 pub mod module;
 pub mod notifier;
 pub mod openapi;
-pub mod outbound;
 pub mod params;
 pub mod pipeline;
-pub mod store;
 pub mod validate;
 
 /// What a module crate needs, in one import.

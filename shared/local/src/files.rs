@@ -2,8 +2,8 @@
 //! checks (`/files/<key>?name=..&expires=..&sig=..`), as S3 presigned URLs work in AWS.
 
 use async_trait::async_trait;
-use bb_core::crypto::{constant_time_eq, hmac_sha256};
-use bb_core::files::{FileError, FileStore, check_key};
+use bb_ports::crypto::{constant_time_eq, hmac_sha256};
+use bb_ports::files::{FileError, FileStore, check_key};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use bb_core::mail::{MailError, Mailer, OutgoingEmail, header_mailbox};
+use bb_ports::mail::{MailError, Mailer, OutgoingEmail, header_mailbox};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 

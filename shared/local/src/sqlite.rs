@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use bb_core::store::{
+use bb_ports::store::{
     Attr, Batch, Cond, Cursor, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Index, Item, Key, PK, Page, Query, Returning, SK,
     SkCond, Store, StoreError, StoreResult, TTL, TxOp, Update, apply_update, condition_holds, is_expired, metrics,
     validate_batch, validate_transaction,
@@ -198,7 +198,7 @@ impl Store for SqliteStore {
     }
 
     async fn put(&self, item: Item, cond: Option<Cond>) -> StoreResult<()> {
-        bb_core::store::validate_item(&item)?;
+        bb_ports::store::validate_item(&item)?;
         let key = Key::of(&item).ok_or_else(|| StoreError::Invalid("item without string pk and sk".into()))?;
         self.run(move |conn| {
             let tx = immediate(conn)?;

@@ -587,6 +587,11 @@ impl IdKind {
 
 /// Blocks of fresh ids of several kinds, allocated in one round trip and handed out in order.
 /// Unused ids leave gaps, which is harmless.
+/// The id counters' item, one attribute per [`IdKind`].
+pub fn id_counters() -> Key {
+    Key::new("COUNTER", "IDS")
+}
+
 #[derive(Debug, Default)]
 pub struct Ids {
     blocks: std::collections::BTreeMap<IdKind, std::collections::VecDeque<i64>>,
@@ -599,7 +604,7 @@ impl Ids {
         if wanted.is_empty() {
             return Ok(Ids::default());
         }
-        let mut update = Update::new(crate::keys::id_counters());
+        let mut update = Update::new(id_counters());
         for (kind, n) in &wanted {
             update = update.add(kind.counter(), *n as i64);
         }
