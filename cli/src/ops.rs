@@ -257,7 +257,8 @@ pub async fn order_action(app: &App, client_id: i64, order_id: i64, action: &str
                 .await
                 .map_err(|e| e.to_string())?;
             let product = catalog.product(o.product_id);
-            let activation = order::activate(&mut o, product, ids[0], now, &app.sealer).map_err(err)?;
+            let activation =
+                bb_core::domain::activation::activate(&mut o, product, ids[0], now, &app.sealer).map_err(err)?;
             ops.extend(activation.ops);
             let client = clients::load(app.store.as_ref(), client_id).await.map_err(err)?;
             notices.push((

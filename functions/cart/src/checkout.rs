@@ -231,7 +231,7 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
             SetupMode::Manual => false,
         };
         if activate {
-            let activation = order::activate(
+            let activation = bb_core::domain::activation::activate(
                 order,
                 Some(item.product),
                 ids.next(IdKind::Service)?,
@@ -303,7 +303,7 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
     if let Some(k) = &explicit {
         ops.push(idempotency::record(by_header(client_id, k), &result, ctx.epoch()));
     }
-    ops.push(activity::log(&ctx, client_id, "Checked out shopping cart"));
+    ops.push(activity::log(&ctx.origin(), client_id, "Checked out shopping cart"));
     let email_ids: Vec<i64> = notices
         .iter()
         .map(|_| ids.next(IdKind::Email))

@@ -8,8 +8,9 @@ use bb_core::auth::{self, NewSession};
 use bb_core::crypto;
 use bb_core::domain::activity;
 use bb_core::domain::cart::{Cart, CartOwner};
-use bb_core::domain::client::{self as clients, ACTIVE, ClientRecord, ProfileFields, SessionRef};
+use bb_core::domain::client::{self as clients, ACTIVE, ClientRecord, SessionRef};
 use bb_core::error::changed_meanwhile;
+use bb_core::forms::ProfileFields;
 use bb_core::keys;
 use bb_core::module::PASSWORD_HASHING_MEMORY_MB;
 use bb_core::notifier::{self, Notice, TemplateCode};
@@ -154,7 +155,7 @@ async fn create(ctx: GuestCtx, p: CreateParams) -> ApiResult<i64> {
     ops.push(TxOp::put_new(client.to_item()?));
     ops.extend(clients::header_ops(&client)?);
     ops.push(activity::log(
-        &ctx,
+        &ctx.origin(),
         client.id,
         format!("Client #{} signed up", client.id),
     ));
@@ -307,7 +308,7 @@ async fn login(ctx: GuestCtx, p: LoginParams) -> ApiResult<Value> {
             .set("ip", ctx.meta.ip.clone()),
     ));
     ops.push(activity::log(
-        &ctx,
+        &ctx.origin(),
         client.id,
         format!("Client #{} logged in", client.id),
     ));

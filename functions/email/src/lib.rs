@@ -80,7 +80,7 @@ async fn resend(ctx: ClientCtx, p: IdParams) -> ApiResult<bool> {
     let copy = original.resent(id, &ctx.now_text());
     let ops = vec![
         TxOp::put_new(copy.to_item()?),
-        activity::log(&ctx, ctx.client_id, format!("Resent email #{}", p.id)),
+        activity::log(&ctx.origin(), ctx.client_id, format!("Resent email #{}", p.id)),
     ];
     ctx.store().transact(ops).await?;
     notifier::dispatch_one(&ctx.app, &copy);

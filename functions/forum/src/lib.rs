@@ -537,7 +537,11 @@ async fn start_topic(ctx: ClientCtx, p: StartParams) -> ApiResult<Value> {
             TxOp::Update(counted(forum.id, topic_id, 1, 1)),
             profile_update(ctx.client_id, points),
             TxOp::put(subscription_item(topic_id, ctx.client_id, &now)),
-            activity::log(&ctx, ctx.client_id, format!("Started new forum topic \"{}\"", p.topic)),
+            activity::log(
+                &ctx.origin(),
+                ctx.client_id,
+                format!("Started new forum topic \"{}\"", p.topic),
+            ),
         ];
         match ctx.store().transact(ops).await {
             Ok(()) => {
@@ -680,7 +684,11 @@ async fn post_message(ctx: ClientCtx, p: PostParams) -> ApiResult<i64> {
         TxOp::Update(counted(topic.forum_id, id, 0, 1)),
         profile_update(ctx.client_id, points),
         TxOp::put_new(job.to_item(ctx.epoch())?),
-        activity::log(&ctx, ctx.client_id, format!("Posted message in topic #{}", topic.id)),
+        activity::log(
+            &ctx.origin(),
+            ctx.client_id,
+            format!("Posted message in topic #{}", topic.id),
+        ),
     ];
     match ctx.store().transact(ops).await {
         Ok(()) => {
@@ -714,7 +722,11 @@ async fn subscribe(ctx: ClientCtx, p: TopicIdParams) -> ApiResult<bool> {
             cond: Cond::exists(),
         },
         TxOp::put_new(subscription_item(p.id, ctx.client_id, &ctx.now_text())),
-        activity::log(&ctx, ctx.client_id, format!("Subscribed to forum topic {}", p.id)),
+        activity::log(
+            &ctx.origin(),
+            ctx.client_id,
+            format!("Subscribed to forum topic {}", p.id),
+        ),
     ];
     match ctx.store().transact(ops).await {
         Ok(()) => Ok(true),
@@ -770,7 +782,11 @@ async fn favorite_add(ctx: ClientCtx, p: TopicIdParams) -> ApiResult<bool> {
             cond: Cond::exists(),
         },
         TxOp::put_new(item),
-        activity::log(&ctx, ctx.client_id, format!("Added forum topic {} to favorites", p.id)),
+        activity::log(
+            &ctx.origin(),
+            ctx.client_id,
+            format!("Added forum topic {} to favorites", p.id),
+        ),
     ];
     match ctx.store().transact(ops).await {
         Ok(()) => Ok(true),

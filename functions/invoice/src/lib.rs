@@ -173,7 +173,7 @@ async fn update(ctx: ClientCtx, p: UpdateParams) -> ApiResult<bool> {
         .when(Cond::eq("status", invoice::UNPAID));
     let ops = vec![
         TxOp::Update(update),
-        activity::log(&ctx, ctx.client_id, format!("Updated invoice \"{}\"", inv.id)),
+        activity::log(&ctx.origin(), ctx.client_id, format!("Updated invoice \"{}\"", inv.id)),
     ];
     ctx.store().transact(ops).await.map_err(changed_meanwhile("invoice"))?;
     Ok(true)
@@ -336,7 +336,7 @@ async fn renewal_invoice(ctx: ClientCtx, p: RenewalParams) -> ApiResult<String> 
     });
     ops.push(TxOp::put_new(inv.to_item()?));
     ops.push(activity::log(
-        &ctx,
+        &ctx.origin(),
         ctx.client_id,
         format!("Generated new renewal invoice #{}", inv.id),
     ));
@@ -462,7 +462,11 @@ async fn funds_invoice(ctx: ClientCtx, p: FundsParams) -> ApiResult<String> {
     let mail = notifier::prepare(&ctx.app, &notices, &[ids.next(IdKind::Email)?]).await?;
     let mut ops = vec![
         TxOp::put_new(inv.to_item()?),
-        activity::log(&ctx, ctx.client_id, format!("Generated add funds invoice #{}", inv.id)),
+        activity::log(
+            &ctx.origin(),
+            ctx.client_id,
+            format!("Generated add funds invoice #{}", inv.id),
+        ),
     ];
     let record_index = ops.len();
     if let Some(at) = &replay {
@@ -504,7 +508,7 @@ async fn delete(ctx: ClientCtx, p: HashParams) -> ApiResult<bool> {
             key: inv.key(),
             cond: Some(Cond::eq("version", inv.version).and(Cond::eq("status", invoice::UNPAID))),
         },
-        activity::log(&ctx, ctx.client_id, format!("Removed invoice #{}", inv.id)),
+        activity::log(&ctx.origin(), ctx.client_id, format!("Removed invoice #{}", inv.id)),
     ];
     ctx.store().transact(ops).await.map_err(changed_meanwhile("invoice"))?;
     Ok(true)

@@ -183,7 +183,7 @@ async fn service(ctx: ClientCtx, p: IdParams) -> ApiResult<Value> {
         _ => ParamMap::new(),
     };
     match bb_core::domain::service::kind(&order.service_type) {
-        Some(kind) => kind.show(&ctx.app, &map).await,
+        Some(kind) => kind.show(ctx.store(), &ctx.app.sealer, &map).await,
         None => Ok(Value::Null),
     }
 }
@@ -262,7 +262,7 @@ async fn delete(ctx: ClientCtx, p: IdParams) -> ApiResult<bool> {
         }
     }
     ops.push(activity::log(
-        &ctx,
+        &ctx.origin(),
         ctx.client_id,
         format!("Deleted order #{}", order.id),
     ));

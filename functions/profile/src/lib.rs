@@ -6,8 +6,9 @@
 use bb_core::auth::{self, Credential};
 use bb_core::crypto;
 use bb_core::domain::activity;
-use bb_core::domain::client::{self as clients, ClientRecord, ProfileFields, SessionRef};
+use bb_core::domain::client::{self as clients, ClientRecord, SessionRef};
 use bb_core::error::changed_meanwhile;
+use bb_core::forms::ProfileFields;
 use bb_core::keys;
 use bb_core::module::PASSWORD_HASHING_MEMORY_MB;
 use bb_core::prelude::*;
@@ -84,7 +85,7 @@ async fn update(ctx: ClientCtx, p: UpdateParams) -> ApiResult<bool> {
         });
     }
     ops.extend(clients::header_ops(&client)?);
-    ops.push(activity::log(&ctx, client.id, "Updated profile"));
+    ops.push(activity::log(&ctx.origin(), client.id, "Updated profile"));
     match ctx.store().transact(ops).await {
         Ok(()) => Ok(true),
         Err(e) if e.failed_at(1) && email_change.is_some() => {
@@ -119,7 +120,7 @@ async fn api_key_reset(ctx: ClientCtx, _: NoParams) -> ApiResult<String> {
                 .set("api_key_hash", new.hash)
                 .set("api_key_sealed", new.sealed),
         ),
-        activity::log(&ctx, client.id, "Generated new API key"),
+        activity::log(&ctx.origin(), client.id, "Generated new API key"),
     ];
     if let Some(old) = &client.api_key_hash {
         ops.push(TxOp::delete(keys::api_key(old)));
@@ -161,7 +162,7 @@ async fn change_password(ctx: ClientCtx, p: ChangePasswordParams) -> ApiResult<b
                 .set("password_hash", hash)
                 .set("sessions", clients::sessions_attr(&kept)),
         ),
-        activity::log(&ctx, client.id, "Changed profile password"),
+        activity::log(&ctx.origin(), client.id, "Changed profile password"),
     ];
     ops.extend(auth::end_sessions(&ended));
     ctx.store().transact(ops).await.map_err(changed_meanwhile("profile"))?;
@@ -184,7 +185,7 @@ fn split_sessions(client: &ClientRecord, credential: &Credential, now: i64) -> (
 
 /// Ends the cookie session (a Basic call has none to end).
 async fn logout(ctx: ClientCtx, _: NoParams) -> ApiResult<bool> {
-    let log = activity::entry(&ctx, ctx.client_id, "Logged out");
+    let log = activity::entry(&ctx.origin(), ctx.client_id, "Logged out");
     match &ctx.credential {
         Credential::Session { token_hash, .. } => {
             ctx.store()

@@ -27,7 +27,9 @@ async fn reset(ctx: ClientCtx, p: ResetParams) -> ApiResult<Value> {
         not_found: "BoxBilling license order not found",
         not_activated_with_id: false,
     };
-    let found = service::find::<PartnerLicenseService>(&ctx, p.order_id, "boxbillinglicense", lookup).await?;
+    let found =
+        service::find::<PartnerLicenseService>(ctx.store(), ctx.client_id, p.order_id, "boxbillinglicense", lookup)
+            .await?;
     let oid = found
         .service
         .oid
@@ -39,6 +41,6 @@ async fn reset(ctx: ClientCtx, p: ResetParams) -> ApiResult<Value> {
         .call("partner_order_reset", &[("order_id", &oid)])
         .await?;
     let line = format!("Reset license information. Order ID #{}", found.order.id);
-    service::commit(&ctx, &found, Value::Null, line).await?;
+    service::commit(ctx.store(), &ctx.origin(), &found, Value::Null, line).await?;
     Ok(Value::Bool(true))
 }

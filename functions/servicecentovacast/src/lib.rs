@@ -39,7 +39,7 @@ struct AccountParams {
 }
 
 async fn account(ctx: &ClientCtx, order_id: Option<OrderRef>) -> ApiResult<(Found<CentovaService>, CentovaServer)> {
-    let found = service::find::<CentovaService>(ctx, order_id, "centovacast", LOOKUP).await?;
+    let found = service::find::<CentovaService>(ctx.store(), ctx.client_id, order_id, "centovacast", LOOKUP).await?;
     let server = staff::load::<CentovaServer>(ctx.store(), &ctx.app.sealer, &found.service.server_id.to_string())
         .await?
         .ok_or_else(|| ApiError::new("Centova Cast Server not found"))?;
@@ -73,7 +73,7 @@ async fn control(ctx: ClientCtx, p: AccountParams, method: &str, done: &str) -> 
     let (found, server) = account(&ctx, p.order_id).await?;
     run(&ctx, &found, &server, method).await?;
     let line = format!("{done} server {}", found.order.id);
-    service::commit(&ctx, &found, Value::Null, line).await?;
+    service::commit(ctx.store(), &ctx.origin(), &found, Value::Null, line).await?;
     Ok(Value::Bool(true))
 }
 

@@ -63,7 +63,7 @@ async fn forward(ctx: ClientCtx, p: ForwardParams) -> ApiResult<Value> {
             format!("Client API call {method} does not exist in module servicecustom"),
         ));
     }
-    let found = service::find::<CustomService>(&ctx, p.order_id, "custom", Lookup::Core).await?;
+    let found = service::find::<CustomService>(ctx.store(), ctx.client_id, p.order_id, "custom", Lookup::Core).await?;
     if FORBIDDEN.contains(&method.as_str()) {
         return Err(ApiError::coded(
             403,

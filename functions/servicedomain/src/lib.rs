@@ -31,7 +31,7 @@ pub fn module() -> Module {
 }
 
 async fn find(ctx: &ClientCtx, order_id: Option<OrderRef>) -> ApiResult<Found<DomainService>> {
-    service::find(ctx, order_id, "domain", Lookup::Core).await
+    service::find(ctx.store(), ctx.client_id, order_id, "domain", Lookup::Core).await
 }
 
 /// The registrar account managing the domain (the record's, else the one serving its TLD) and
@@ -120,7 +120,7 @@ async fn carry_out(
         ops.push(TxOp::Update(service::set_fields(found.update(), &fields)));
     }
     if let Some(line) = log {
-        ops.push(activity::log(ctx, ctx.client_id, line));
+        ops.push(activity::log(&ctx.origin(), ctx.client_id, line));
     }
     let notices: Vec<_> = reply.notice.into_iter().collect();
     let email_ids = if notices.is_empty() {

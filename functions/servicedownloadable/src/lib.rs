@@ -32,7 +32,9 @@ fn unavailable() -> ApiError {
 }
 
 async fn send_file(ctx: ClientCtx, p: SendParams) -> ApiResult<Value> {
-    let found = service::find::<DownloadableService>(&ctx, p.order_id, "downloadable", Lookup::Core).await?;
+    let found =
+        service::find::<DownloadableService>(ctx.store(), ctx.client_id, p.order_id, "downloadable", Lookup::Core)
+            .await?;
     let d = &found.service;
     let files = &ctx.app.files;
     let exists = files.exists(&d.file_key).await.map_err(|e| {
@@ -51,7 +53,11 @@ async fn send_file(ctx: ClientCtx, p: SendParams) -> ApiResult<Value> {
         })?;
     // Counted once per link handed out, with its log line.
     let update = found.update().add("downloads", 1).set("updated_at", ctx.now_text());
-    let log = activity::log(&ctx, ctx.client_id, format!("Downloaded service {} file", d.id));
+    let log = activity::log(
+        &ctx.origin(),
+        ctx.client_id,
+        format!("Downloaded service {} file", d.id),
+    );
     ctx.store()
         .transact(vec![TxOp::Update(update), log])
         .await

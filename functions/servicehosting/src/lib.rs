@@ -21,7 +21,7 @@ pub fn module() -> Module {
 }
 
 async fn find(ctx: &ClientCtx, order_id: Option<OrderRef>) -> ApiResult<Found<HostingService>> {
-    service::find(ctx, order_id, "hosting", Lookup::Core).await
+    service::find(ctx.store(), ctx.client_id, order_id, "hosting", Lookup::Core).await
 }
 
 /// The account's panel and the account as the panel knows it now.
@@ -56,7 +56,7 @@ async fn change_username(ctx: ClientCtx, p: UsernameParams) -> ApiResult<Value> 
     let (panel, account) = panel_for(&ctx, &found.service).await?;
     panel.change_username(&account, &username).await?;
     let log = format!("Changed hosting account {} username", found.service.id);
-    service::commit(&ctx, &found, json!({ "username": username }), log).await?;
+    service::commit(ctx.store(), &ctx.origin(), &found, json!({ "username": username }), log).await?;
     Ok(Value::Bool(true))
 }
 
@@ -81,7 +81,14 @@ async fn change_domain(ctx: ClientCtx, p: DomainParams) -> ApiResult<Value> {
     let (panel, account) = panel_for(&ctx, &found.service).await?;
     panel.change_domain(&account, &format!("{sld}{tld}")).await?;
     let log = format!("Changed hosting account {} domain", found.service.id);
-    service::commit(&ctx, &found, json!({ "sld": sld, "tld": tld }), log).await?;
+    service::commit(
+        ctx.store(),
+        &ctx.origin(),
+        &found,
+        json!({ "sld": sld, "tld": tld }),
+        log,
+    )
+    .await?;
     Ok(Value::Bool(true))
 }
 
@@ -102,7 +109,14 @@ async fn change_password(ctx: ClientCtx, p: PasswordParams) -> ApiResult<Value> 
     panel.change_password(&account, &password).await?;
     let sealed = service::seal(&ctx.app.sealer, &password)?;
     let log = format!("Changed hosting account {} password", found.service.id);
-    service::commit(&ctx, &found, json!({ "pass_sealed": sealed }), log).await?;
+    service::commit(
+        ctx.store(),
+        &ctx.origin(),
+        &found,
+        json!({ "pass_sealed": sealed }),
+        log,
+    )
+    .await?;
     Ok(Value::Bool(true))
 }
 

@@ -30,9 +30,10 @@ async fn reset(ctx: ClientCtx, p: ResetParams) -> ApiResult<Value> {
     if blank {
         return Err(ApiError::new("Order id is required"));
     }
-    let found = service::find::<LicenseService>(&ctx, p.order_id, "license", Lookup::Core).await?;
+    let found =
+        service::find::<LicenseService>(ctx.store(), ctx.client_id, p.order_id, "license", Lookup::Core).await?;
     let forgotten = json!({"ips": [], "hosts": [], "paths": [], "versions": []});
     let line = format!("Reset license {} information", found.service.id);
-    service::commit(&ctx, &found, forgotten, line).await?;
+    service::commit(ctx.store(), &ctx.origin(), &found, forgotten, line).await?;
     Ok(Value::Bool(true))
 }

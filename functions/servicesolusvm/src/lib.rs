@@ -33,7 +33,7 @@ const LOOKUP: Lookup = Lookup::Extension {
 
 /// The client's VPS (provisioned: it has a SolusVM id) and its master.
 async fn vps(ctx: &ClientCtx, order_id: Option<OrderRef>) -> ApiResult<(Found<SolusvmService>, String)> {
-    let found = service::find::<SolusvmService>(ctx, order_id, "solusvm", LOOKUP).await?;
+    let found = service::find::<SolusvmService>(ctx.store(), ctx.client_id, order_id, "solusvm", LOOKUP).await?;
     let vserverid = found
         .service
         .vserverid
@@ -60,7 +60,7 @@ async fn power(ctx: ClientCtx, p: OrderParams, action: &str, done: &str) -> ApiR
         .call(action, &[("vserverid", &vserverid)])
         .await?;
     let line = format!("{done}. Order ID #{}", found.order.id);
-    service::commit(&ctx, &found, Value::Null, line).await?;
+    service::commit(ctx.store(), &ctx.origin(), &found, Value::Null, line).await?;
     Ok(Value::Bool(true))
 }
 
@@ -123,7 +123,14 @@ async fn set_root_password(ctx: ClientCtx, p: PasswordParams) -> ApiResult<Value
         .await?;
     // The new root password is never kept.
     let line = format!("Changed VPS root password. Order ID #{}", found.order.id);
-    service::commit(&ctx, &found, json!({"rootpassword_sealed": null}), line).await?;
+    service::commit(
+        ctx.store(),
+        &ctx.origin(),
+        &found,
+        json!({"rootpassword_sealed": null}),
+        line,
+    )
+    .await?;
     Ok(Value::Bool(true))
 }
 
@@ -148,7 +155,7 @@ async fn set_hostname(ctx: ClientCtx, p: HostnameParams) -> ApiResult<Value> {
         )
         .await?;
     let line = format!("Changed VPS hostname. Order ID #{}", found.order.id);
-    service::commit(&ctx, &found, json!({"hostname": hostname}), line).await?;
+    service::commit(ctx.store(), &ctx.origin(), &found, json!({"hostname": hostname}), line).await?;
     Ok(Value::Bool(true))
 }
 
@@ -172,7 +179,14 @@ async fn change_password(ctx: ClientCtx, p: PasswordParams) -> ApiResult<Value> 
         .await?;
     let sealed = service::seal(&ctx.app.sealer, &password)?;
     let line = format!("Changed SolusVM client area password. Order ID #{}", found.order.id);
-    service::commit(&ctx, &found, json!({"password_sealed": sealed}), line).await?;
+    service::commit(
+        ctx.store(),
+        &ctx.origin(),
+        &found,
+        json!({"password_sealed": sealed}),
+        line,
+    )
+    .await?;
     Ok(Value::Bool(true))
 }
 
@@ -194,6 +208,6 @@ async fn rebuild(ctx: ClientCtx, p: RebuildParams) -> ApiResult<Value> {
         .call("vserver-rebuild", &[("vserverid", &vserverid), ("template", &template)])
         .await?;
     let line = format!("Changed VPS template. Order ID #{}", found.order.id);
-    service::commit(&ctx, &found, json!({"template": template}), line).await?;
+    service::commit(ctx.store(), &ctx.origin(), &found, json!({"template": template}), line).await?;
     Ok(Value::Bool(true))
 }

@@ -47,7 +47,7 @@ async fn yh_client_id(ctx: &ClientCtx) -> ApiResult<Option<String>> {
 /// The caller's YouHosting order (any status) and its record, if set up.
 async fn order_of(ctx: &ClientCtx, order_id: Option<OrderRef>) -> ApiResult<(Order, Option<YouhostingService>)> {
     let id = order_id.ok_or_else(|| ApiError::new("order_id is missing"))?;
-    let (order, record) = service::load_order(ctx, id, Lookup::Core).await?;
+    let (order, record) = service::load_order(ctx.store(), ctx.client_id, id, Lookup::Core).await?;
     if order.service_type != "youhosting" {
         return Err(ApiError::new("Order not found"));
     }
@@ -204,7 +204,7 @@ async fn activate(ctx: ClientCtx, p: ActivateParams) -> ApiResult<Value> {
         .map(id_text)
         .ok_or_else(|| ApiError::new("YouHosting did not return an account id"))?;
     let ids = next_ids(ctx.store(), &[IdKind::Service, IdKind::Email]).await?;
-    let activation = order::activate(&mut order, product, ids[0], ctx.now(), &ctx.app.sealer)?;
+    let activation = bb_core::domain::activation::activate(&mut order, product, ids[0], ctx.now(), &ctx.app.sealer)?;
     let svc_key = service::service_key(order.client_id, order.id);
     let sealed = service::seal(&ctx.app.sealer, &password)?;
     let mut ops: Vec<TxOp> = activation
@@ -227,7 +227,7 @@ async fn activate(ctx: ClientCtx, p: ActivateParams) -> ApiResult<Value> {
         cond: Some(Cond::eq("version", version)),
     });
     ops.push(activity::log(
-        &ctx,
+        &ctx.origin(),
         ctx.client_id,
         format!("Activated YouHosting order #{}", order.id),
     ));

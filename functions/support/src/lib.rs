@@ -466,7 +466,7 @@ async fn ticket_create(ctx: ClientCtx, p: CreateParams) -> ApiResult<i64> {
     ));
     ops.extend(ticket.order_counter(1));
     ops.push(activity::log(
-        &ctx,
+        &ctx.origin(),
         ctx.client_id,
         format!("Submitted new ticket \"{id}\""),
     ));
@@ -549,7 +549,7 @@ async fn ticket_reply(ctx: ClientCtx, p: ReplyParams) -> ApiResult<bool> {
         ops.extend(ticket.order_counter(1));
     }
     ops.push(activity::log(
-        &ctx,
+        &ctx.origin(),
         ctx.client_id,
         format!("Replied to ticket \"{}\"", ticket.id),
     ));
@@ -588,7 +588,7 @@ async fn ticket_close(ctx: ClientCtx, p: CloseParams) -> ApiResult<bool> {
         ops.extend(ticket.order_counter(-1));
     }
     ops.push(activity::log(
-        &ctx,
+        &ctx.origin(),
         ctx.client_id,
         format!("Closed ticket \"{}\"", ticket.id),
     ));

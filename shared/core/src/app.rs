@@ -12,8 +12,8 @@ use crate::mail::Mailer;
 use crate::module::Registry;
 use crate::notifier::{Dispatcher, Template, load_templates};
 use crate::outbound::Outbound;
-use crate::params::is_truthy;
 use crate::store::{Attr, Query, Store, StoreResult, query_all};
+pub use bb_domain::settings::{ModuleConfig, Settings};
 use serde_json::{Map, Value};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -158,48 +158,5 @@ impl<T> Cached<T> {
         if let Ok(mut slot) = self.slot.lock() {
             *slot = None;
         }
-    }
-}
-
-/// BoxBilling's settings (`company_name`, `invoice_series`, ...) and module configs
-/// (`mod_client`, `mod_support`, ...), as one JSON object.
-#[derive(Debug, Clone, Default)]
-pub struct Settings(pub Map<String, Value>);
-
-impl Settings {
-    pub fn get(&self, name: &str) -> Option<&Value> {
-        self.0.get(name)
-    }
-
-    pub fn text(&self, name: &str) -> Option<String> {
-        match self.0.get(name)? {
-            Value::String(s) if !s.is_empty() => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        }
-    }
-
-    /// A module's configuration (`mod_<name>`).
-    pub fn module(&self, name: &str) -> ModuleConfig {
-        match self.0.get(&format!("mod_{name}")) {
-            Some(Value::Object(m)) => ModuleConfig(m.clone()),
-            _ => ModuleConfig(Map::new()),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct ModuleConfig(pub Map<String, Value>);
-
-impl ModuleConfig {
-    pub fn get(&self, name: &str) -> Option<&Value> {
-        self.0.get(name)
-    }
-    /// BoxBilling's "set and falsy" switch-off test (e.g. `allow_change_email`).
-    pub fn is_switched_off(&self, name: &str) -> bool {
-        self.0.get(name).is_some_and(|v| !is_truthy(v))
-    }
-    pub fn is_on(&self, name: &str) -> bool {
-        self.0.get(name).is_some_and(is_truthy)
     }
 }

@@ -7,6 +7,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::params::ParamMap;
 use crate::pipeline::{Credential, Identity, Role};
 use crate::store::Store;
+use bb_domain::activity::Origin;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
@@ -120,6 +121,15 @@ impl Ctx {
 
     pub fn epoch(&self) -> i64 {
         self.meta.now.unix_timestamp()
+    }
+
+    /// Where and when this request acts, as the activity log records it.
+    pub fn origin(&self) -> Origin {
+        Origin {
+            at: self.now_text(),
+            request_id: self.meta.request_id.clone(),
+            ip: self.meta.ip.clone(),
+        }
     }
 
     /// Answers with `302 Found` to `url` (the envelope still carries the result).

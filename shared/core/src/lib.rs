@@ -1,5 +1,7 @@
-//! bb-core: the request pipeline, the ports (store, mail, files) and the domain every
-//! bb-lambda function shares. A module crate adds only its method table and functions.
+//! bb-core: the application layer every bb-lambda function shares: the request pipeline,
+//! authentication, rate limits, parameters, the module table, the OpenAPI document and mail
+//! delivery, over the ports (bb-ports) and the domain (bb-domain). A module crate adds only its
+//! method table and functions.
 
 // Request paths return errors; they never panic on input.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
@@ -9,20 +11,22 @@ extern crate self as bb_core;
 // The ports, re-exported so every layer names them as `bb_core::store`, `bb_core::error`, ...
 pub use bb_ports::{clock, crypto, deadline, error, files, mail, outbound, store};
 
+// The domain, re-exported so modules name it as `bb_core::domain`, `bb_core::keys`, ...
+pub use bb_domain as domain;
+pub use bb_domain::{keys, validate};
+
 pub mod app;
 pub mod auth;
 pub mod config;
 pub mod context;
-pub mod domain;
+pub mod forms;
 pub mod http;
 pub mod idempotency;
-pub mod keys;
 pub mod module;
 pub mod notifier;
 pub mod openapi;
 pub mod params;
 pub mod pipeline;
-pub mod validate;
 
 /// What a module crate needs, in one import.
 pub mod prelude {

@@ -10,6 +10,9 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 use std::str::FromStr;
 
+pub use bb_domain::patch::Patch;
+use bb_domain::service::OrderRef;
+pub use bb_domain::settings::is_truthy;
 pub use bb_macros::Params;
 
 /// Raw parameters of a call.
@@ -168,18 +171,6 @@ pub fn is_missing(value: Option<&Value>) -> bool {
         Some(Value::Array(a)) => a.is_empty(),
         Some(Value::Object(o)) => o.is_empty(),
         Some(Value::Number(_)) | Some(Value::Bool(true)) => false,
-    }
-}
-
-/// PHP truthiness of a parameter value.
-pub fn is_truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !(s.is_empty() || s == "0"),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
     }
 }
 
@@ -386,18 +377,16 @@ impl<T: FromParam> FromParam for Option<T> {
     }
 }
 
-/// A field a client may set, clear or leave alone (`profile/update`: omitted = unchanged).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub enum Patch<T> {
-    #[default]
-    Keep,
-    Clear,
-    Set(T),
-}
-
-impl<T> Patch<T> {
-    pub fn is_keep(&self) -> bool {
-        matches!(self, Patch::Keep)
+/// An order id as BoxBilling reads it (see [`OrderRef`]).
+impl FromParam for OrderRef {
+    fn from_param(name: &str, value: Option<&Value>) -> Result<Self, ApiError> {
+        match value {
+            None | Some(Value::Null) => Err(ApiError::new(format!("Parameter {name} is required"))),
+            Some(v) => Ok(OrderRef(i64::from_param(name, Some(v)).ok())),
+        }
+    }
+    fn param_type() -> ParamType {
+        ParamType::Integer
     }
 }
 

@@ -2,8 +2,8 @@
 //! `api.php`, answered with `<centovacast><response type>` and its `<data>`.
 
 use crate::xml::{self, escape};
-use bb_core::error::{ApiError, ApiResult};
-use bb_core::outbound::{Outbound, OutboundRequest};
+use bb_ports::error::{ApiError, ApiResult};
+use bb_ports::outbound::{Outbound, OutboundRequest};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;

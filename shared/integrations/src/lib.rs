@@ -14,8 +14,8 @@ pub mod solusvm;
 pub mod xml;
 pub mod youhosting;
 
-use bb_core::error::ApiError;
-use bb_core::outbound::{Outbound, OutboundError, OutboundRequest, OutboundResponse};
+use bb_ports::error::ApiError;
+use bb_ports::outbound::{Outbound, OutboundError, OutboundRequest, OutboundResponse};
 
 /// Sends a request to `system`; a transport failure becomes a client-facing error that names
 /// the system only (the detail, without credentials, goes to the log).

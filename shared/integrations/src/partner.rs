@@ -2,9 +2,9 @@
 //! <module>/<method>` with Basic `<role>:<api_key>`, answered in `{"result","error"}`.
 
 use crate::exchange;
-use bb_core::domain::service::staff::ModuleAccess;
-use bb_core::error::{ApiError, ApiResult};
-use bb_core::outbound::{Outbound, OutboundRequest, join_url};
+use bb_domain::service::staff::ModuleAccess;
+use bb_ports::error::{ApiError, ApiResult};
+use bb_ports::outbound::{Outbound, OutboundRequest, join_url};
 use serde_json::Value;
 
 pub const DEFAULT_URL: &str = "http://www.boxbilling.com/api";
@@ -58,7 +58,7 @@ impl<'a> Partner<'a> {
             let code = e
                 .get("code")
                 .and_then(Value::as_i64)
-                .unwrap_or(bb_core::error::BUSINESS);
+                .unwrap_or(bb_ports::error::BUSINESS);
             return Err(ApiError::coded(code, message.to_string()));
         }
         reply.get("result").cloned().ok_or_else(invalid)

@@ -3,9 +3,9 @@
 //! plugin answers in BoxBilling's envelope. Wire format in ARCHITECTURE.md.
 
 use crate::exchange;
-use bb_core::crypto::hmac_sha256;
-use bb_core::error::{ApiError, ApiResult};
-use bb_core::outbound::{Outbound, OutboundRequest};
+use bb_ports::crypto::hmac_sha256;
+use bb_ports::error::{ApiError, ApiResult};
+use bb_ports::outbound::{Outbound, OutboundRequest};
 use serde_json::{Map, Value, json};
 
 /// BoxBilling's code for a method the plugin does not have.
@@ -72,13 +72,13 @@ pub async fn call(http: &dyn Outbound, c: PluginCall<'_>) -> ApiResult<Value> {
             let code = e
                 .get("code")
                 .and_then(Value::as_i64)
-                .unwrap_or(bb_core::error::BUSINESS);
+                .unwrap_or(bb_ports::error::BUSINESS);
             if code == UNSUPPORTED {
                 return Err(unsupported());
             }
             // Codes that mean something to the pipeline (auth, routing, faults) stay ours.
             let code = match code {
-                201..=206 | 400 | 403 | 413 | 429 | 503 | 701 | 715 | 740 | 879 | 9998 => bb_core::error::BUSINESS,
+                201..=206 | 400 | 403 | 413 | 429 | 503 | 701 | 715 | 740 | 879 | 9998 => bb_ports::error::BUSINESS,
                 other => other,
             };
             let message = e

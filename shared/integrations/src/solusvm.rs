@@ -2,9 +2,9 @@
 //! fields `id`, `key`, `action` and the action's, answered in `<tag>value</tag>` pairs.
 
 use crate::xml::tag_soup;
-use bb_core::domain::service::staff::SolusvmMaster;
-use bb_core::error::{ApiError, ApiResult};
-use bb_core::outbound::{Outbound, OutboundRequest};
+use bb_domain::service::staff::SolusvmMaster;
+use bb_ports::error::{ApiError, ApiResult};
+use bb_ports::outbound::{Outbound, OutboundRequest};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,7 +45,7 @@ impl SolusVm {
             .unwrap_or("admin");
         let url = format!(
             "{}/api/{usertype}/command.php",
-            bb_core::domain::service::solusvm::master_url(m)
+            bb_domain::service::solusvm::master_url(m)
         );
         Ok(SolusVm {
             http,

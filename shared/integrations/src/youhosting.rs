@@ -2,9 +2,9 @@
 //! `reseller:<api_key>`, `client_ip` on every request, answers in `{"result","error"}`.
 
 use crate::exchange;
-use bb_core::domain::service::staff::ModuleAccess;
-use bb_core::error::{ApiError, ApiResult};
-use bb_core::outbound::{Outbound, OutboundRequest, join_url};
+use bb_domain::service::staff::ModuleAccess;
+use bb_ports::error::{ApiError, ApiResult};
+use bb_ports::outbound::{Outbound, OutboundRequest, join_url};
 use serde_json::Value;
 
 pub const DEFAULT_URL: &str = "https://rest.main-hosting.com/v1/";
@@ -63,7 +63,7 @@ impl<'a> YouHosting<'a> {
                 let code = e
                     .get("code")
                     .and_then(Value::as_i64)
-                    .unwrap_or(bb_core::error::BUSINESS);
+                    .unwrap_or(bb_ports::error::BUSINESS);
                 Err(ApiError::coded(code, message.to_string()))
             }
             _ => Ok(reply.get("result").cloned().unwrap_or(Value::Null)),

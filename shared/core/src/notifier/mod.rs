@@ -21,11 +21,10 @@
 //! BoxBilling's action code. Rendering substitutes `{{ path.to.value }}` once; values are
 //! escaped in HTML and never rendered again, so user text cannot act as template code.
 
-mod codes;
 mod delivery;
 mod fanout;
 
-pub use codes::TemplateCode;
+pub use bb_domain::notice::{Notice, Recipient, TemplateCode};
 
 pub use delivery::{
     Claimer, Delivery, DeliveryMode, Dispatcher, MAX_ATTEMPTS, QUEUE_SHARDS, STREAM_GRACE_SECONDS, SweepReport,
@@ -41,60 +40,6 @@ use crate::mail::OutgoingEmail;
 use crate::store::{Item, Key, Query, Store, TxOp, from_item, query_all, to_item};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-/// Who a notice goes to.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Recipient {
-    /// A client: logged in their e-mail log.
-    Client { id: i64, email: String, name: String },
-    /// The staff addresses from the settings (`staff_emails`, else `company_email`).
-    Staff,
-    /// Another address of the company's (a helpdesk's); logged with the staff mail.
-    Address(String),
-}
-
-/// One e-mail an action wants sent.
-#[derive(Debug, Clone)]
-pub struct Notice {
-    pub template: TemplateCode,
-    pub to: Recipient,
-    /// Template variables (a JSON object).
-    pub vars: Value,
-}
-
-impl Notice {
-    pub fn to_client(template: TemplateCode, id: i64, email: &str, name: &str, vars: Value) -> Notice {
-        Notice {
-            template,
-            to: Recipient::Client {
-                id,
-                email: email.into(),
-                name: name.into(),
-            },
-            vars,
-        }
-    }
-
-    pub fn to_address(template: TemplateCode, email: &str, vars: Value) -> Notice {
-        Notice {
-            template,
-            to: Recipient::Address(email.into()),
-            vars,
-        }
-    }
-
-    pub fn to_staff(template: TemplateCode, vars: Value) -> Notice {
-        Notice {
-            template,
-            to: Recipient::Staff,
-            vars,
-        }
-    }
-
-    pub fn is_for_client(&self) -> bool {
-        matches!(self.to, Recipient::Client { .. })
-    }
-}
 
 /// An e-mail template as stored.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -4,9 +4,9 @@
 use super::{Account, Connection, Panel};
 use crate::exchange;
 use async_trait::async_trait;
-use bb_core::crypto::random_alphanumeric;
-use bb_core::error::{ApiError, ApiResult};
-use bb_core::outbound::OutboundRequest;
+use bb_ports::crypto::random_alphanumeric;
+use bb_ports::error::{ApiError, ApiResult};
+use bb_ports::outbound::OutboundRequest;
 
 pub struct Hestia {
     connection: Connection,

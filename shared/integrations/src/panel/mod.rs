@@ -11,9 +11,9 @@ mod virtualmin;
 mod whm;
 
 use async_trait::async_trait;
-use bb_core::domain::service::staff::HostingServer;
-use bb_core::error::{ApiError, ApiResult};
-use bb_core::outbound::Outbound;
+use bb_domain::service::staff::HostingServer;
+use bb_ports::error::{ApiError, ApiResult};
+use bb_ports::outbound::Outbound;
 use std::sync::Arc;
 
 /// The hosting account as the panel knows it (current values).

@@ -5,8 +5,8 @@ use super::{Account, Connection, Panel, unsupported};
 use crate::exchange;
 use crate::xml::{self, escape};
 use async_trait::async_trait;
-use bb_core::error::{ApiError, ApiResult};
-use bb_core::outbound::OutboundRequest;
+use bb_ports::error::{ApiError, ApiResult};
+use bb_ports::outbound::OutboundRequest;
 
 pub struct Plesk(pub Connection);
 

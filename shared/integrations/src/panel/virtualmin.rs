@@ -4,8 +4,8 @@
 use super::{Account, Connection, Panel, unsupported};
 use crate::exchange;
 use async_trait::async_trait;
-use bb_core::error::{ApiError, ApiResult};
-use bb_core::outbound::OutboundRequest;
+use bb_ports::error::{ApiError, ApiResult};
+use bb_ports::outbound::OutboundRequest;
 use serde_json::Value;
 
 pub struct Virtualmin(pub Connection);

@@ -3,9 +3,9 @@
 
 use super::{Domain, Operation, Registrar, Reply, setting};
 use async_trait::async_trait;
-use bb_core::domain::service::staff::Registrar as RegistrarAccount;
-use bb_core::error::{ApiError, ApiResult};
-use bb_core::notifier::{Notice, TemplateCode};
+use bb_domain::notice::{Notice, TemplateCode};
+use bb_domain::service::staff::Registrar as RegistrarAccount;
+use bb_ports::error::{ApiError, ApiResult};
 use serde_json::json;
 
 /// The template the request is sent with (subject and text come in its variables).

@@ -4,9 +4,9 @@
 use super::{Domain, Operation, Registrar, Reply, setting};
 use crate::exchange;
 use async_trait::async_trait;
-use bb_core::domain::service::staff::Registrar as RegistrarAccount;
-use bb_core::error::{ApiError, ApiResult};
-use bb_core::outbound::{Outbound, OutboundRequest, join_url};
+use bb_domain::service::staff::Registrar as RegistrarAccount;
+use bb_ports::error::{ApiError, ApiResult};
+use bb_ports::outbound::{Outbound, OutboundRequest, join_url};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -6,10 +6,10 @@ mod internetbs;
 mod resellerclub;
 
 use async_trait::async_trait;
-use bb_core::domain::service::staff::Registrar as RegistrarAccount;
-use bb_core::error::{ApiError, ApiResult};
-use bb_core::notifier::Notice;
-use bb_core::outbound::Outbound;
+use bb_domain::notice::Notice;
+use bb_domain::service::staff::Registrar as RegistrarAccount;
+use bb_ports::error::{ApiError, ApiResult};
+use bb_ports::outbound::Outbound;
 use serde_json::Value;
 use std::sync::Arc;
 

@@ -4,10 +4,10 @@
 use super::{Domain, Operation, Registrar, Reply, setting};
 use crate::exchange;
 use async_trait::async_trait;
-use bb_core::crypto::random_alphanumeric;
-use bb_core::domain::service::staff::Registrar as RegistrarAccount;
-use bb_core::error::{ApiError, ApiResult};
-use bb_core::outbound::{Outbound, OutboundRequest, join_url};
+use bb_domain::service::staff::Registrar as RegistrarAccount;
+use bb_ports::crypto::random_alphanumeric;
+use bb_ports::error::{ApiError, ApiResult};
+use bb_ports::outbound::{Outbound, OutboundRequest, join_url};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,9 +1,9 @@
 //! `centovacast` products: a streaming account on a CentovaCast server.
 
 use super::{ServiceInit, ServiceKind, config_id, open, record_map, seal};
-use crate::app::App;
-use crate::crypto::random_alphanumeric;
+use crate::crypto::{Sealer, random_alphanumeric};
 use crate::error::{ApiError, ApiResult};
+use crate::store::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -50,7 +50,7 @@ impl ServiceKind for Kind {
         })
     }
 
-    async fn show(&self, app: &App, record: &Map<String, Value>) -> ApiResult<Value> {
+    async fn show(&self, _store: &dyn Store, sealer: &Sealer, record: &Map<String, Value>) -> ApiResult<Value> {
         let c: CentovaService = serde_json::from_value(Value::Object(record.clone()))
             .map_err(|e| ApiError::internal(format!("centovacast record: {e}")))?;
         Ok(json!({
@@ -58,7 +58,7 @@ impl ServiceKind for Kind {
             "client_id": c.client_id,
             "server_id": c.server_id,
             "username": c.username,
-            "pass": open(&app.sealer, c.pass_sealed.as_deref())?,
+            "pass": open(sealer, c.pass_sealed.as_deref())?,
             "created_at": c.created_at,
             "updated_at": c.updated_at,
         }))

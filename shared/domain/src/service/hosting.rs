@@ -2,9 +2,9 @@
 
 use super::staff::{self, HostingPlan, HostingServer};
 use super::{ServiceInit, ServiceKind, config_flag, config_id, config_text, record_map, seal};
-use crate::app::App;
-use crate::crypto::random_alphanumeric;
+use crate::crypto::{Sealer, random_alphanumeric};
 use crate::error::{ApiError, ApiResult};
+use crate::store::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -105,12 +105,11 @@ impl ServiceKind for Kind {
         })
     }
 
-    async fn show(&self, app: &App, record: &Map<String, Value>) -> ApiResult<Value> {
+    async fn show(&self, store: &dyn Store, sealer: &Sealer, record: &Map<String, Value>) -> ApiResult<Value> {
         let h: HostingService = serde_json::from_value(Value::Object(record.clone()))
             .map_err(|e| ApiError::internal(format!("hosting record: {e}")))?;
-        let store = app.store.as_ref();
-        let server = staff::load::<HostingServer>(store, &app.sealer, &h.server_id.to_string()).await?;
-        let plan = staff::load::<HostingPlan>(store, &app.sealer, &h.hosting_plan_id.to_string()).await?;
+        let server = staff::load::<HostingServer>(store, sealer, &h.server_id.to_string()).await?;
+        let plan = staff::load::<HostingPlan>(store, sealer, &h.hosting_plan_id.to_string()).await?;
         let server = server.map(|s| {
             let host = s.hostname.clone().or_else(|| s.ip.clone()).unwrap_or_default();
             let (panel, reseller_panel) = panel_urls(&s.manager, &host);

@@ -3,9 +3,9 @@
 
 use super::staff::{self, SolusvmMaster};
 use super::{ServiceInit, ServiceKind, config_text, open, record_map, seal};
-use crate::app::App;
-use crate::crypto::random_alphanumeric;
+use crate::crypto::{Sealer, random_alphanumeric};
 use crate::error::{ApiError, ApiResult};
+use crate::store::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -87,16 +87,13 @@ impl ServiceKind for Kind {
         })
     }
 
-    async fn show(&self, app: &App, record: &Map<String, Value>) -> ApiResult<Value> {
+    async fn show(&self, store: &dyn Store, sealer: &Sealer, record: &Map<String, Value>) -> ApiResult<Value> {
         let s: SolusvmService = serde_json::from_value(Value::Object(record.clone()))
             .map_err(|e| ApiError::internal(format!("solusvm record: {e}")))?;
-        let master = staff::load::<SolusvmMaster>(app.store.as_ref(), &app.sealer, &s.cluster_id.to_string()).await?;
+        let master = staff::load::<SolusvmMaster>(store, sealer, &s.cluster_id.to_string()).await?;
         let username = match &s.username {
             Some(u) => Some(u.clone()),
-            None => crate::domain::client::load(app.store.as_ref(), s.client_id)
-                .await
-                .ok()
-                .map(|c| c.email),
+            None => crate::client::load(store, s.client_id).await.ok().map(|c| c.email),
         };
         Ok(json!({
             "id": s.id,
@@ -106,16 +103,16 @@ impl ServiceKind for Kind {
             "plan": s.plan,
             "template": s.template,
             "mainipaddress": s.mainipaddress,
-            "rootpassword": open(&app.sealer, s.rootpassword_sealed.as_deref())?,
+            "rootpassword": open(sealer, s.rootpassword_sealed.as_deref())?,
             "consoleuser": s.consoleuser,
-            "consolepassword": open(&app.sealer, s.consolepassword_sealed.as_deref())?,
+            "consolepassword": open(sealer, s.consolepassword_sealed.as_deref())?,
             "custommemory": s.custommemory,
             "customdiskspace": s.customdiskspace,
             "custombandwidth": s.custombandwidth,
             "customcpu": s.customcpu,
             "master_url": master.as_ref().map(master_url),
             "username": username,
-            "password": open(&app.sealer, s.password_sealed.as_deref())?,
+            "password": open(sealer, s.password_sealed.as_deref())?,
         }))
     }
 }

@@ -16,14 +16,12 @@ pub mod solusvm;
 pub mod staff;
 pub mod youhosting;
 
-use crate::app::App;
-use crate::context::ClientCtx;
+use crate::activity::{self, Origin};
+use crate::catalog::Product;
 use crate::crypto::Sealer;
-use crate::domain::catalog::Product;
-use crate::domain::order::{self, Order, OrderStatus};
 use crate::error::{ApiError, ApiResult};
-use crate::params::{FromParam, ParamType};
-use crate::store::{Attr, Cond, Item, Key, TxOp, Update, from_item, to_item};
+use crate::order::{self, Order, OrderStatus};
+use crate::store::{Attr, Cond, Item, Key, Store, TxOp, Update, from_item, to_item};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -54,8 +52,8 @@ pub trait ServiceKind: Send + Sync {
         Value::Object(shown)
     }
     /// The record with what it refers to (server, plan, ...), as `order/service` shows it.
-    async fn show(&self, app: &App, record: &Map<String, Value>) -> ApiResult<Value> {
-        let _ = app;
+    async fn show(&self, store: &dyn Store, sealer: &Sealer, record: &Map<String, Value>) -> ApiResult<Value> {
+        let _ = (store, sealer);
         Ok(self.view(record))
     }
 }
@@ -110,18 +108,6 @@ pub fn record_map<T: Serialize>(record: &T) -> ApiResult<Map<String, Value>> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OrderRef(pub Option<i64>);
 
-impl FromParam for OrderRef {
-    fn from_param(name: &str, value: Option<&Value>) -> Result<Self, ApiError> {
-        match value {
-            None | Some(Value::Null) => Err(ApiError::new(format!("Parameter {name} is required"))),
-            Some(v) => Ok(OrderRef(i64::from_param(name, Some(v)).ok())),
-        }
-    }
-    fn param_type() -> ParamType {
-        ParamType::Integer
-    }
-}
-
 /// How a module reports a missing or unsuitable order (BoxBilling's texts differ by module).
 #[derive(Debug, Clone, Copy)]
 pub enum Lookup {
@@ -151,13 +137,14 @@ impl<T> Found<T> {
 /// Finds the caller's active order `order_id` of `service_type` and its record, in one read.
 /// Another client's order is not found, exactly like a missing one.
 pub async fn find<T: DeserializeOwned>(
-    ctx: &ClientCtx,
+    store: &dyn Store,
+    client_id: i64,
     order_id: Option<OrderRef>,
     service_type: &str,
     lookup: Lookup,
 ) -> ApiResult<Found<T>> {
     let id = order_id.ok_or_else(|| ApiError::new("Order id is required"))?;
-    let (order, record) = load_order(ctx, id, lookup).await?;
+    let (order, record) = load_order(store, client_id, id, lookup).await?;
     let wrong_type = order.service_type != service_type;
     let not_activated = || match lookup {
         Lookup::Extension {
@@ -185,15 +172,20 @@ pub async fn find<T: DeserializeOwned>(
 }
 
 /// The caller's order and its record (if any), whatever the order's status and type.
-pub async fn load_order(ctx: &ClientCtx, id: OrderRef, lookup: Lookup) -> ApiResult<(Order, Option<Item>)> {
+pub async fn load_order(
+    store: &dyn Store,
+    client_id: i64,
+    id: OrderRef,
+    lookup: Lookup,
+) -> ApiResult<(Order, Option<Item>)> {
     let not_found = || match lookup {
         Lookup::Core => ApiError::new("Order not found"),
         Lookup::Extension { not_found, .. } => ApiError::new(not_found),
     };
     let id = id.0.filter(|id| *id > 0).ok_or_else(not_found)?;
-    let order_key = order::order_key(ctx.client_id, id);
-    let svc_key = service_key(ctx.client_id, id);
-    let items = ctx.store().get_many(&[order_key.clone(), svc_key.clone()]).await?;
+    let order_key = order::order_key(client_id, id);
+    let svc_key = service_key(client_id, id);
+    let items = store.get_many(&[order_key.clone(), svc_key.clone()]).await?;
     let order_item = items
         .iter()
         .find(|i| Key::of(i).as_ref() == Some(&order_key))
@@ -216,14 +208,20 @@ pub fn set_fields(mut update: Update, fields: &Map<String, Value>) -> Update {
 
 /// Stores what an action changed: the record's `fields` (a JSON object; `updated_at` is added;
 /// `Value::Null` when only the log line is written) with the activity line, in one transaction.
-pub async fn commit<T>(ctx: &ClientCtx, found: &Found<T>, fields: Value, line: String) -> ApiResult<()> {
+pub async fn commit<T>(
+    store: &dyn Store,
+    origin: &Origin,
+    found: &Found<T>,
+    fields: Value,
+    line: String,
+) -> ApiResult<()> {
     let mut ops = Vec::new();
     if let Value::Object(mut fields) = fields {
-        fields.insert("updated_at".into(), ctx.now_text().into());
+        fields.insert("updated_at".into(), origin.at.clone().into());
         ops.push(TxOp::Update(set_fields(found.update(), &fields)));
     }
-    ops.push(crate::domain::activity::log(ctx, ctx.client_id, line));
-    ctx.store()
+    ops.push(activity::log(origin, found.order.client_id, line));
+    store
         .transact(ops)
         .await
         .map_err(crate::error::changed_meanwhile("service"))
@@ -264,5 +262,5 @@ pub fn config_id(config: &Map<String, Value>, name: &str) -> Option<i64> {
 }
 
 pub fn config_flag(config: &Map<String, Value>, name: &str) -> bool {
-    config.get(name).is_some_and(crate::params::is_truthy)
+    config.get(name).is_some_and(crate::settings::is_truthy)
 }

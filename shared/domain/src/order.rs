@@ -1,16 +1,15 @@
-//! Orders and the service records their activation creates.
+//! Orders: the record, its status history, renewal and status changes.
 //!
 //! An order lives at `C#<client>` / `ORD#<id>` with its status history embedded, its service
 //! record at `SVC#<order>`. Service types plug in through `ServiceKind`: what a record
 //! of that type holds when an order activates, and how it is shown (`domain::service`).
 
 use crate::clock::format_datetime;
-use crate::domain::catalog::Product;
-use crate::domain::money;
-use crate::domain::period::Period;
 use crate::error::{ApiError, ApiResult};
 use crate::keys::{self, pad};
-use crate::store::{Item, Key, StoreError, TxOp, from_item, to_item};
+use crate::money;
+use crate::period::Period;
+use crate::store::{Item, Key, StoreError, from_item, to_item};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -222,71 +221,6 @@ impl Order {
             created_at: now.into(),
         });
     }
-}
-
-/// Everything an activation writes, and the notice it sends.
-pub struct Activation {
-    pub ops: Vec<TxOp>,
-    pub notice_template: crate::notifier::TemplateCode,
-}
-
-/// Activates an order: service record, status, dates, stock, history. `order` is updated in
-/// place; the caller writes it (with its other changes) after this.
-pub fn activate(
-    order: &mut Order,
-    product: Option<&Product>,
-    service_id: i64,
-    now: OffsetDateTime,
-    sealer: &crate::crypto::Sealer,
-) -> ApiResult<Activation> {
-    let now_text = format_datetime(now);
-    let mut ops = Vec::new();
-    if let (Some(kind), Some(product)) = (crate::domain::service::kind(&order.service_type), product) {
-        let record = kind.create(&crate::domain::service::ServiceInit {
-            order,
-            product,
-            service_id,
-            now: &now_text,
-            sealer,
-        })?;
-        let item: Item = record
-            .iter()
-            .map(|(k, v)| (k.clone(), crate::store::Attr::from_json(v)))
-            .collect();
-        let mut item = item;
-        let key = service_key(order.client_id, order.id);
-        item.insert("pk".into(), key.pk.into());
-        item.insert("sk".into(), key.sk.into());
-        item.insert("kind".into(), "service".into());
-        item.insert("service_type".into(), order.service_type.clone().into());
-        item.insert("order_id".into(), order.id.into());
-        ops.push(TxOp::put(item));
-        order.service_id = Some(service_id);
-    }
-    if let Some(product) = product.filter(|p| p.stock_control) {
-        ops.push(TxOp::Update(
-            crate::store::Update::new(crate::domain::catalog::product_key(product.id))
-                .add("quantity_in_stock", -order.quantity)
-                .when(crate::store::Cond::Ge(
-                    "quantity_in_stock".into(),
-                    crate::store::Attr::from(order.quantity),
-                )),
-        ));
-    }
-    order.status = OrderStatus::Active;
-    order.activated_at = Some(now_text.clone());
-    order.suspended_at = None;
-    order.canceled_at = None;
-    order.expires_at = match &order.period {
-        Some(code) if !code.is_empty() => Some(format_datetime(Period::parse(code)?.add_to(now))),
-        _ => None,
-    };
-    order.updated_at = now_text.clone();
-    order.record(OrderStatus::Active, "Order activated", &now_text);
-    Ok(Activation {
-        ops,
-        notice_template: crate::notifier::TemplateCode::ServiceActivated(order.service_type.clone()),
-    })
 }
 
 /// Extends an order by its period from its expiry (or now when already past), as a paid

@@ -4,15 +4,15 @@
 //! Keys: `C#<client>` / `INV#<hash>` (lines embedded; the hash is the handle clients use),
 //! `BAL#<id>`, `TXN#<id>`. Guests reach an invoice by hash through gsi1 `INVOICE#<hash>`.
 
-use crate::app::Settings;
+use crate::catalog::Catalog;
+use crate::client::ClientRecord;
 use crate::clock::format_datetime;
-use crate::domain::catalog::Catalog;
-use crate::domain::client::ClientRecord;
-use crate::domain::money;
-use crate::domain::order::{self, Order};
 use crate::error::{ApiError, ApiResult};
 use crate::keys::{self, pad};
-use crate::notifier::{Notice, TemplateCode};
+use crate::money;
+use crate::notice::{Notice, TemplateCode};
+use crate::order::{self, Order};
+use crate::settings::Settings;
 use crate::store::{IdKind, Ids, Item, Key, StoreError, TxOp, from_item, to_item};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -302,7 +302,7 @@ impl Invoice {
         });
         if subscribable
             && let Some(code) = &self.lines[0].period
-            && let Ok(p) = crate::domain::period::Period::parse(code)
+            && let Ok(p) = crate::period::Period::parse(code)
         {
             view["subscription"] = json!({"unit": p.unit.to_string(), "cycle": p.qty, "period": code});
         }
@@ -312,7 +312,7 @@ impl Invoice {
 
 /// Whether a client pays tax: the `tax_enabled` setting is on and the client is not exempt.
 pub fn is_taxable(settings: &Settings, client: &ClientRecord) -> bool {
-    settings.get("tax_enabled").is_some_and(crate::params::is_truthy) && !client.tax_exempt
+    settings.get("tax_enabled").is_some_and(crate::settings::is_truthy) && !client.tax_exempt
 }
 
 fn setting_decimal(settings: &Settings, name: &str, default: i64) -> Decimal {
@@ -673,9 +673,10 @@ pub fn settle(
         match line.task {
             LineTask::Activate if order.status == order::OrderStatus::PendingSetup => {
                 let product = catalog.product(order.product_id);
-                let manual = product.is_some_and(|p| p.setup == crate::domain::catalog::SetupMode::Manual);
+                let manual = product.is_some_and(|p| p.setup == crate::catalog::SetupMode::Manual);
                 if !manual {
-                    let activation = order::activate(order, product, ids.next(IdKind::Service)?, now, sealer)?;
+                    let activation =
+                        crate::activation::activate(order, product, ids.next(IdKind::Service)?, now, sealer)?;
                     ops.extend(activation.ops);
                     notices.push((order.id, activation.notice_template));
                 }
