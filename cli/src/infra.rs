@@ -6,7 +6,7 @@
 //! short forms where they read better).
 
 use bb_core::module::{Deployment, Grant, Registry, StoreOp};
-use bb_core::pipeline::Role;
+use bb_core::route::Role;
 use bb_core::store::Index;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;

@@ -136,7 +136,7 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             }
         }
         ["fixtures", "load", files @ ..] if !files.is_empty() => {
-            let (app, backends) = bb_runtime::backends::app_from_env(bb_cli::registry()).await?;
+            let (app, backends) = bb_runtime::backends::app_from_env().await?;
             println!("{}", backends.summary);
             for file in files {
                 let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
@@ -170,14 +170,14 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             Ok(())
         }
         ["client", "status", id, status] => {
-            let (app, _) = bb_runtime::backends::app_from_env(bb_cli::registry()).await?;
+            let (app, _) = bb_runtime::backends::app_from_env().await?;
             let id = id.parse().map_err(|_| format!("{id} is not a client id"))?;
             let client = bb_cli::ops::set_client_status(&app, id, status).await?;
             println!("client #{} is now {}", client.id, client.status);
             Ok(())
         }
         ["invoice", "pay", hash, ..] => {
-            let (app, _) = bb_runtime::backends::app_from_env(bb_cli::registry()).await?;
+            let (app, _) = bb_runtime::backends::app_from_env().await?;
             let gateway = flag(&args, "--gateway")
                 .map(|g| g.parse().map_err(|_| format!("--gateway {g} is not an id")))
                 .transpose()?;
@@ -187,7 +187,7 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             Ok(())
         }
         ["invoice", action @ ("cancel" | "refund"), hash, ..] => {
-            let (app, _) = bb_runtime::backends::app_from_env(bb_cli::registry()).await?;
+            let (app, _) = bb_runtime::backends::app_from_env().await?;
             println!(
                 "{}",
                 bb_cli::ops::close_invoice(&app, hash, action, words.contains(&"--to-balance")).await?
@@ -195,7 +195,7 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             Ok(())
         }
         ["order", action, client, order] => {
-            let (app, _) = bb_runtime::backends::app_from_env(bb_cli::registry()).await?;
+            let (app, _) = bb_runtime::backends::app_from_env().await?;
             let client = client.parse().map_err(|_| format!("{client} is not a client id"))?;
             let order = order.parse().map_err(|_| format!("{order} is not an order id"))?;
             let done = bb_cli::ops::order_action(&app, client, order, action).await?;
@@ -204,7 +204,7 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             Ok(())
         }
         ["client", "add-funds", client, amount, rest @ ..] => {
-            let (app, _) = bb_runtime::backends::app_from_env(bb_cli::registry()).await?;
+            let (app, _) = bb_runtime::backends::app_from_env().await?;
             let client = client.parse().map_err(|_| format!("{client} is not a client id"))?;
             let description = if rest.is_empty() {
                 "Funds added by staff".to_string()
@@ -215,7 +215,7 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             Ok(())
         }
         ["service", "set", client, order, pairs @ ..] if !pairs.is_empty() => {
-            let (app, _) = bb_runtime::backends::app_from_env(bb_cli::registry()).await?;
+            let (app, _) = bb_runtime::backends::app_from_env().await?;
             let client = client.parse().map_err(|_| format!("{client} is not a client id"))?;
             let order = order.parse().map_err(|_| format!("{order} is not an order id"))?;
             let fields = pairs
@@ -233,7 +233,7 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             Ok(())
         }
         ["mail", "retry"] => {
-            let (app, _) = bb_runtime::backends::app_from_env(bb_cli::registry()).await?;
+            let (app, _) = bb_runtime::backends::app_from_env().await?;
             match bb_cli::ops::retry_mail(&app).await? {
                 bb_cli::ops::MailRetry::Sent { sent, failing, busy } => {
                     println!("{sent} sent, {failing} still failing, {busy} being sent by another sender")

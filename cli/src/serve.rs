@@ -5,6 +5,7 @@ use crate::fixtures;
 use bb_core::app::App;
 use bb_core::clock::SystemClock;
 use bb_core::config::Config;
+use bb_core::pipeline::Api;
 use bb_runtime::backends;
 use bb_runtime::server::{self, Extras};
 use std::net::SocketAddr;
@@ -42,7 +43,7 @@ pub async fn start(options: Options) -> Result<Started, String> {
         config.cookie_secure = false;
     }
     let backends = backends::build(&options.backends, &config).await?;
-    let app = backends::app(&backends, config, crate::registry(), Arc::new(SystemClock))?;
+    let app = backends::app(&backends, config, Arc::new(SystemClock))?;
     let mut lines = vec![
         format!("bb-lambda API on http://{addr}/api/"),
         format!("  {}", backends.summary),
@@ -65,11 +66,12 @@ pub async fn start(options: Options) -> Result<Started, String> {
     }
     lines.extend(demo_lines(&app, addr).await);
     lines.push(format!("  OpenAPI: http://{addr}/api/openapi.json"));
+    let api = Api::new(app.clone(), crate::registry());
     let extras = Extras {
-        openapi: Arc::new(bb_core::openapi::document(&crate::registry(), app.config.version).to_string()),
+        openapi: Arc::new(bb_core::openapi::document(api.registry(), app.config.version).to_string()),
         files: backends.local_files.clone(),
     };
-    let task = tokio::spawn(server::serve(app.clone(), listener, extras));
+    let task = tokio::spawn(server::serve(api, listener, extras));
     if app.mail_dispatch.mode() == bb_core::notifier::DeliveryMode::Background {
         tokio::spawn(sweep_every(app.clone(), SWEEP_EVERY));
     }

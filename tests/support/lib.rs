@@ -15,6 +15,7 @@ use bb_core::clock::ManualClock;
 use bb_core::config::Config;
 use bb_core::files::FileStore;
 use bb_core::mail::{MailError, Mailer, OutgoingEmail};
+use bb_core::pipeline::Api;
 use bb_core::store::Store;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -79,6 +80,8 @@ impl Mailer for SwitchMailer {
 
 pub struct TestApp {
     pub app: App,
+    /// The app with every module's methods: what requests go through.
+    pub api: Api,
     pub backend: Backend,
     pub clock: Arc<ManualClock>,
     pub mailer: Arc<SwitchMailer>,
@@ -161,7 +164,6 @@ impl TestApp {
             outbound: Arc::new(bb_runtime::outbound::HyperOutbound::new()),
             clock: clock.clone(),
             config,
-            registry: bb_cli::registry(),
             data_key: [42; 32],
         }
         .build()
@@ -184,6 +186,7 @@ impl TestApp {
             bb_cli::fixtures::load(&app, &sender, "sender").await.expect("sender");
         }
         TestApp {
+            api: Api::new(app.clone(), bb_cli::registry()),
             app,
             backend,
             clock,
@@ -197,7 +200,7 @@ impl TestApp {
     /// Sends a request through the pipeline, as the Lambda adapter and local server do.
     pub async fn call(&self, req: Req) -> Resp {
         let scope = permissions::Scope::of_path(&req.path);
-        Resp::from(permissions::within(scope, self.app.handle(req.into_api())).await)
+        Resp::from(permissions::within(scope, self.api.handle(req.into_api())).await)
     }
 
     /// Mail the transport accepted, in sending order (after queued mail was delivered).

@@ -10,7 +10,7 @@
 
 use async_trait::async_trait;
 use bb_core::module::{Deployment, StoreOp};
-use bb_core::pipeline::Role;
+use bb_core::route::Role;
 use bb_core::store::{Batch, Cond, Index, Item, Key, Page, Query, Returning, Store, StoreResult, TxOp, Update};
 use std::collections::HashMap;
 use std::future::Future;
@@ -56,7 +56,7 @@ impl Scope {
     /// that module has methods for the role (it then has a route for it in the HTTP API), else
     /// the fallback (`$default`), as for unknown modules, roles and malformed paths.
     pub fn of_path(path: &str) -> Scope {
-        let Ok(route) = bb_core::pipeline::parse_route(path) else {
+        let Ok(route) = bb_core::route::parse(path) else {
             return Scope::new("fallback", bb_cli::fallback());
         };
         if let Ok(Some(scope)) = SUBSTITUTE.try_with(|(module, deploy)| {

@@ -1,19 +1,19 @@
 //! The application: ports, configuration and the method tables, built once per process and
 //! shared by every request.
 
-use crate::clock::Clock;
 use crate::config::Config;
-use crate::crypto::Sealer;
-use crate::domain::catalog::{self, Catalog};
-use crate::error::ApiResult;
-use crate::files::FileStore;
-use crate::keys;
-use crate::mail::Mailer;
-use crate::module::Registry;
-use crate::notifier::{Dispatcher, Template, load_templates};
-use crate::outbound::Outbound;
-use crate::store::{Attr, Query, Store, StoreResult, query_all};
+use crate::mail_queue::{Dispatcher, Worker};
+use bb_domain::catalog::{self, Catalog};
+use bb_domain::keys;
+use bb_domain::notice::template::{Template, load_templates};
 pub use bb_domain::settings::{ModuleConfig, Settings};
+use bb_ports::clock::Clock;
+use bb_ports::crypto::Sealer;
+use bb_ports::error::ApiResult;
+use bb_ports::files::FileStore;
+use bb_ports::mail::Mailer;
+use bb_ports::outbound::Outbound;
+use bb_ports::store::{Attr, Query, Store, StoreResult, query_all};
 use serde_json::{Map, Value};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -26,7 +26,6 @@ pub struct AppParts {
     pub outbound: Arc<dyn Outbound>,
     pub clock: Arc<dyn Clock>,
     pub config: Config,
-    pub registry: Registry,
     pub sealer: Sealer,
     /// Delivery of queued mail after commits (see `notifier`).
     pub mail_dispatch: Dispatcher,
@@ -53,7 +52,6 @@ pub struct AppBuilder {
     pub outbound: Arc<dyn Outbound>,
     pub clock: Arc<dyn Clock>,
     pub config: Config,
-    pub registry: Registry,
     /// 32-byte key that seals stored secrets (`BB_DATA_KEY`).
     pub data_key: [u8; 32],
 }
@@ -62,9 +60,9 @@ impl AppBuilder {
     pub fn build(self) -> Result<App, String> {
         let sealer = Sealer::new(&self.data_key).map_err(|e| e.to_string())?;
         let mode = self.config.mail_delivery;
-        Ok(App(Arc::new_cyclic(|weak| AppParts {
-            mail_dispatch: Dispatcher::new(mode, weak.clone()),
-            store: Arc::new(crate::store::Resilient::new(self.store)),
+        Ok(App(Arc::new_cyclic(|weak: &std::sync::Weak<AppParts>| AppParts {
+            mail_dispatch: Dispatcher::new(mode, weak.clone() as std::sync::Weak<dyn Worker>),
+            store: Arc::new(bb_ports::store::Resilient::new(self.store)),
             mailer: self.mailer,
             files: self.files,
             outbound: self.outbound,
@@ -73,7 +71,6 @@ impl AppBuilder {
             templates: Cached::new(self.config.settings_ttl),
             catalog: Cached::new(self.config.settings_ttl),
             config: self.config,
-            registry: self.registry,
             sealer,
         })))
     }

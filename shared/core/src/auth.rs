@@ -6,14 +6,14 @@
 
 use crate::app::App;
 use crate::config::Config;
-use crate::crypto::{self, constant_time_eq, random_token, sha256_hex};
-use crate::domain::client::{ACTIVE, ClientRecord, SessionRef};
-use crate::error::{ApiError, ApiResult};
 use crate::http::ApiRequest;
-use crate::keys;
-use crate::pipeline::ratelimit::{Quota, count_on_credential, credential_quota};
-use crate::store::{Attr, Cond, Item, Returning, StoreError, TTL, TxOp, Update};
+use crate::ratelimit::{Quota, count_on_credential, credential_quota};
 use base64::Engine;
+use bb_domain::client::{ACTIVE, ClientRecord, SessionRef};
+use bb_domain::keys;
+use bb_ports::crypto::{self, constant_time_eq, random_token, sha256_hex};
+use bb_ports::error::{ApiError, ApiResult};
+use bb_ports::store::{Attr, Cond, Item, Returning, StoreError, TTL, TxOp, Update};
 
 pub const SESSION_COOKIE: &str = "bb_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";

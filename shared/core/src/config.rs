@@ -1,8 +1,16 @@
 //! Deployment configuration, read once per process from the environment. The README lists
 //! every variable; `Config::default()` is what tests and the local server start from.
 
-use crate::notifier::DeliveryMode;
 use std::time::Duration;
+
+/// How queued mail leaves the process (`BB_MAIL_DELIVERY`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryMode {
+    /// An in-process worker sends after the commit.
+    Background,
+    /// The table's stream feeds the mailer function; nothing is sent in process.
+    Stream,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RateLimits {

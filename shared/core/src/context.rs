@@ -2,12 +2,13 @@
 //! client methods the authenticated identity.
 
 use crate::app::App;
-use crate::clock::format_datetime;
-use crate::error::{ApiError, ApiResult};
+use crate::auth::{Credential, Identity};
 use crate::params::ParamMap;
-use crate::pipeline::{Credential, Identity, Role};
-use crate::store::Store;
+use crate::route::Role;
 use bb_domain::activity::Origin;
+use bb_ports::clock::format_datetime;
+use bb_ports::error::{ApiError, ApiResult};
+use bb_ports::store::Store;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;

@@ -1,9 +1,9 @@
 //! Request forms several modules share, parsed at the edge into the domain's records.
 
-use crate::clock;
-use crate::error::{ApiError, ApiResult};
 use crate::params::{Params, Patch};
 use bb_domain::client::ClientRecord;
+use bb_ports::clock;
+use bb_ports::error::{ApiError, ApiResult};
 
 /// Profile fields a client sets at sign-up and changes with `profile/update`. Omitted fields
 /// stay as they are; an empty value clears a field.

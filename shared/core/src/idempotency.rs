@@ -8,8 +8,8 @@
 //! header) or from the request's natural identity (the cart being checked out).
 
 use crate::context::RequestMeta;
-use crate::error::{ApiError, ApiResult};
-use crate::store::{Attr, Item, Key, TTL, TxOp};
+use bb_ports::error::{ApiError, ApiResult};
+use bb_ports::store::{Attr, Item, Key, TTL, TxOp};
 use serde_json::Value;
 
 /// How long a first outcome is kept for retries.
@@ -53,7 +53,7 @@ pub const REPEAT_SECONDS: i64 = 600;
 
 /// Whether something written at `created_at` is recent enough to be a repeat at `now`.
 pub fn is_repeat_window(created_at: &str, now: time::OffsetDateTime) -> bool {
-    crate::clock::parse_datetime(created_at).is_some_and(|at| {
+    bb_ports::clock::parse_datetime(created_at).is_some_and(|at| {
         let age = (now - at).whole_seconds();
         (0..REPEAT_SECONDS).contains(&age)
     })

@@ -22,11 +22,14 @@ pub mod context;
 pub mod forms;
 pub mod http;
 pub mod idempotency;
+pub mod mail_queue;
 pub mod module;
 pub mod notifier;
 pub mod openapi;
 pub mod params;
 pub mod pipeline;
+pub mod ratelimit;
+pub mod route;
 
 /// What a module crate needs, in one import.
 pub mod prelude {

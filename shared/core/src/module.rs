@@ -18,10 +18,10 @@
 //! policies, and the API tests check every store call against it.
 
 use crate::context::{Call, FromCall};
-use crate::error::{ApiError, ApiResult};
 use crate::params::{ParamInfo, Params};
-use crate::pipeline::Role;
-use crate::store::Index;
+use crate::route::Role;
+use bb_ports::error::{ApiError, ApiResult};
+use bb_ports::store::Index;
 use futures::future::BoxFuture;
 use serde::Serialize;
 use serde_json::Value;
@@ -440,7 +440,7 @@ impl Deployment {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys;
+    use bb_domain::keys;
 
     #[test]
     fn pipeline_prefixes_are_the_keys_the_pipeline_writes() {

@@ -2,7 +2,7 @@
 
 use crate::module::{Access, Registry};
 use crate::params::ParamInfo;
-use crate::pipeline::Role;
+use crate::route::Role;
 use serde_json::{Map, Value, json};
 
 fn params_schema(params: &[ParamInfo]) -> Value {

@@ -5,7 +5,7 @@
 //! struct with `#[derive(Params)]`, which checks required parameters in field order with the
 //! method's own texts and converts PHP-loose values ("1", 1, true) into Rust types.
 
-use crate::error::ApiError;
+use bb_ports::error::ApiError;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 use std::str::FromStr;

@@ -19,7 +19,6 @@ use bb_core::config::Config;
 use bb_core::crypto::random_bytes;
 use bb_core::files::FileStore;
 use bb_core::mail::Mailer;
-use bb_core::module::Registry;
 use bb_core::store::Store;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -266,7 +265,7 @@ impl FileStore for NotHere {
 /// without SES: every API function, an operator command against a live table) leaves queued
 /// mail to the stream mailer unless `BB_MAIL_DELIVERY` says otherwise: it never writes a local
 /// outbox nor marks mail sent.
-pub fn app(backends: &Backends, mut config: Config, registry: Registry, clock: Arc<dyn Clock>) -> Result<App, String> {
+pub fn app(backends: &Backends, mut config: Config, clock: Arc<dyn Clock>) -> Result<App, String> {
     if !backends.mailer.sends_here() && std::env::var_os("BB_MAIL_DELIVERY").is_none() {
         config.mail_delivery = bb_core::notifier::DeliveryMode::Stream;
     }
@@ -277,16 +276,15 @@ pub fn app(backends: &Backends, mut config: Config, registry: Registry, clock: A
         outbound: Arc::new(crate::outbound::HyperOutbound::new()),
         clock,
         config,
-        registry,
         data_key: backends.data_key,
     }
     .build()
 }
 
 /// Configuration and backends from the environment, with the real clock.
-pub async fn app_from_env(registry: Registry) -> Result<(App, Backends), String> {
+pub async fn app_from_env() -> Result<(App, Backends), String> {
     let config = Config::from_env()?;
     let backends = from_env(&config).await?;
-    let app = app(&backends, config, registry, Arc::new(SystemClock))?;
+    let app = app(&backends, config, Arc::new(SystemClock))?;
     Ok((app, backends))
 }

@@ -4,6 +4,7 @@
 use bb_core::app::App;
 use bb_core::http::{ApiRequest, ApiResponse};
 use bb_core::module::{Module, Registry};
+use bb_core::pipeline::Api;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response, service_fn};
 use std::convert::Infallible;
@@ -67,19 +68,20 @@ pub fn to_lambda(answer: ApiResponse) -> Response<Body> {
 }
 
 /// Handles one Lambda event.
-pub async fn handle(app: &App, req: Request) -> Response<Body> {
-    to_lambda(app.handle(from_lambda(&req)).await)
+pub async fn handle(api: &Api, req: Request) -> Response<Body> {
+    to_lambda(api.handle(from_lambda(&req)).await)
 }
 
 /// Runs a registry (one module, or none for the fallback) as a Lambda function: adapters and
 /// clients are built once per execution environment, before the first event.
 pub async fn run(registry: Registry) -> Result<(), lambda_http::Error> {
     crate::logging::init();
-    let (app, backends) = crate::backends::app_from_env(registry).await?;
+    let (app, backends) = crate::backends::app_from_env().await?;
     tracing::info!(backends = %backends.summary, "function ready");
+    let api = Api::new(app, registry);
     lambda_http::run(service_fn(move |req: Request| {
-        let app = app.clone();
-        async move { Ok::<_, Infallible>(handle(&app, req).await) }
+        let api = api.clone();
+        async move { Ok::<_, Infallible>(handle(&api, req).await) }
     }))
     .await
 }
@@ -124,7 +126,7 @@ where
     };
     let result: Result<(), lambda_http::Error> = runtime.block_on(async move {
         crate::logging::init();
-        let (app, backends) = crate::backends::app_from_env(Registry::default()).await?;
+        let (app, backends) = crate::backends::app_from_env().await?;
         tracing::info!(backends = %backends.summary, "function ready");
         let handler = std::sync::Arc::new(handler);
         lambda_http::lambda_runtime::run(lambda_http::service_fn(

@@ -1,10 +1,10 @@
 //! The local HTTP server: every route of every module in one process, plus
 //! `/api/openapi.json` and the signed links of the local file folder.
 
-use bb_core::app::App;
 use bb_core::config::MAX_BODY;
 use bb_core::crypto::random_bytes;
 use bb_core::http::{ApiRequest, ApiResponse};
+use bb_core::pipeline::Api;
 use bb_local::FolderFiles;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -80,7 +80,7 @@ fn serve_file(files: &FolderFiles, key: &str, query: &str) -> Response<Full<Byte
     }
 }
 
-async fn route(app: App, extras: Extras, peer: SocketAddr, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn route(api: Api, extras: Extras, peer: SocketAddr, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_string();
     let query = req.uri().query().map(String::from);
     if path == "/api/openapi.json" {
@@ -107,7 +107,7 @@ async fn route(app: App, extras: Extras, peer: SocketAddr, req: Request<Incoming
         // Over the limit (or a broken stream): the pipeline answers 413 for anything this long.
         Err(_) => Bytes::from(vec![b' '; MAX_BODY + 1]),
     };
-    let answer = app
+    let answer = api
         .handle(ApiRequest {
             method,
             path,
@@ -123,14 +123,14 @@ async fn route(app: App, extras: Extras, peer: SocketAddr, req: Request<Incoming
 }
 
 /// Serves until the listener fails or the task is dropped.
-pub async fn serve(app: App, listener: TcpListener, extras: Extras) -> std::io::Result<()> {
+pub async fn serve(api: Api, listener: TcpListener, extras: Extras) -> std::io::Result<()> {
     loop {
         let (stream, peer) = listener.accept().await?;
-        let (app, extras) = (app.clone(), extras.clone());
+        let (api, extras) = (api.clone(), extras.clone());
         tokio::spawn(async move {
             let service = service_fn(move |req| {
-                let (app, extras) = (app.clone(), extras.clone());
-                async move { Ok::<_, Infallible>(route(app, extras, peer, req).await) }
+                let (api, extras) = (api.clone(), extras.clone());
+                async move { Ok::<_, Infallible>(route(api, extras, peer, req).await) }
             });
             if let Err(e) = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)

@@ -64,7 +64,7 @@ async fn folder_files_behind_signed_local_urls() {
         openapi: Arc::new("{}".into()),
         files: Some(files.clone()),
     };
-    let server = tokio::spawn(bb_runtime::server::serve(t.app.clone(), listener, extras));
+    let server = tokio::spawn(bb_runtime::server::serve(t.api.clone(), listener, extras));
     let url = conformance(files.clone()).await;
     // Tampering with the signature, the name or the key is refused; so is an expired link.
     assert_eq!(fetch(&url.replace("sig=", "sig=0")).await.0, 403);

@@ -36,7 +36,7 @@ both!(api_gateway_events_reach_the_pipeline, |t: TestApp| async move {
         "sourceIp from the request context"
     );
     assert_eq!(converted.path, "/api/client/profile/get");
-    let resp = bb_runtime::lambda::handle(&t.app, req).await;
+    let resp = bb_runtime::lambda::handle(&t.api, req).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["content-type"], "application/json; charset=utf-8");
     assert_eq!(body_json(&resp)["result"]["email"], DEMO_EMAIL);
@@ -50,7 +50,7 @@ both!(api_gateway_events_reach_the_pipeline, |t: TestApp| async move {
         json!([]),
         &format!("email={DEMO_EMAIL}&password={DEMO_PASSWORD}"),
     );
-    let resp = bb_runtime::lambda::handle(&t.app, login).await;
+    let resp = bb_runtime::lambda::handle(&t.api, login).await;
     let set_cookie = resp.headers()["set-cookie"].to_str().unwrap().to_string();
     let cookie = set_cookie.split(';').next().unwrap().to_string();
     let csrf = resp.headers()["x-csrf-token"].to_str().unwrap().to_string();
@@ -61,17 +61,17 @@ both!(api_gateway_events_reach_the_pipeline, |t: TestApp| async move {
         json!([cookie]),
         r#"{"city":"Lambda"}"#,
     );
-    let resp = bb_runtime::lambda::handle(&t.app, req).await;
+    let resp = bb_runtime::lambda::handle(&t.api, req).await;
     assert_eq!(body_json(&resp), json!({"result": true, "error": null}));
     let req = event("GET", "/api/client/profile/get", json!({}), json!([cookie]), "");
     assert_eq!(
-        body_json(&bb_runtime::lambda::handle(&t.app, req).await)["result"]["city"],
+        body_json(&bb_runtime::lambda::handle(&t.api, req).await)["result"]["city"],
         "Lambda"
     );
 
     // Errors keep their envelope and status through the adapter.
     let req = event("POST", "/api/client/profile/get", json!({}), json!([]), "");
-    let resp = bb_runtime::lambda::handle(&t.app, req).await;
+    let resp = bb_runtime::lambda::handle(&t.api, req).await;
     assert_eq!(resp.status(), 401);
     assert_eq!(body_json(&resp)["error"]["code"], 201);
 });
@@ -84,13 +84,7 @@ async fn function_binary_answers_through_the_runtime_api() {
     let dir = tempfile::tempdir().unwrap();
     let config = bb_core::config::Config::default();
     let built = backends::build(&Choice::local(dir.path()), &config).await.unwrap();
-    let app = backends::app(
-        &built,
-        config,
-        bb_cli::registry(),
-        std::sync::Arc::new(bb_core::clock::SystemClock),
-    )
-    .unwrap();
+    let app = backends::app(&built, config, std::sync::Arc::new(bb_core::clock::SystemClock)).unwrap();
     for (name, text) in [("base", bb_cli::fixtures::BASE), ("demo", bb_cli::fixtures::DEMO)] {
         bb_cli::fixtures::load(&app, &bb_cli::fixtures::parse(text).unwrap(), name)
             .await
@@ -174,20 +168,15 @@ async fn mailer_function_delivers_queued_mail_from_stream_records() {
         ..bb_core::config::Config::default()
     };
     let built = backends::build(&Choice::local(dir.path()), &config).await.unwrap();
-    let app = backends::app(
-        &built,
-        config,
-        bb_cli::registry(),
-        std::sync::Arc::new(bb_core::clock::SystemClock),
-    )
-    .unwrap();
+    let app = backends::app(&built, config, std::sync::Arc::new(bb_core::clock::SystemClock)).unwrap();
     bb_cli::fixtures::load(&app, &bb_cli::fixtures::parse(bb_cli::fixtures::BASE).unwrap(), "base")
         .await
         .unwrap();
     let signup = Req::post("/api/guest/client/create")
         .json(json!({"email": "stream@example.com", "first_name": "Stream",
         "password": "Stream1234", "password_confirm": "Stream1234"}));
-    let id = Resp::from(app.handle(signup.into_api()).await).ok().as_i64().unwrap();
+    let api = bb_core::pipeline::Api::new(app.clone(), bb_cli::registry());
+    let id = Resp::from(api.handle(signup.into_api()).await).ok().as_i64().unwrap();
     app.mail_dispatch.flush().await;
     let outbox = bb_local::OutboxMailer::new(&dir.path().join("outbox")).unwrap();
     assert!(outbox.read_all().is_empty(), "stream mode sends nothing in process");
@@ -240,19 +229,14 @@ async fn mailer_function_expands_fanout_jobs_from_stream_records() {
         ..bb_core::config::Config::default()
     };
     let built = backends::build(&Choice::local(dir.path()), &config).await.unwrap();
-    let app = backends::app(
-        &built,
-        config,
-        bb_cli::registry(),
-        std::sync::Arc::new(bb_core::clock::SystemClock),
-    )
-    .unwrap();
+    let app = backends::app(&built, config, std::sync::Arc::new(bb_core::clock::SystemClock)).unwrap();
     for (name, text) in [("base", bb_cli::fixtures::BASE), ("demo", bb_cli::fixtures::DEMO)] {
         bb_cli::fixtures::load(&app, &bb_cli::fixtures::parse(text).unwrap(), name)
             .await
             .unwrap();
     }
-    let call = |key: &str, path: &str, body: Value| app.handle(Req::post(path).key(key).json(body).into_api());
+    let api = bb_core::pipeline::Api::new(app.clone(), bb_cli::registry());
+    let call = |key: &str, path: &str, body: Value| api.handle(Req::post(path).key(key).json(body).into_api());
     let topic = Resp::from(
         call(
             DEMO_KEY,

@@ -289,20 +289,15 @@ async fn operator_commands_on_a_live_table_leave_mail_to_the_mailer() {
         .await
         .unwrap();
     assert!(!built.mailer.sends_here());
-    let app = backends::app(
-        &built,
-        config,
-        bb_cli::registry(),
-        Arc::new(bb_core::clock::SystemClock),
-    )
-    .unwrap();
+    let app = backends::app(&built, config, Arc::new(bb_core::clock::SystemClock)).unwrap();
     assert_eq!(app.mail_dispatch.mode(), DeliveryMode::Stream);
     for (name, text) in [("base", bb_cli::fixtures::BASE), ("demo", bb_cli::fixtures::DEMO)] {
         bb_cli::fixtures::load(&app, &bb_cli::fixtures::parse(text).unwrap(), name)
             .await
             .unwrap();
     }
-    let added = app
+    let api = bb_core::pipeline::Api::new(app.clone(), bb_cli::registry());
+    let added = api
         .handle(
             Req::post("/api/guest/cart/add_item")
                 .key(DEMO_KEY)
@@ -312,7 +307,7 @@ async fn operator_commands_on_a_live_table_leave_mail_to_the_mailer() {
         .await;
     assert_eq!(Resp::from(added).ok(), &json!(true));
     let done = Resp::from(
-        app.handle(
+        api.handle(
             Req::post("/api/client/cart/checkout")
                 .key(DEMO_KEY)
                 .json(json!({}))

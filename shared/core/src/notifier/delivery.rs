@@ -19,24 +19,21 @@
 //! sort after every due time (`~`), so the sweeper's range skips them and `bb mail retry`
 //! still finds them.
 
-use super::{EmailLog, MailStatus, run_fanout};
-use crate::app::App;
-use crate::clock::format_datetime;
-use crate::error::ApiResult;
-use crate::keys;
-use crate::mail::{MailError, Mailer};
-use crate::store::{
+use super::fanout::{FANOUT_KIND, run_fanout};
+use super::outbox::{EmailLog, MailStatus};
+use crate::app::{App, AppParts};
+use crate::mail_queue::{QUEUE_SHARDS, Work, Worker, queue_entry};
+use bb_domain::keys;
+use bb_ports::clock::format_datetime;
+use bb_ports::error::ApiResult;
+use bb_ports::mail::{MailError, Mailer};
+use bb_ports::store::{
     Attr, Cond, GSI1_PK, GSI1_SK, Index, Item, Key, Query, Returning, SkCond, Store, StoreError, StoreResult, Update,
     from_item,
 };
+use futures::future::BoxFuture;
+use std::sync::Arc;
 use time::OffsetDateTime;
-
-/// Partitions of the unsent-mail index. Each takes ~1,000 writes a second on a GSI, so eight
-/// carry a burst of thousands of mails a second (a forum fan-out) without throttling.
-pub const QUEUE_SHARDS: u64 = 8;
-
-/// How long the stream has to send a new item before the sweeper considers it.
-pub const STREAM_GRACE_SECONDS: i64 = 120;
 
 /// How long a claim holds. A send is one SES call (3 s per attempt, 3 attempts at most).
 const LEASE_SECONDS: i64 = 120;
@@ -46,39 +43,6 @@ pub const MAX_ATTEMPTS: i64 = 6;
 
 /// Wait before try n+1 after n failed tries (1 min, 5 min, 30 min, 2 h, 6 h).
 const BACKOFF_SECONDS: [i64; 5] = [60, 300, 1800, 7200, 21_600];
-
-/// How queued mail leaves the process (`BB_MAIL_DELIVERY`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryMode {
-    /// An in-process worker sends after the commit.
-    Background,
-    /// The table's stream feeds the mailer function; nothing is sent in process.
-    Stream,
-}
-
-fn queue_partition(key: &Key) -> String {
-    // FNV-1a: stable across processes and releases (unlike std's hasher).
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in key.pk.bytes().chain([b'|']).chain(key.sk.bytes()) {
-        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-    }
-    // FNV's low bits follow the input's low bits only: mix the high ones in (murmur3's finaliser).
-    hash ^= hash >> 33;
-    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    hash ^= hash >> 33;
-    keys::mail_queue_shard(hash % QUEUE_SHARDS)
-}
-
-/// The index attributes of an unsent item due at `due` (epoch seconds).
-pub(super) fn queue_entry(key: &Key, due: i64) -> [(String, Attr); 2] {
-    [
-        (GSI1_PK.into(), Attr::S(queue_partition(key))),
-        (
-            GSI1_SK.into(),
-            Attr::S(format!("{:012}#{}#{}", due.max(0), key.pk, key.sk)),
-        ),
-    ]
-}
 
 fn given_up_sort(key: &Key) -> String {
     format!("~#{}#{}", key.pk, key.sk)
@@ -138,7 +102,7 @@ pub async fn deliver(
     claimer: Claimer,
 ) -> StoreResult<Delivery> {
     let epoch = now.unix_timestamp();
-    let token = crate::crypto::random_token().map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    let token = bb_ports::crypto::random_token().map_err(|e| StoreError::Unavailable(e.to_string()))?;
     let claim = Update::new(key.clone())
         .set("status", status_attr(MailStatus::Sending))
         .set("claim", Attr::S(token.clone()))
@@ -266,13 +230,13 @@ pub async fn sweep(app: &App, limit: usize) -> ApiResult<SweepReport> {
         ..SweepReport::default()
     };
     for item in items {
-        if crate::deadline::remaining().is_some_and(|left| left < std::time::Duration::from_secs(5)) {
+        if bb_ports::deadline::remaining().is_some_and(|left| left < std::time::Duration::from_secs(5)) {
             report.more = true;
             break;
         }
         let Some(key) = Key::of(&item) else { continue };
         match item.get("kind").and_then(Attr::as_str) {
-            Some(super::fanout::FANOUT_KIND) => {
+            Some(FANOUT_KIND) => {
                 run_fanout(app, &key).await?;
                 report.fanouts += 1;
             }
@@ -322,72 +286,9 @@ pub async fn requeue_failed(app: &App) -> ApiResult<usize> {
 }
 
 /// Work for the in-process side of delivery.
-#[derive(Debug, Clone)]
-pub(super) enum Work {
-    Mail(Key),
-    Fanout(Key),
-}
-
-/// The in-process side of delivery. It holds the application weakly (the application owns it).
-pub struct Dispatcher {
-    mode: DeliveryMode,
-    app: std::sync::Weak<crate::app::AppParts>,
-    queue: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<Work>>,
-    pending: std::sync::Arc<(std::sync::atomic::AtomicUsize, tokio::sync::Notify)>,
-}
-
-impl Dispatcher {
-    pub fn new(mode: DeliveryMode, app: std::sync::Weak<crate::app::AppParts>) -> Self {
-        Dispatcher {
-            mode,
-            app,
-            queue: std::sync::OnceLock::new(),
-            pending: std::sync::Arc::new((std::sync::atomic::AtomicUsize::new(0), tokio::sync::Notify::new())),
-        }
-    }
-
-    pub fn mode(&self) -> DeliveryMode {
-        self.mode
-    }
-
-    pub(super) fn enqueue(&self, work: Vec<Work>) {
-        if self.mode == DeliveryMode::Stream || work.is_empty() {
-            return;
-        }
-        use std::sync::atomic::Ordering;
-        let queue = self.queue.get_or_init(|| {
-            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Work>();
-            let (app, pending) = (self.app.clone(), self.pending.clone());
-            tokio::spawn(async move {
-                while let Some(work) = rx.recv().await {
-                    if let Some(parts) = app.upgrade() {
-                        perform(&App::from_parts(parts), work).await;
-                    }
-                    if pending.0.fetch_sub(1, Ordering::SeqCst) == 1 {
-                        pending.1.notify_waiters();
-                    }
-                }
-            });
-            tx
-        });
-        for w in work {
-            self.pending.0.fetch_add(1, Ordering::SeqCst);
-            if queue.send(w).is_err() {
-                self.pending.0.fetch_sub(1, Ordering::SeqCst);
-            }
-        }
-    }
-
-    /// Waits until everything handed over so far was delivered (tests, shutdown).
-    pub async fn flush(&self) {
-        use std::sync::atomic::Ordering;
-        loop {
-            let notified = self.pending.1.notified();
-            if self.pending.0.load(Ordering::SeqCst) == 0 {
-                return;
-            }
-            notified.await;
-        }
+impl Worker for AppParts {
+    fn perform(self: Arc<Self>, work: Work) -> BoxFuture<'static, ()> {
+        Box::pin(async move { perform(&App::from_parts(self), work).await })
     }
 }
 
@@ -403,7 +304,7 @@ async fn perform(app: &App, work: Work) {
         )
         .await
         .map(|_| ())
-        .map_err(crate::error::ApiError::from),
+        .map_err(bb_ports::error::ApiError::from),
         Work::Fanout(key) => run_fanout(app, key).await.map(|_| ()),
     };
     if let Err(e) = result {
@@ -413,15 +314,16 @@ async fn perform(app: &App, work: Work) {
 
 #[cfg(test)]
 mod tests {
+    use crate::mail_queue::queue_partition;
     use super::*;
 
     #[test]
     fn queue_keys_spread_over_the_shards_and_sort_by_due_time() {
         let shards: std::collections::HashSet<String> = (0..200)
-            .map(|i| queue_partition(&crate::keys::email_log(i, i)))
+            .map(|i| queue_partition(&bb_domain::keys::email_log(i, i)))
             .collect();
         assert_eq!(shards.len() as u64, QUEUE_SHARDS);
-        let key = crate::keys::email_log(7, 9);
+        let key = bb_domain::keys::email_log(7, 9);
         let sort = |due| match queue_entry(&key, due) {
             [_, (_, Attr::S(s))] => s,
             _ => unreachable!(),
@@ -433,7 +335,7 @@ mod tests {
 
     #[test]
     fn transient_failures_back_off_until_the_attempts_run_out() {
-        let key = crate::keys::email_log(1, 1);
+        let key = bb_domain::keys::email_log(1, 1);
         let mut mail: EmailLog = serde_json::from_value(serde_json::json!({
             "id": 1, "client_id": 1, "from_email": "a@b.c", "to": ["d@e.f"], "sender": "a@b.c",
             "recipients": "d@e.f", "subject": "s", "content_html": "h", "content_text": "t",
@@ -446,11 +348,10 @@ mod tests {
             let (update, delivery) = outcome(&mail, &key, "t", 1000, throttled());
             assert_eq!(delivery, Delivery::Retrying);
             let wait = BACKOFF_SECONDS[(attempt - 1) as usize];
-            assert!(
-                update
-                    .ops
-                    .contains(&crate::store::UpdateOp::Set("retry_at".into(), Attr::from(1000 + wait)))
-            );
+            assert!(update.ops.contains(&bb_ports::store::UpdateOp::Set(
+                "retry_at".into(),
+                Attr::from(1000 + wait)
+            )));
             update.validate().unwrap();
         }
         mail.attempts = MAX_ATTEMPTS;

@@ -11,13 +11,15 @@
 //! items) and by size (4 MB; mail with a long message is large), and the job stays in the
 //! unsent index until it is done, so a failed job is retried, never dropped.
 
-use super::{Notice, TemplateCode, delivery, prepare};
+use super::outbox::{EmailLog, prepare};
 use crate::app::App;
-use crate::clock::format_datetime;
-use crate::domain::client::ClientRecord;
-use crate::error::ApiResult;
-use crate::keys;
-use crate::store::{
+use crate::mail_queue::{STREAM_GRACE_SECONDS, Work, queue_entry};
+use bb_domain::client::ClientRecord;
+use bb_domain::keys;
+use bb_domain::notice::{Notice, TemplateCode};
+use bb_ports::clock::format_datetime;
+use bb_ports::error::ApiResult;
+use bb_ports::store::{
     Attr, Cond, GSI1_PK, GSI1_SK, IdKind, Ids, Item, Key, MAX_TX_ITEMS, Query, Returning, SkCond, StoreError, TxOp,
     Update, from_item, to_item,
 };
@@ -25,6 +27,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub const FANOUT_KIND: &str = "fanout";
+
+/// After the action committed: hands a fan-out to delivery.
+pub fn dispatch_fanout(app: &App, job: &FanoutJob) {
+    app.mail_dispatch.enqueue(vec![Work::Fanout(job.key())]);
+}
 
 /// Subscribers read per step (the mail of one step must fit one transaction with the job).
 const STEP: usize = MAX_TX_ITEMS - 1;
@@ -93,10 +100,10 @@ impl FanoutJob {
     pub fn to_item(&self, now: i64) -> Result<Item, StoreError> {
         let mut item = to_item(self)?;
         let key = self.key();
-        item.extend(delivery::queue_entry(&key, now + delivery::STREAM_GRACE_SECONDS));
+        item.extend(queue_entry(&key, now + STREAM_GRACE_SECONDS));
         item.insert("pk".into(), key.pk.into());
         item.insert("sk".into(), key.sk.into());
-        item.insert(crate::store::TTL.into(), Attr::from(now + 7 * 24 * 3600));
+        item.insert(bb_ports::store::TTL.into(), Attr::from(now + 7 * 24 * 3600));
         Ok(item)
     }
 }
@@ -111,7 +118,7 @@ fn cursor_is(cursor: Option<i64>) -> Cond {
 
 fn size_of(op: &TxOp) -> usize {
     match op {
-        TxOp::Put { item, .. } => crate::store::item_size(item),
+        TxOp::Put { item, .. } => bb_ports::store::item_size(item),
         _ => 0,
     }
 }
@@ -199,7 +206,7 @@ pub async fn run_fanout(app: &App, key: &Key) -> ApiResult<usize> {
             .mail
             .iter()
             .filter(|m| m.client_id <= reached)
-            .map(super::EmailLog::key)
+            .map(EmailLog::key)
             .collect();
         let advance = Update::new(key.clone())
             .set("cursor", Attr::from(reached))
@@ -213,8 +220,7 @@ pub async fn run_fanout(app: &App, key: &Key) -> ApiResult<usize> {
         match step {
             Ok(()) => {
                 written += taken.len();
-                app.mail_dispatch
-                    .enqueue(taken.into_iter().map(delivery::Work::Mail).collect());
+                app.mail_dispatch.enqueue(taken.into_iter().map(Work::Mail).collect());
             }
             // Another worker took this step: carry on from where it left the cursor.
             Err(e) if e.is_condition_failure() => {}

@@ -2,6 +2,7 @@
 //! notifier (bb-core) turns notices into queued mail items in the action's transaction.
 
 mod codes;
+pub mod template;
 
 pub use codes::TemplateCode;
 

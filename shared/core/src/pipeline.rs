@@ -1,5 +1,5 @@
 //! The one request pipeline. Every Lambda function, the local server and the tests call
-//! [`App::handle`]; the order of its steps decides which error wins:
+//! [`Api::handle`]; the order of its steps decides which error wins:
 //!
 //! 1. body size (413) and HTTP method (405);
 //! 2. route (879 malformed path, 701 role);
@@ -10,22 +10,17 @@
 //! 6. module (715) and method (740);
 //! 7. the method: typed parameters (its own required-parameter texts), then its work.
 
-pub mod ratelimit;
-mod route;
-
-pub use crate::auth::{Credential, Identity};
-pub use ratelimit::{Quota, RateClass};
-pub use route::{Role, Route, parse as parse_route};
-
 use crate::app::App;
-use crate::auth::{self, CSRF_HEADER, CSRF_PARAM, SESSION_COOKIE};
+use crate::auth::{self, CSRF_HEADER, CSRF_PARAM, Credential, SESSION_COOKIE};
 use crate::config::MAX_BODY;
 use crate::context::{Call, Ctx, RawPaging, RequestMeta};
-use crate::error::{ApiError, ApiResult};
 use crate::http::{ApiRequest, ApiResponse};
-use crate::module::{Access, MethodDef};
+use crate::module::{Access, MethodDef, Registry};
 use crate::params::{ParamMap, parse_body, parse_form};
-use crate::store::metrics;
+use crate::ratelimit::{self, Quota, RateClass};
+use crate::route::{Role, parse as parse_route};
+use bb_ports::error::{ApiError, ApiResult};
+use bb_ports::store::metrics;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -39,15 +34,41 @@ struct Trace {
     headers: Vec<(String, String)>,
 }
 
-impl App {
+/// The API: the application and the method tables it serves. Every entry point (the Lambda
+/// adapter, the local server, the tests) holds one; the methods see only the [`App`].
+#[derive(Clone)]
+pub struct Api {
+    app: App,
+    registry: Arc<Registry>,
+}
+
+impl Api {
+    pub fn new(app: App, registry: Registry) -> Api {
+        Api {
+            app,
+            registry: Arc::new(registry),
+        }
+    }
+
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
     /// Handles one API request end to end. Never panics on input; faults become 9998.
     pub async fn handle(&self, req: ApiRequest) -> ApiResponse {
         let started = Instant::now();
-        let now = self.clock.now();
+        let now = self.app.clock.now();
         let mut trace = Trace::default();
-        let deadline = req.deadline.unwrap_or_else(|| started + self.config.request_budget);
-        let (result, store_calls) =
-            metrics::count_round_trips(crate::deadline::within(deadline, self.process(&req, now, &mut trace))).await;
+        let deadline = req.deadline.unwrap_or_else(|| started + self.app.config.request_budget);
+        let (result, store_calls) = metrics::count_round_trips(bb_ports::deadline::within(
+            deadline,
+            self.process(&req, now, &mut trace),
+        ))
+        .await;
         let response = self.render(result, &mut trace, now.unix_timestamp(), store_calls.round_trips, &req);
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         tracing::info!(
@@ -102,7 +123,7 @@ impl App {
         };
         let ip = req.source_ip.clone().unwrap_or_else(|| "unknown".into());
         let epoch = now.unix_timestamp();
-        let ip_quota = ratelimit::count_ip(self.store.as_ref(), &self.config.rate, class, &ip, epoch).await?;
+        let ip_quota = ratelimit::count_ip(self.app.store.as_ref(), &self.app.config.rate, class, &ip, epoch).await?;
         trace.quota = Some(ip_quota);
         if ip_quota.exceeded() {
             return Err(ApiError::rate_limited());
@@ -111,7 +132,7 @@ impl App {
         let identity = match route.role {
             Role::Guest => None,
             Role::Client => {
-                let identity = auth::authenticate(self, req, epoch).await?;
+                let identity = auth::authenticate(&self.app, req, epoch).await?;
                 trace.client_id = Some(identity.client_id);
                 trace.quota = Some(ip_quota.tighter(identity.quota));
                 if identity.quota.exceeded() {
@@ -150,7 +171,7 @@ impl App {
         let params = Arc::new(params);
         let outgoing = Arc::new(Mutex::new(Vec::new()));
         let ctx = Ctx {
-            app: self.clone(),
+            app: self.app.clone(),
             meta: Arc::new(RequestMeta {
                 request_id: req.request_id.clone(),
                 method: route.method.clone(),
@@ -191,7 +212,7 @@ impl App {
                 if let Some(detail) = &e.detail {
                     tracing::error!(target: "bb::fault", request_id = %req.request_id, route = trace.route.as_deref().unwrap_or("-"), detail = %detail, "fault");
                 }
-                if e.code == crate::error::UNAVAILABLE {
+                if e.code == bb_ports::error::UNAVAILABLE {
                     trace.headers.push(("Retry-After".into(), "1".into()));
                 }
                 if e.code == 429
@@ -224,8 +245,8 @@ impl App {
                 q.remaining().max(0).to_string(),
             ),
             None => (
-                self.config.rate.span.to_string(),
-                self.config.rate.limit.to_string(),
+                self.app.config.rate.span.to_string(),
+                self.app.config.rate.limit.to_string(),
                 String::new(),
             ),
         };

@@ -1,6 +1,6 @@
 //! Routing of `/api/<role>/<class>/<method>` with BoxBilling's errors.
 
-use crate::error::ApiError;
+use bb_ports::error::ApiError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {

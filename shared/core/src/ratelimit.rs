@@ -6,8 +6,8 @@
 //! two round trips in all.
 
 use crate::config::RateLimits;
-use crate::keys;
-use crate::store::{Attr, Item, Returning, Store, StoreResult, TTL, Update};
+use bb_domain::keys;
+use bb_ports::store::{Attr, Item, Returning, Store, StoreResult, TTL, Update};
 
 /// Which allowance a call draws from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

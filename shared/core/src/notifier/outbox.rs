@@ -1,0 +1,243 @@
+//! The outbox: notices rendered into mail items written in the action's transaction, and
+//! handed to delivery after its commit.
+
+use crate::app::App;
+use crate::mail_queue::{STREAM_GRACE_SECONDS, Work, queue_entry};
+use bb_domain::keys;
+use bb_domain::notice::template::{Escape, html_to_text, render};
+use bb_domain::notice::{Notice, Recipient};
+use bb_ports::clock::format_datetime;
+use bb_ports::error::ApiResult;
+use bb_ports::mail::OutgoingEmail;
+use bb_ports::store::{Item, Key, TxOp, to_item};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+fn mail_kind() -> String {
+    MAIL_KIND.into()
+}
+
+pub const MAIL_KIND: &str = "mail";
+
+/// The partition of staff mail (no client's log).
+pub const STAFF_CLIENT_ID: i64 = 0;
+
+/// A mail item: an entry of a client's e-mail log (or of the staff log, `client_id` 0) that
+/// also carries what the transport needs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EmailLog {
+    /// Always `mail` (stream filters select on it).
+    #[serde(default = "mail_kind")]
+    pub kind: String,
+    pub id: i64,
+    pub client_id: i64,
+    pub from_email: String,
+    #[serde(default)]
+    pub from_name: Option<String>,
+    pub to: Vec<String>,
+    pub sender: String,
+    pub recipients: String,
+    pub subject: String,
+    pub content_html: String,
+    pub content_text: String,
+    pub status: MailStatus,
+    #[serde(default)]
+    pub template: Option<String>,
+    #[serde(default)]
+    pub error: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Sends tried so far.
+    #[serde(default)]
+    pub attempts: i64,
+    /// While `sending`: until when the claimer may send (epoch seconds); after that another
+    /// sender may claim it (the first one died).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<i64>,
+    /// While `sending`: the claimer's token; only it records the outcome.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<String>,
+    /// After a transient failure: when the next try is due (epoch seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<i64>,
+    /// No more automatic tries (refused for good, or `MAX_ATTEMPTS` spent); `bb mail retry`
+    /// and `email/resend` still can.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub gave_up: bool,
+}
+
+/// Where a mail item is in its delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailStatus {
+    /// Written by the action; nobody has tried to send it yet.
+    Queued,
+    /// Claimed by a sender, which holds a lease.
+    Sending,
+    Sent,
+    /// The last try failed (see `error`, `retry_at`, `gave_up`).
+    Failed,
+}
+
+impl EmailLog {
+    pub fn key(&self) -> Key {
+        if self.client_id == STAFF_CLIENT_ID {
+            keys::staff_email(self.id)
+        } else {
+            keys::email_log(self.client_id, self.id)
+        }
+    }
+
+    /// What the transport sends for this item.
+    pub fn message(&self) -> OutgoingEmail {
+        OutgoingEmail {
+            from: self.from_email.clone(),
+            from_name: self.from_name.clone(),
+            to: self.to.clone(),
+            subject: self.subject.clone(),
+            html: self.content_html.clone(),
+            text: self.content_text.clone(),
+        }
+    }
+
+    /// The item as written by an action: queued, and due for the sweeper only after the
+    /// stream has had its chance ([`STREAM_GRACE_SECONDS`]).
+    pub fn to_item(&self) -> Result<Item, bb_ports::store::StoreError> {
+        let mut item = to_item(self)?;
+        let key = self.key();
+        if self.status != MailStatus::Sent {
+            let created = bb_ports::clock::parse_datetime(&self.created_at).map_or(0, |t| t.unix_timestamp());
+            item.extend(queue_entry(&key, created + STREAM_GRACE_SECONDS));
+        }
+        item.insert("pk".into(), key.pk.into());
+        item.insert("sk".into(), key.sk.into());
+        Ok(item)
+    }
+
+    /// A new queued item carrying this one's message (`email/resend`, as BoxBilling).
+    pub fn resent(&self, id: i64, now: &str) -> EmailLog {
+        EmailLog {
+            id,
+            status: MailStatus::Queued,
+            error: None,
+            created_at: now.to_string(),
+            updated_at: now.to_string(),
+            attempts: 0,
+            lease_until: None,
+            claim: None,
+            retry_at: None,
+            gave_up: false,
+            ..self.clone()
+        }
+    }
+
+    /// BoxBilling's `[email]` shape.
+    pub fn view(&self) -> Value {
+        serde_json::json!({
+            "id": self.id,
+            "client_id": self.client_id,
+            "sender": self.sender,
+            "recipients": self.recipients,
+            "subject": self.subject,
+            "content_html": self.content_html,
+            "content_text": self.content_text,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        })
+    }
+}
+
+/// Notices rendered and ready: `ops` go into the action's transaction, then [`dispatch`].
+#[derive(Debug, Default)]
+pub struct Prepared {
+    pub ops: Vec<TxOp>,
+    pub(crate) mail: Vec<EmailLog>,
+}
+
+impl Prepared {
+    pub fn is_empty(&self) -> bool {
+        self.mail.is_empty()
+    }
+}
+
+/// Renders `notices` into queued mail items. `email_ids` supplies one id per notice, in order
+/// (allocate them with the action's other ids in one counter call).
+pub async fn prepare(app: &App, notices: &[Notice], email_ids: &[i64]) -> ApiResult<Prepared> {
+    let mut prepared = Prepared::default();
+    if notices.is_empty() {
+        return Ok(prepared);
+    }
+    let templates = app.templates().await?;
+    let settings = app.settings().await?;
+    let from = settings.text("company_email").unwrap_or_default();
+    let from_name = settings.text("company_name");
+    let staff: Vec<String> = match settings.get("staff_emails") {
+        Some(Value::Array(list)) => list.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
+        _ => from.is_empty().then(Vec::new).unwrap_or_else(|| vec![from.clone()]),
+    };
+    let now = format_datetime(app.clock.now());
+    for (notice, id) in notices.iter().zip(email_ids) {
+        let Some(template) = templates.iter().find(|t| t.code == notice.template.code()) else {
+            tracing::warn!(template = %notice.template, "no such e-mail template; nothing sent");
+            continue;
+        };
+        if !template.enabled {
+            continue;
+        }
+        let mut vars = notice.vars.clone();
+        if let Value::Object(map) = &mut vars {
+            map.entry("company").or_insert_with(|| {
+                serde_json::json!({
+                    "name": settings.text("company_name"),
+                    "email": settings.text("company_email"),
+                    "url": app.config.public_url,
+                })
+            });
+        }
+        let (client_id, to) = match &notice.to {
+            Recipient::Client { id, email, .. } => (*id, vec![email.clone()]),
+            Recipient::Staff => (STAFF_CLIENT_ID, staff.clone()),
+            Recipient::Address(email) => (STAFF_CLIENT_ID, vec![email.clone()]),
+        };
+        if to.is_empty() {
+            continue;
+        }
+        let mail = EmailLog {
+            kind: MAIL_KIND.into(),
+            id: *id,
+            client_id,
+            from_email: from.clone(),
+            from_name: from_name.clone(),
+            to: to.clone(),
+            sender: bb_ports::mail::mailbox(&from, from_name.as_deref()),
+            recipients: to.join(", "),
+            subject: render(&template.subject, &vars, Escape::None),
+            content_html: render(&template.content, &vars, Escape::Html),
+            content_text: render(&html_to_text(&template.content), &vars, Escape::None),
+            status: MailStatus::Queued,
+            template: Some(template.code.clone()),
+            error: None,
+            created_at: now.clone(),
+            updated_at: now.clone(),
+            attempts: 0,
+            lease_until: None,
+            claim: None,
+            retry_at: None,
+            gave_up: false,
+        };
+        prepared.ops.push(TxOp::put_new(mail.to_item()?));
+        prepared.mail.push(mail);
+    }
+    Ok(prepared)
+}
+
+/// After the action committed: hands its mail to delivery.
+pub fn dispatch(app: &App, prepared: Prepared) {
+    app.mail_dispatch
+        .enqueue(prepared.mail.iter().map(|m| Work::Mail(m.key())).collect());
+}
+
+/// After a commit: hands one already written mail item to delivery.
+pub fn dispatch_one(app: &App, mail: &EmailLog) {
+    app.mail_dispatch.enqueue(vec![Work::Mail(mail.key())]);
+}
