@@ -9,7 +9,7 @@ use bb_core::domain::catalog;
 use bb_core::domain::client::{self as clients, ACTIVE, ClientRecord};
 use bb_core::keys;
 use bb_core::notifier::Template;
-use bb_core::store::{Attr, Cond, IdKind, Item, Key, Returning, StoreError, TxOp, Update};
+use bb_core::store::{Attr, Cond, IdKind, Item, Key, Returning, StoreError, Tx, TxOp, Update};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -275,22 +275,23 @@ async fn create_client(app: &App, f: &FixtureClient) -> Result<bool, String> {
         updated_at: now,
         ..ClientRecord::default()
     };
-    let mut ops = vec![TxOp::Put {
+    let mut tx = Tx::new();
+    let email_claim = tx.add(TxOp::Put {
         item: clients::email_item(&email, id),
         cond: Some(Cond::absent()),
-    }];
+    });
     if let Some(key) = &f.api_key {
         let new = auth::api_key_item(app, &client, key.clone(), app.clock.now().unix_timestamp())
             .map_err(|e| e.to_string())?;
         client.api_key_hash = Some(new.hash);
         client.api_key_sealed = Some(new.sealed);
-        ops.push(TxOp::put(new.item));
+        tx.push(TxOp::put(new.item));
     }
-    ops.push(TxOp::put_new(client.to_item().map_err(|e| e.to_string())?));
-    ops.extend(clients::header_ops(&client).map_err(|e| e.to_string())?);
-    match store.transact(ops).await {
+    tx.push(TxOp::put_new(client.to_item().map_err(|e| e.to_string())?));
+    tx.extend(clients::header_ops(&client).map_err(|e| e.to_string())?);
+    match store.transact(tx.into_ops()).await {
         Ok(()) => Ok(true),
-        Err(e) if e.failed_at(0) => Ok(false),
+        Err(e) if e.failed(email_claim) => Ok(false),
         Err(e) => Err(format!("client {email}: {e}")),
     }
 }

@@ -163,7 +163,7 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
         orders.push(order);
     }
 
-    let mut ops = Vec::new();
+    let mut ops = Tx::new();
     let mut notices = Vec::new();
     let name = client.full_name();
     let mut invoice = if cart_total > Decimal::ZERO {
@@ -267,14 +267,14 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
     if let Some(inv) = &invoice {
         ops.push(TxOp::put_new(inv.to_item()?));
     }
-    let promo_index = ops.len();
+    let mut promo_use = None;
     if let Some(promo) = promo {
         let mut update = Update::new(bb_core::domain::catalog::promo_key(&promo.code)).add("used", n as i64);
         update = update.when(Cond::exists());
         if promo.maxuses > 0 {
             update = update.when(Cond::Le("used".into(), Attr::from(promo.maxuses - n as i64)));
         }
-        ops.push(TxOp::Update(update));
+        promo_use = Some(ops.add(TxOp::Update(update)));
         if !client.promos_used.contains(&promo.id) {
             client.promos_used.push(promo.id);
         }
@@ -289,20 +289,17 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
     if before.currency != client.currency {
         ops.extend(clients::header_ops(&client)?);
     }
-    let cart_index = ops.len();
     let emptied = cart
         .after_checkout(&now_text)
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    ops.push(TxOp::Put {
+    let cart_unchanged = ops.add(TxOp::Put {
         item: emptied.to_item(&owner, ctx.epoch())?,
         cond: Some(cart_cond),
     });
-    let natural_index = ops.len();
-    ops.push(idempotency::record(natural.clone(), &result, ctx.epoch()));
-    let explicit_index = ops.len();
-    if let Some(k) = &explicit {
-        ops.push(idempotency::record(by_header(client_id, k), &result, ctx.epoch()));
-    }
+    let natural_record = ops.add(idempotency::record(natural.clone(), &result, ctx.epoch()));
+    let explicit_record = explicit
+        .as_ref()
+        .map(|k| ops.add(idempotency::record(by_header(client_id, k), &result, ctx.epoch())));
     ops.push(activity::log(&ctx.origin(), client_id, "Checked out shopping cart"));
     let email_ids: Vec<i64> = notices
         .iter()
@@ -314,15 +311,15 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
         return Err(ApiError::new("The cart has too many items to check out at once"));
     }
 
-    match ctx.store().transact(ops).await {
+    match ctx.store().transact(ops.into_ops()).await {
         Ok(()) => {
             notifier::dispatch(&ctx.app, mail);
             Ok(result)
         }
         Err(e)
-            if e.failed_at(cart_index)
-                || e.failed_at(natural_index)
-                || (explicit.is_some() && e.failed_at(explicit_index)) =>
+            if e.failed(cart_unchanged)
+                || e.failed(natural_record)
+                || explicit_record.is_some_and(|record| e.failed(record)) =>
         {
             // Another checkout of this cart (or with this key) won: answer what it answered.
             let mut again = vec![natural];
@@ -334,7 +331,7 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
                 .ok_or_else(|| ApiError::new("Can not checkout empty cart."))
         }
         // The promo's last uses went to someone else since the catalogue was read.
-        Err(e) if promo.is_some() && e.failed_at(promo_index) => Err(promo_refused()),
+        Err(e) if promo_use.is_some_and(|used| e.failed(used)) => Err(promo_refused()),
         // Stock ran out, or the account changed meanwhile.
         Err(e) if e.is_condition_failure() => Err(ApiError::new(
             "An item is no longer available or your account changed. Please review your cart.",

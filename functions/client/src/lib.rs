@@ -141,20 +141,21 @@ async fn create(ctx: GuestCtx, p: CreateParams) -> ApiResult<i64> {
 
     let ids = next_ids(ctx.store(), &[IdKind::Client, IdKind::Email, IdKind::Email]).await?;
     client.id = ids[0];
-    let mut ops = vec![TxOp::Put {
+    let mut tx = Tx::new();
+    let email_claim = tx.add(TxOp::Put {
         item: clients::email_item(&email, client.id),
         cond: Some(Cond::absent()),
-    }];
+    });
     let session = if p.auto_login.unwrap_or(false) {
         let (session, session_ops) = start_session(&ctx, &mut client)?;
-        ops.extend(session_ops);
+        tx.extend(session_ops);
         Some(session)
     } else {
         None
     };
-    ops.push(TxOp::put_new(client.to_item()?));
-    ops.extend(clients::header_ops(&client)?);
-    ops.push(activity::log(
+    tx.push(TxOp::put_new(client.to_item()?));
+    tx.extend(clients::header_ops(&client)?);
+    tx.push(activity::log(
         &ctx.origin(),
         client.id,
         format!("Client #{} signed up", client.id),
@@ -171,10 +172,10 @@ async fn create(ctx: GuestCtx, p: CreateParams) -> ApiResult<i64> {
         Notice::to_staff(TemplateCode::StaffClientSignup, vars),
     ];
     let mail = notifier::prepare(&ctx.app, &notices, &ids[1..]).await?;
-    ops.extend(mail.ops.iter().cloned());
-    match ctx.store().transact(ops).await {
+    tx.extend(mail.ops.iter().cloned());
+    match ctx.store().transact(tx.into_ops()).await {
         Ok(()) => {}
-        Err(e) if e.failed_at(0) => {
+        Err(e) if e.failed(email_claim) => {
             return match signed_up_moments_ago(&ctx, &email, &p.password).await? {
                 Some(id) => Ok(id),
                 None => Err(ApiError::new(

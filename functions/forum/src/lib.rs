@@ -526,14 +526,15 @@ async fn start_topic(ctx: ClientCtx, p: StartParams) -> ApiResult<Value> {
         guard.insert("pk".into(), guard_key.pk.into());
         guard.insert("sk".into(), guard_key.sk.into());
         guard.insert("topic_id".into(), topic_id.into());
-        let ops = vec![
-            TxOp::put_new(guard),
-            TxOp::put_new(item),
-            TxOp::put_new(post.item()?),
-            TxOp::Check {
-                key: forum_key.clone(),
-                cond: Cond::Ne("status".into(), "locked".into()).and(Cond::exists()),
-            },
+        let mut tx = Tx::new();
+        let slug_claim = tx.add(TxOp::put_new(guard));
+        tx.push(TxOp::put_new(item));
+        tx.push(TxOp::put_new(post.item()?));
+        let forum_open = tx.add(TxOp::Check {
+            key: forum_key.clone(),
+            cond: Cond::Ne("status".into(), "locked".into()).and(Cond::exists()),
+        });
+        tx.extend([
             TxOp::Update(counted(forum.id, topic_id, 1, 1)),
             profile_update(ctx.client_id, points),
             TxOp::put(subscription_item(topic_id, ctx.client_id, &now)),
@@ -542,8 +543,8 @@ async fn start_topic(ctx: ClientCtx, p: StartParams) -> ApiResult<Value> {
                 ctx.client_id,
                 format!("Started new forum topic \"{}\"", p.topic),
             ),
-        ];
-        match ctx.store().transact(ops).await {
+        ]);
+        match ctx.store().transact(tx.into_ops()).await {
             Ok(()) => {
                 return Ok(if p.answer.as_deref() == Some("slug") {
                     Value::String(slug)
@@ -551,8 +552,10 @@ async fn start_topic(ctx: ClientCtx, p: StartParams) -> ApiResult<Value> {
                     topic_id.into()
                 });
             }
-            Err(e) if e.failed_at(0) => continue,
-            Err(e) if e.failed_at(3) => return Err(ApiError::new("Forum is locked. No new topics can be started")),
+            Err(e) if e.failed(slug_claim) => continue,
+            Err(e) if e.failed(forum_open) => {
+                return Err(ApiError::new("Forum is locked. No new topics can be started"));
+            }
             Err(e) => return Err(e.into()),
         }
     }
@@ -671,16 +674,17 @@ async fn post_message(ctx: ClientCtx, p: PostParams) -> ApiResult<i64> {
         Some(ctx.client_id),
         &now,
     );
-    let ops = vec![
-        TxOp::put_new(post.item()?),
-        TxOp::Update(
-            Update::new(key)
-                .add("posts_count", 1)
-                .set("updated_at", now.clone())
-                .set("last", Attr::M(to_item(&last)?))
-                .set("gsi2sk", topic.activity_key(&now))
-                .when(Cond::eq("status", "active")),
-        ),
+    let mut tx = Tx::new();
+    tx.push(TxOp::put_new(post.item()?));
+    let topic_open = tx.add(TxOp::Update(
+        Update::new(key)
+            .add("posts_count", 1)
+            .set("updated_at", now.clone())
+            .set("last", Attr::M(to_item(&last)?))
+            .set("gsi2sk", topic.activity_key(&now))
+            .when(Cond::eq("status", "active")),
+    ));
+    tx.extend([
         TxOp::Update(counted(topic.forum_id, id, 0, 1)),
         profile_update(ctx.client_id, points),
         TxOp::put_new(job.to_item(ctx.epoch())?),
@@ -689,13 +693,13 @@ async fn post_message(ctx: ClientCtx, p: PostParams) -> ApiResult<i64> {
             ctx.client_id,
             format!("Posted message in topic #{}", topic.id),
         ),
-    ];
-    match ctx.store().transact(ops).await {
+    ]);
+    match ctx.store().transact(tx.into_ops()).await {
         Ok(()) => {
             notifier::dispatch_fanout(&ctx.app, &job);
             Ok(id)
         }
-        Err(e) if e.failed_at(1) => Err(ApiError::new("Forum topic is locked. No new message can be posted")),
+        Err(e) if e.failed(topic_open) => Err(ApiError::new("Forum topic is locked. No new message can be posted")),
         Err(e) => Err(e.into()),
     }
 }
@@ -716,22 +720,23 @@ async fn is_subscribed(ctx: ClientCtx, p: TopicIdParams) -> ApiResult<bool> {
 }
 
 async fn subscribe(ctx: ClientCtx, p: TopicIdParams) -> ApiResult<bool> {
-    let ops = vec![
-        TxOp::Check {
-            key: keys::topic(p.id),
-            cond: Cond::exists(),
-        },
-        TxOp::put_new(subscription_item(p.id, ctx.client_id, &ctx.now_text())),
-        activity::log(
-            &ctx.origin(),
-            ctx.client_id,
-            format!("Subscribed to forum topic {}", p.id),
-        ),
-    ];
-    match ctx.store().transact(ops).await {
+    let mut tx = Tx::new();
+    let topic_exists = tx.add(TxOp::Check {
+        key: keys::topic(p.id),
+        cond: Cond::exists(),
+    });
+    let subscription = tx.add(TxOp::put_new(subscription_item(p.id, ctx.client_id, &ctx.now_text())));
+    tx.push(activity::log(
+        &ctx.origin(),
+        ctx.client_id,
+        format!("Subscribed to forum topic {}", p.id),
+    ));
+    match ctx.store().transact(tx.into_ops()).await {
         Ok(()) => Ok(true),
-        Err(e) if e.failed_at(0) => Err(ApiError::new("Forum Topic not found")),
-        Err(e) if e.failed_at(1) => Err(ApiError::new("You have already subscribed to this topic notifications")),
+        Err(e) if e.failed(topic_exists) => Err(ApiError::new("Forum Topic not found")),
+        Err(e) if e.failed(subscription) => {
+            Err(ApiError::new("You have already subscribed to this topic notifications"))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -776,22 +781,21 @@ async fn favorite_add(ctx: ClientCtx, p: TopicIdParams) -> ApiResult<bool> {
     item.insert("sk".into(), key.sk.into());
     item.insert("topic_id".into(), p.id.into());
     item.insert("created_at".into(), ctx.now_text().into());
-    let ops = vec![
-        TxOp::Check {
-            key: keys::topic(p.id),
-            cond: Cond::exists(),
-        },
-        TxOp::put_new(item),
-        activity::log(
-            &ctx.origin(),
-            ctx.client_id,
-            format!("Added forum topic {} to favorites", p.id),
-        ),
-    ];
-    match ctx.store().transact(ops).await {
+    let mut tx = Tx::new();
+    let topic_exists = tx.add(TxOp::Check {
+        key: keys::topic(p.id),
+        cond: Cond::exists(),
+    });
+    let favorite = tx.add(TxOp::put_new(item));
+    tx.push(activity::log(
+        &ctx.origin(),
+        ctx.client_id,
+        format!("Added forum topic {} to favorites", p.id),
+    ));
+    match ctx.store().transact(tx.into_ops()).await {
         Ok(()) => Ok(true),
-        Err(e) if e.failed_at(0) => Err(ApiError::new("Forum Topic not found")),
-        Err(e) if e.failed_at(1) => Err(ApiError::new("You have already added this topic to favorites")),
+        Err(e) if e.failed(topic_exists) => Err(ApiError::new("Forum Topic not found")),
+        Err(e) if e.failed(favorite) => Err(ApiError::new("You have already added this topic to favorites")),
         Err(e) => Err(e.into()),
     }
 }

@@ -297,7 +297,7 @@ async fn renewal_invoice(ctx: ClientCtx, p: RenewalParams) -> ApiResult<String> 
         &client.full_name(),
         json!({"c": client.view(false), "invoice": inv.view(&Value::Null)}),
     )];
-    let mut ops = Vec::new();
+    let mut ops = Tx::new();
     let mut orders_list = vec![order.clone()];
     if invoice::covered_by_balance(&client, &inv)? {
         let s = invoice::settle(
@@ -329,8 +329,7 @@ async fn renewal_invoice(ctx: ClientCtx, p: RenewalParams) -> ApiResult<String> 
         order.promo_used += 1;
     }
     order.version = before_order + 1;
-    let order_index = ops.len();
-    ops.push(TxOp::Put {
+    let order_unchanged = ops.add(TxOp::Put {
         item: order.to_item()?,
         cond: Some(Cond::eq("version", before_order).and(Cond::NotExists("unpaid_invoice_hash".into()))),
     });
@@ -346,12 +345,12 @@ async fn renewal_invoice(ctx: ClientCtx, p: RenewalParams) -> ApiResult<String> 
         .collect::<Result<_, _>>()?;
     let mail = notifier::prepare(&ctx.app, &notices, &email_ids).await?;
     ops.extend(mail.ops.iter().cloned());
-    match ctx.store().transact(ops).await {
+    match ctx.store().transact(ops.into_ops()).await {
         Ok(()) => {
             notifier::dispatch(&ctx.app, mail);
             Ok(inv.hash)
         }
-        Err(e) if e.failed_at(order_index) => {
+        Err(e) if e.failed(order_unchanged) => {
             // A concurrent call generated it first: answer with that invoice.
             let again = ctx
                 .store()
@@ -460,23 +459,21 @@ async fn funds_invoice(ctx: ClientCtx, p: FundsParams) -> ApiResult<String> {
         json!({"c": client.view(false), "invoice": inv.view(&Value::Null)}),
     )];
     let mail = notifier::prepare(&ctx.app, &notices, &[ids.next(IdKind::Email)?]).await?;
-    let mut ops = vec![
-        TxOp::put_new(inv.to_item()?),
-        activity::log(
-            &ctx.origin(),
-            ctx.client_id,
-            format!("Generated add funds invoice #{}", inv.id),
-        ),
-    ];
-    let record_index = ops.len();
-    if let Some(at) = &replay {
-        ops.push(idempotency::record(at.clone(), &json!(inv.hash), ctx.epoch()));
-    }
-    ops.extend(mail.ops.iter().cloned());
-    match ctx.store().transact(ops).await {
+    let mut tx = Tx::new();
+    tx.push(TxOp::put_new(inv.to_item()?));
+    tx.push(activity::log(
+        &ctx.origin(),
+        ctx.client_id,
+        format!("Generated add funds invoice #{}", inv.id),
+    ));
+    let record = replay
+        .as_ref()
+        .map(|at| tx.add(idempotency::record(at.clone(), &json!(inv.hash), ctx.epoch())));
+    tx.extend(mail.ops.iter().cloned());
+    match ctx.store().transact(tx.into_ops()).await {
         Ok(()) => {}
         // The same key won a race with this request: answer its invoice.
-        Err(e) if replay.is_some() && e.failed_at(record_index) => {
+        Err(e) if record.is_some_and(|record| e.failed(record)) => {
             let first = match &replay {
                 Some(at) => ctx.store().get(at).await?.as_ref().and_then(idempotency::stored),
                 None => None,

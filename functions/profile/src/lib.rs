@@ -70,25 +70,27 @@ async fn update(ctx: ClientCtx, p: UpdateParams) -> ApiResult<bool> {
     }
     p.fields.apply(&mut client)?;
 
-    let mut ops = vec![TxOp::Update(clients::write_profile(
+    let mut tx = Tx::new();
+    tx.push(TxOp::Update(clients::write_profile(
         &client,
         clients::versioned_update(&current, &ctx.now_text()).set("email", client.email.clone()),
-    )?)];
+    )?));
+    let mut email_claim = None;
     if let Some(email) = &email_change {
-        ops.push(TxOp::Put {
+        email_claim = Some(tx.add(TxOp::Put {
             item: clients::email_item(email, client.id),
             cond: Some(Cond::absent()),
-        });
-        ops.push(TxOp::Delete {
+        }));
+        tx.push(TxOp::Delete {
             key: keys::client_email(&current.email),
             cond: Some(Cond::eq("client_id", client.id)),
         });
     }
-    ops.extend(clients::header_ops(&client)?);
-    ops.push(activity::log(&ctx.origin(), client.id, "Updated profile"));
-    match ctx.store().transact(ops).await {
+    tx.extend(clients::header_ops(&client)?);
+    tx.push(activity::log(&ctx.origin(), client.id, "Updated profile"));
+    match ctx.store().transact(tx.into_ops()).await {
         Ok(()) => Ok(true),
-        Err(e) if e.failed_at(1) && email_change.is_some() => {
+        Err(e) if email_claim.is_some_and(|claim| e.failed(claim)) => {
             Err(ApiError::new("Can not change email. It is already registered."))
         }
         Err(e) => Err(changed_meanwhile("profile")(e)),

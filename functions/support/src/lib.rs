@@ -451,21 +451,22 @@ async fn ticket_create(ctx: ClientCtx, p: CreateParams) -> ApiResult<i64> {
             ));
         }
     }
-    let mut ops = vec![TxOp::put_new(ticket.to_item()?)];
-    let guard_index = ops.len();
+    let mut tx = Tx::new();
+    tx.push(TxOp::put_new(ticket.to_item()?));
+    let mut request_guard = None;
     if let (Some(rt), Some(rid), Some(task)) = (&rel_type, p.rel_id, &rel_task) {
         let key = keys::ticket_request(ctx.client_id, rt, rid, task);
         let mut guard = Item::new();
         guard.insert("pk".into(), key.pk.into());
         guard.insert("sk".into(), key.sk.into());
         guard.insert("ticket_id".into(), id.into());
-        ops.push(TxOp::put_new(guard));
+        request_guard = Some(tx.add(TxOp::put_new(guard)));
     }
-    ops.push(TxOp::Update(
+    tx.push(TxOp::Update(
         Update::new(header_key(ctx.client_id)).set("last_ticket_at", now.clone()),
     ));
-    ops.extend(ticket.order_counter(1));
-    ops.push(activity::log(
+    tx.extend(ticket.order_counter(1));
+    tx.push(activity::log(
         &ctx.origin(),
         ctx.client_id,
         format!("Submitted new ticket \"{id}\""),
@@ -475,13 +476,13 @@ async fn ticket_create(ctx: ClientCtx, p: CreateParams) -> ApiResult<i64> {
         .map(|_| ids.next(IdKind::Email))
         .collect::<Result<_, _>>()?;
     let mail = notifier::prepare(&ctx.app, &notices, &email_ids).await?;
-    ops.extend(mail.ops.iter().cloned());
-    match ctx.store().transact(ops).await {
+    tx.extend(mail.ops.iter().cloned());
+    match ctx.store().transact(tx.into_ops()).await {
         Ok(()) => {
             notifier::dispatch(&ctx.app, mail);
             Ok(id)
         }
-        Err(e) if rel_task.is_some() && e.failed_at(guard_index) => {
+        Err(e) if request_guard.is_some_and(|guard| e.failed(guard)) => {
             Err(ApiError::new("We have already received this request."))
         }
         Err(e) => Err(e.into()),

@@ -38,6 +38,8 @@ pub mod prelude {
     pub use crate::error::{ApiError, ApiResult};
     pub use crate::module::{Access, Module};
     pub use crate::params::{Ignored, NoParams, ParamMap, Params, Patch};
-    pub use crate::store::{Attr, Cond, IdKind, Item, Key, Query, Returning, Store, StoreError, TxOp, Update};
+    pub use crate::store::{
+        Attr, Cond, IdKind, Item, Key, OpHandle, Query, Returning, Store, StoreError, Tx, TxOp, Update,
+    };
     pub use serde_json::{Value, json};
 }

@@ -339,18 +339,25 @@ conformance!(transactions_all_or_nothing, |s: Arc<dyn Store>| async move {
     ];
     // Two operations on one item are refused before anything happens.
     assert!(matches!(s.transact(ops).await, Err(StoreError::Invalid(_))));
-    let failing = vec![
-        TxOp::put_new(item("T", "a", &[])),
-        TxOp::Update(Update::new(Key::new("T", "existing")).add("v", 10)),
-        TxOp::put_new(item("T", "existing2", &[])),
-        TxOp::Check {
-            key: Key::new("T", "guard"),
-            cond: Cond::exists(),
-        },
-    ];
-    match s.transact(failing).await {
-        Err(StoreError::TransactionCanceled { failed }) => {
-            assert_eq!(failed, [false, false, false, true])
+    // Built with handles: the cancelled transaction names the failed operation by its handle.
+    let mut failing = Tx::new();
+    let created = failing.add(TxOp::put_new(item("T", "a", &[])));
+    failing.push(TxOp::Update(Update::new(Key::new("T", "existing")).add("v", 10)));
+    failing.push(TxOp::put_new(item("T", "existing2", &[])));
+    let guard = failing.add(TxOp::Check {
+        key: Key::new("T", "guard"),
+        cond: Cond::exists(),
+    });
+    match s.transact(failing.into_ops()).await {
+        Err(e @ StoreError::TransactionCanceled { .. }) => {
+            assert!(e.failed(guard), "the guard's condition failed: {e:?}");
+            assert!(!e.failed(created), "the put held: {e:?}");
+            assert_eq!(
+                e,
+                StoreError::TransactionCanceled {
+                    failed: vec![false, false, false, true]
+                }
+            );
         }
         other => panic!("{other:?}"),
     }

@@ -381,15 +381,65 @@ impl StoreError {
         matches!(self, StoreError::Conflict | StoreError::Throttled)
     }
 
-    /// Whether the operation at `index` of a cancelled transaction failed its condition.
-    pub fn failed_at(&self, index: usize) -> bool {
-        matches!(self, StoreError::TransactionCanceled { failed } if failed.get(index).copied().unwrap_or(false))
+    /// Whether the operation `op` of a cancelled transaction failed its condition.
+    pub fn failed(&self, op: OpHandle) -> bool {
+        matches!(self, StoreError::TransactionCanceled { failed } if failed.get(op.0).copied().unwrap_or(false))
     }
     pub fn is_condition_failure(&self) -> bool {
         matches!(
             self,
             StoreError::ConditionFailed | StoreError::TransactionCanceled { .. }
         )
+    }
+}
+
+/// A transaction being built. Adding an operation whose failure the caller wants to tell apart
+/// answers its handle, so a cancelled transaction names what failed by handle
+/// ([`StoreError::failed`]), never by position.
+#[derive(Debug, Default, Clone)]
+pub struct Tx {
+    ops: Vec<TxOp>,
+}
+
+/// One operation of a [`Tx`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpHandle(usize);
+
+impl Tx {
+    pub fn new() -> Tx {
+        Tx::default()
+    }
+
+    /// Adds an operation and answers its handle.
+    pub fn add(&mut self, op: TxOp) -> OpHandle {
+        self.ops.push(op);
+        OpHandle(self.ops.len() - 1)
+    }
+
+    /// Adds an operation no answer depends on.
+    pub fn push(&mut self, op: TxOp) {
+        self.ops.push(op);
+    }
+
+    pub fn extend(&mut self, ops: impl IntoIterator<Item = TxOp>) {
+        self.ops.extend(ops);
+    }
+
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    pub fn ops(&self) -> &[TxOp] {
+        &self.ops
+    }
+
+    /// What [`Store::transact`] takes.
+    pub fn into_ops(self) -> Vec<TxOp> {
+        self.ops
     }
 }
 
