@@ -4,6 +4,7 @@
 // Request paths return errors; they never panic on input.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod docs;
 pub mod fixtures;
 pub mod infra;
 pub mod ops;

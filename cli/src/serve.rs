@@ -66,10 +66,12 @@ pub async fn start(options: Options) -> Result<Started, String> {
     }
     lines.extend(demo_lines(&app, addr).await);
     lines.push(format!("  OpenAPI: http://{addr}/api/openapi.json"));
+    lines.push(format!("  API reference: http://{addr}/api/docs"));
     let api = Api::new(app.clone(), crate::registry());
     let extras = Extras {
         openapi: Arc::new(bb_core::openapi::document(api.registry(), app.config.version).to_string()),
         files: backends.local_files.clone(),
+        docs: Some(Arc::new(crate::docs::docs())),
     };
     let task = tokio::spawn(server::serve(api, listener, extras));
     if app.mail_dispatch.mode() == bb_core::notifier::DeliveryMode::Background {

@@ -1,5 +1,6 @@
 //! The local HTTP server: every route of every module in one process, plus
-//! `/api/openapi.json` and the signed links of the local file folder.
+//! `/api/openapi.json`, the API reference page `/api/docs` and the signed links of the local
+//! file folder.
 
 use bb_core::config::MAX_BODY;
 use bb_core::crypto::random_bytes;
@@ -23,7 +24,18 @@ use tokio::net::TcpListener;
 pub struct Extras {
     pub openapi: Arc<String>,
     pub files: Option<Arc<FolderFiles>>,
+    /// The API reference page (`/api/docs`), when the binary carries one.
+    pub docs: Option<Arc<Docs>>,
 }
+
+/// An API reference page and the script that renders it (served at [`DOCS_RENDERER`]).
+pub struct Docs {
+    pub page: String,
+    pub renderer: &'static [u8],
+}
+
+pub const DOCS_PAGE: &str = "/api/docs";
+pub const DOCS_RENDERER: &str = "/api/docs/redoc.standalone.js";
 
 fn request_id() -> String {
     random_bytes::<12>().map(hex::encode).unwrap_or_default()
@@ -89,6 +101,19 @@ async fn route(api: Api, extras: Extras, peer: SocketAddr, req: Request<Incoming
             "application/json; charset=utf-8",
             extras.openapi.as_bytes().to_vec(),
         );
+    }
+    if let Some(docs) = &extras.docs {
+        if path == DOCS_PAGE || path == "/api/docs/" {
+            return plain(200, "text/html; charset=utf-8", docs.page.clone());
+        }
+        if path == DOCS_RENDERER {
+            let mut resp = plain(200, "text/javascript; charset=utf-8", Bytes::from_static(docs.renderer));
+            resp.headers_mut().insert(
+                hyper::header::CACHE_CONTROL,
+                hyper::header::HeaderValue::from_static("public, max-age=3600"),
+            );
+            return resp;
+        }
     }
     if let (Some(key), Some(files)) = (path.strip_prefix("/files/"), &extras.files) {
         return serve_file(files, key, query.as_deref().unwrap_or(""));

@@ -63,6 +63,7 @@ async fn folder_files_behind_signed_local_urls() {
     let extras = bb_runtime::server::Extras {
         openapi: Arc::new("{}".into()),
         files: Some(files.clone()),
+        docs: None,
     };
     let server = tokio::spawn(bb_runtime::server::serve(t.api.clone(), listener, extras));
     let url = conformance(files.clone()).await;

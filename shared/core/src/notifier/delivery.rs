@@ -314,8 +314,8 @@ async fn perform(app: &App, work: Work) {
 
 #[cfg(test)]
 mod tests {
-    use crate::mail_queue::queue_partition;
     use super::*;
+    use crate::mail_queue::queue_partition;
 
     #[test]
     fn queue_keys_spread_over_the_shards_and_sort_by_due_time() {
