@@ -135,7 +135,8 @@ impl TestApp {
         let clock = Arc::new(ManualClock::new(start));
         let (adapters, outbox, aws): (Adapters, _, _) = match backend {
             Backend::Sqlite => {
-                let store = bb_local::SqliteStore::open(&dir.path().join("bb.sqlite3")).expect("sqlite");
+                let store = bb_local::SqliteStore::open_with_clock(&dir.path().join("bb.sqlite3"), clock.clone())
+                    .expect("sqlite");
                 let outbox = dir.path().join("outbox");
                 let mailer = bb_local::OutboxMailer::new(&outbox).expect("outbox");
                 let files =
@@ -145,7 +146,7 @@ impl TestApp {
             }
             Backend::Aws => {
                 let res = moto::Resources::create().await;
-                (res.adapters(), None, Some(res))
+                (res.adapters_at(clock.clone()), None, Some(res))
             }
         };
         let (store, mailer, files) = adapters;

@@ -111,8 +111,13 @@ impl Resources {
     }
 
     pub fn adapters(&self) -> crate::Adapters {
+        self.adapters_at(Arc::new(bb_core::clock::SystemClock))
+    }
+
+    /// The adapters, the store judging time-to-live by `clock`.
+    pub fn adapters_at(&self, clock: Arc<dyn bb_core::clock::Clock>) -> crate::Adapters {
         (
-            Arc::new(self.store()),
+            Arc::new(self.store().with_clock(clock)),
             Arc::new(bb_aws::SesMailer::new(bb_aws::SesClient::new(&self.sdk))),
             Arc::new(bb_aws::S3Files::new(bb_aws::s3_client(&self.sdk), self.bucket.clone())),
         )

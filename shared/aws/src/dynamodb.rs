@@ -12,16 +12,20 @@ use aws_sdk_dynamodb::types::{
 };
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bb_ports::clock::{Clock, SystemClock};
 use bb_ports::store::{
     Attr, Batch, Cond, Cursor, Index, Item, Key, PK, Page, Query, Returning, SK, SkCond, Store, StoreError,
     StoreResult, TTL, TxOp, Update, UpdateOp, is_expired, metrics, validate_batch, validate_transaction,
 };
 use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
 
 pub struct DynamoStore {
     client: Client,
     table: String,
+    /// What "now" is for time-to-live. DynamoDB deletes an expired item up to days late, so
+    /// reads and conditions judge expiry themselves, by the application's clock.
+    clock: Arc<dyn Clock>,
 }
 
 type AttrMap = HashMap<String, AttributeValue>;
@@ -86,12 +90,6 @@ fn invalid(e: impl std::fmt::Display) -> StoreError {
     StoreError::Invalid(format!("dynamodb request: {e}"))
 }
 
-fn now_epoch() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 pub fn to_ddb(attr: &Attr) -> AttributeValue {
     match attr {
         Attr::S(s) => AttributeValue::S(s.clone()),
@@ -138,12 +136,13 @@ struct Expr {
     now: i64,
 }
 
-impl Default for Expr {
-    fn default() -> Self {
+impl Expr {
+    /// An empty expression whose time-to-live conditions compare against `now`.
+    fn at(now: i64) -> Self {
         Expr {
             names: HashMap::new(),
             values: HashMap::new(),
-            now: now_epoch(),
+            now,
         }
     }
 }
@@ -258,8 +257,8 @@ impl Expr {
     }
 }
 
-fn live(item: Item) -> Option<Item> {
-    (!is_expired(&item, now_epoch())).then_some(item)
+fn live(item: Item, now: i64) -> Option<Item> {
+    (!is_expired(&item, now)).then_some(item)
 }
 
 fn encode_cursor(key: &AttrMap) -> Cursor {
@@ -284,7 +283,17 @@ impl DynamoStore {
         DynamoStore {
             client,
             table: table.into(),
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// The same store judging time-to-live by `clock` (tests run on a clock of their own).
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> DynamoStore {
+        DynamoStore { clock, ..self }
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now().unix_timestamp()
     }
 
     pub fn client(&self) -> &Client {
@@ -292,7 +301,7 @@ impl DynamoStore {
     }
 
     fn tx_item(&self, op: &TxOp) -> StoreResult<TransactWriteItem> {
-        let mut expr = Expr::default();
+        let mut expr = Expr::at(self.now());
         let built = match op {
             TxOp::Put { item, cond } => {
                 let cond = cond.as_ref().map(|c| expr.cond(c));
@@ -368,7 +377,7 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(classify)?;
-        Ok(out.item().map(item_from_ddb).and_then(live))
+        Ok(out.item().map(item_from_ddb).and_then(|i| live(i, self.now())))
     }
 
     async fn batch_get(&self, keys: &[Key]) -> StoreResult<Batch> {
@@ -392,7 +401,13 @@ impl Store for DynamoStore {
         let items = resp
             .responses()
             .and_then(|r| r.get(&self.table))
-            .map(|items| items.iter().map(item_from_ddb).filter_map(live).collect())
+            .map(|items| {
+                items
+                    .iter()
+                    .map(item_from_ddb)
+                    .filter_map(|i| live(i, self.now()))
+                    .collect()
+            })
             .unwrap_or_default();
         let unprocessed = resp
             .unprocessed_keys()
@@ -405,7 +420,7 @@ impl Store for DynamoStore {
     async fn put(&self, item: Item, cond: Option<Cond>) -> StoreResult<()> {
         bb_ports::store::validate_item(&item)?;
         metrics::round_trip();
-        let mut expr = Expr::default();
+        let mut expr = Expr::at(self.now());
         let cond = cond.as_ref().map(|c| expr.cond(c));
         self.client
             .put_item()
@@ -423,7 +438,7 @@ impl Store for DynamoStore {
     async fn update(&self, update: Update, returning: Returning) -> StoreResult<Option<Item>> {
         update.validate()?;
         metrics::round_trip();
-        let mut expr = Expr::default();
+        let mut expr = Expr::at(self.now());
         let update_expr = expr.update(&update.ops);
         let cond = update.cond.as_ref().map(|c| expr.cond(c));
         let out = self
@@ -451,7 +466,7 @@ impl Store for DynamoStore {
 
     async fn delete(&self, key: &Key, cond: Option<Cond>) -> StoreResult<Option<Item>> {
         metrics::round_trip();
-        let mut expr = Expr::default();
+        let mut expr = Expr::at(self.now());
         let cond = cond.as_ref().map(|c| expr.cond(c));
         let out = self
             .client
@@ -471,7 +486,7 @@ impl Store for DynamoStore {
     async fn query(&self, query: Query) -> StoreResult<Page> {
         metrics::round_trip();
         let (pk_name, sk_name) = query.index.key_names();
-        let mut expr = Expr::default();
+        let mut expr = Expr::at(self.now());
         let pk = format!(
             "{} = {}",
             expr.name(pk_name),
@@ -511,7 +526,12 @@ impl Store for DynamoStore {
             .await
             .map_err(classify)?;
         Ok(Page {
-            items: out.items().iter().map(item_from_ddb).filter_map(live).collect(),
+            items: out
+                .items()
+                .iter()
+                .map(item_from_ddb)
+                .filter_map(|i| live(i, self.now()))
+                .collect(),
             cursor: out.last_evaluated_key().map(encode_cursor),
         })
     }

@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bb_ports::clock::{Clock, SystemClock};
 use bb_ports::store::{
     Attr, Batch, Cond, Cursor, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Index, Item, Key, PK, Page, Query, Returning, SK,
     SkCond, Store, StoreError, StoreResult, TTL, TxOp, Update, apply_update, condition_holds, is_expired, metrics,
@@ -13,20 +14,17 @@ use bb_ports::store::{
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params_from_iter};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    /// What "now" is for time-to-live: the application's clock, so an item expires when the
+    /// application says so (a test's clock, not the machine's).
+    clock: Arc<dyn Clock>,
 }
 
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(format!("sqlite: {e}"))
-}
-
-fn now_epoch() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 const SCHEMA: &str = "
@@ -45,8 +43,13 @@ CREATE INDEX IF NOT EXISTS items_ttl ON items (ttl) WHERE ttl IS NOT NULL;
 ";
 
 impl SqliteStore {
-    /// Opens (creating when missing) the database file.
+    /// Opens (creating when missing) the database file, with the machine's clock.
     pub fn open(path: &Path) -> StoreResult<SqliteStore> {
+        SqliteStore::open_with_clock(path, Arc::new(SystemClock))
+    }
+
+    /// Opens the database file; time-to-live is judged by `clock`.
+    pub fn open_with_clock(path: &Path, clock: Arc<dyn Clock>) -> StoreResult<SqliteStore> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(unavailable)?;
         }
@@ -56,11 +59,17 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(unavailable)?;
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
         // Expired items are invisible already; dropping them keeps the file small.
-        conn.execute("DELETE FROM items WHERE ttl IS NOT NULL AND ttl <= ?1", [now_epoch()])
+        let now = clock.now().unix_timestamp();
+        conn.execute("DELETE FROM items WHERE ttl IS NOT NULL AND ttl <= ?1", [now])
             .map_err(unavailable)?;
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
+            clock,
         })
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now().unix_timestamp()
     }
 
     /// Runs blocking SQLite work off the async threads; one round trip.
@@ -134,13 +143,13 @@ fn remove(conn: &Connection, key: &Key) -> StoreResult<()> {
     Ok(())
 }
 
-fn check(cond: Option<&Cond>, current: Option<&Item>) -> bool {
-    cond.is_none_or(|c| condition_holds(c, current, now_epoch()))
+fn check(cond: Option<&Cond>, current: Option<&Item>, now: i64) -> bool {
+    cond.is_none_or(|c| condition_holds(c, current, now))
 }
 
 /// The item an update produces, or `None` when its condition fails.
-fn updated(update: &Update, current: Option<&Item>) -> StoreResult<Option<Item>> {
-    if !check(update.cond.as_ref(), current) {
+fn updated(update: &Update, current: Option<&Item>, now: i64) -> StoreResult<Option<Item>> {
+    if !check(update.cond.as_ref(), current, now) {
         return Ok(None);
     }
     let mut item = current.cloned().unwrap_or_default();
@@ -170,8 +179,8 @@ fn decode_cursor(cursor: &Cursor) -> StoreResult<Vec<String>> {
 #[async_trait]
 impl Store for SqliteStore {
     async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
-        let key = key.clone();
-        self.run(move |conn| Ok(read(conn, &key)?.filter(|i| !is_expired(i, now_epoch()))))
+        let (key, now) = (key.clone(), self.now());
+        self.run(move |conn| Ok(read(conn, &key)?.filter(|i| !is_expired(i, now))))
             .await
     }
 
@@ -180,9 +189,8 @@ impl Store for SqliteStore {
         if keys.is_empty() {
             return Ok(Batch::default());
         }
-        let keys = keys.to_vec();
+        let (keys, now) = (keys.to_vec(), self.now());
         self.run(move |conn| {
-            let now = now_epoch();
             let mut out = Vec::new();
             for key in &keys {
                 if let Some(item) = read(conn, key)?.filter(|i| !is_expired(i, now)) {
@@ -200,10 +208,11 @@ impl Store for SqliteStore {
     async fn put(&self, item: Item, cond: Option<Cond>) -> StoreResult<()> {
         bb_ports::store::validate_item(&item)?;
         let key = Key::of(&item).ok_or_else(|| StoreError::Invalid("item without string pk and sk".into()))?;
+        let now = self.now();
         self.run(move |conn| {
             let tx = immediate(conn)?;
             let current = read(&tx, &key)?;
-            if !check(cond.as_ref(), current.as_ref()) {
+            if !check(cond.as_ref(), current.as_ref(), now) {
                 return Err(StoreError::ConditionFailed);
             }
             write(&tx, &item)?;
@@ -214,10 +223,11 @@ impl Store for SqliteStore {
 
     async fn update(&self, update: Update, returning: Returning) -> StoreResult<Option<Item>> {
         update.validate()?;
+        let now = self.now();
         self.run(move |conn| {
             let tx = immediate(conn)?;
             let current = read(&tx, &update.key)?;
-            let Some(new) = updated(&update, current.as_ref())? else {
+            let Some(new) = updated(&update, current.as_ref(), now)? else {
                 return Err(StoreError::ConditionFailed);
             };
             write(&tx, &new)?;
@@ -232,11 +242,11 @@ impl Store for SqliteStore {
     }
 
     async fn delete(&self, key: &Key, cond: Option<Cond>) -> StoreResult<Option<Item>> {
-        let key = key.clone();
+        let (key, now) = (key.clone(), self.now());
         self.run(move |conn| {
             let tx = immediate(conn)?;
             let current = read(&tx, &key)?;
-            if !check(cond.as_ref(), current.as_ref()) {
+            if !check(cond.as_ref(), current.as_ref(), now) {
                 return Err(StoreError::ConditionFailed);
             }
             remove(&tx, &key)?;
@@ -248,11 +258,13 @@ impl Store for SqliteStore {
 
     async fn query(&self, query: Query) -> StoreResult<Page> {
         let after = query.cursor.as_ref().map(decode_cursor).transpose()?;
-        self.run(move |conn| run_query(conn, &query, after)).await
+        let now = self.now();
+        self.run(move |conn| run_query(conn, &query, after, now)).await
     }
 
     async fn transact(&self, ops: Vec<TxOp>) -> StoreResult<()> {
         validate_transaction(&ops)?;
+        let now = self.now();
         self.run(move |conn| {
             let tx = immediate(conn)?;
             let mut failed = Vec::with_capacity(ops.len());
@@ -263,13 +275,13 @@ impl Store for SqliteStore {
                     .ok_or_else(|| StoreError::Invalid("operation without key".into()))?;
                 let current = read(&tx, &key)?;
                 let (ok, outcome) = match op {
-                    TxOp::Put { item, cond } => (check(cond.as_ref(), current.as_ref()), Some(Some(item.clone()))),
-                    TxOp::Update(update) => match updated(update, current.as_ref())? {
+                    TxOp::Put { item, cond } => (check(cond.as_ref(), current.as_ref(), now), Some(Some(item.clone()))),
+                    TxOp::Update(update) => match updated(update, current.as_ref(), now)? {
                         Some(new) => (true, Some(Some(new))),
                         None => (false, None),
                     },
-                    TxOp::Delete { cond, .. } => (check(cond.as_ref(), current.as_ref()), Some(None)),
-                    TxOp::Check { cond, .. } => (check(Some(cond), current.as_ref()), None),
+                    TxOp::Delete { cond, .. } => (check(cond.as_ref(), current.as_ref(), now), Some(None)),
+                    TxOp::Check { cond, .. } => (check(Some(cond), current.as_ref(), now), None),
                 };
                 failed.push(!ok);
                 if let (true, Some(new)) = (ok, outcome) {
@@ -291,7 +303,7 @@ impl Store for SqliteStore {
     }
 }
 
-fn run_query(conn: &Connection, query: &Query, after: Option<Vec<String>>) -> StoreResult<Page> {
+fn run_query(conn: &Connection, query: &Query, after: Option<Vec<String>>, now: i64) -> StoreResult<Page> {
     let (pcol, scol) = match query.index {
         Index::Table => ("pk", "sk"),
         Index::Gsi1 => ("gsi1pk", "gsi1sk"),
@@ -364,7 +376,6 @@ fn run_query(conn: &Connection, query: &Query, after: Option<Vec<String>>) -> St
         .map_err(unavailable)?;
     let more = query.limit.is_some_and(|l| rows.len() > l);
     let take = query.limit.unwrap_or(rows.len()).min(rows.len());
-    let now = now_epoch();
     let mut items = Vec::with_capacity(take);
     let mut last = None;
     for (text, isk, pk, sk) in rows.into_iter().take(take) {

@@ -1,6 +1,7 @@
 //! Store port conformance: conditions, updates, queries and cursors, transactions, counters,
 //! TTL. Each case runs on SQLite and on DynamoDB (moto).
 
+use bb_core::clock::{Clock, ManualClock};
 use bb_core::store::*;
 use bb_tests::moto;
 use std::sync::Arc;
@@ -15,15 +16,30 @@ fn item(pk: &str, sk: &str, extra: &[(&str, Attr)]) -> Item {
     i
 }
 
-async fn sqlite() -> (Arc<dyn Store>, tempfile::TempDir) {
+/// Where every store of this suite has its clock: years before the machine's, so a store that
+/// judged time-to-live by the machine's clock instead of the application's would fail the
+/// expiry cases.
+fn start() -> time::OffsetDateTime {
+    time::macros::datetime!(2020-01-01 00:00:00 UTC)
+}
+
+async fn sqlite_at(clock: Arc<dyn Clock>) -> (Arc<dyn Store>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let store = bb_local::SqliteStore::open(&dir.path().join("s.sqlite3")).unwrap();
+    let store = bb_local::SqliteStore::open_with_clock(&dir.path().join("s.sqlite3"), clock).unwrap();
     (Arc::new(store), dir)
 }
 
-async fn dynamodb() -> (Arc<dyn Store>, moto::Resources) {
+async fn dynamodb_at(clock: Arc<dyn Clock>) -> (Arc<dyn Store>, moto::Resources) {
     let res = moto::Resources::create().await;
-    (Arc::new(res.store()), res)
+    (Arc::new(res.store().with_clock(clock)), res)
+}
+
+async fn sqlite() -> (Arc<dyn Store>, tempfile::TempDir) {
+    sqlite_at(Arc::new(ManualClock::new(start()))).await
+}
+
+async fn dynamodb() -> (Arc<dyn Store>, moto::Resources) {
+    dynamodb_at(Arc::new(ManualClock::new(start()))).await
 }
 
 macro_rules! conformance {
@@ -440,7 +456,7 @@ mod counters_under_concurrency {
 }
 
 conformance!(expired_items_read_as_absent, |s: Arc<dyn Store>| async move {
-    let past = time::OffsetDateTime::now_utc().unix_timestamp() - 10;
+    let past = start().unix_timestamp() - 10;
     let future = past + 3600;
     s.put(item("X", "old", &[(TTL, Attr::N(past.to_string()))]), None)
         .await
@@ -470,6 +486,46 @@ conformance!(round_trips_are_counted, |s: Arc<dyn Store>| async move {
     assert_eq!(calls.round_trips, 4);
 });
 
+/// An item lives until the application's clock passes its time-to-live, whatever the
+/// machine's clock says: the same item reads as present, then absent once the clock moves.
+async fn expiry_follows_the_clock(open: impl AsyncFnOnce(Arc<dyn Clock>) -> Arc<dyn Store>) {
+    let clock = Arc::new(ManualClock::new(start()));
+    let s = open(clock.clone()).await;
+    let until = start().unix_timestamp() + 60;
+    s.put(item("T", "1", &[(TTL, Attr::N(until.to_string()))]), None)
+        .await
+        .unwrap();
+    let key = Key::new("T", "1");
+    assert!(s.get(&key).await.unwrap().is_some(), "live before its time");
+    assert_eq!(s.query(Query::partition("T")).await.unwrap().items.len(), 1);
+    assert_eq!(
+        s.put(item("T", "1", &[]), Some(Cond::absent())).await,
+        Err(StoreError::ConditionFailed),
+        "a live item is not absent"
+    );
+    clock.advance(time::Duration::seconds(61));
+    assert_eq!(s.get(&key).await.unwrap(), None, "gone once the clock passes it");
+    assert!(s.query(Query::partition("T")).await.unwrap().items.is_empty());
+    assert_eq!(s.get_many(std::slice::from_ref(&key)).await.unwrap().len(), 0);
+    s.put(item("T", "1", &[]), Some(Cond::absent())).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_expiry_follows_the_applications_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.sqlite3");
+    expiry_follows_the_clock(async |clock| {
+        Arc::new(bb_local::SqliteStore::open_with_clock(&path, clock).unwrap()) as Arc<dyn Store>
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_expiry_follows_the_applications_clock() {
+    let res = moto::Resources::create().await;
+    expiry_follows_the_clock(async |clock| Arc::new(res.store().with_clock(clock)) as Arc<dyn Store>).await;
+}
+
 /// Several processes on one SQLite file (as `cargo lambda watch` runs them).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_file_shared_by_several_openers() {
@@ -497,7 +553,7 @@ async fn sqlite_file_shared_by_several_openers() {
 conformance!(
     conditions_treat_expired_items_as_absent,
     |s: Arc<dyn Store>| async move {
-        let past = time::OffsetDateTime::now_utc().unix_timestamp() - 10;
+        let past = start().unix_timestamp() - 10;
         let expired = || item("E", "1", &[(TTL, Attr::N(past.to_string())), ("v", "old".into())]);
         s.put(expired(), None).await.unwrap();
         // A conditional create over the expired item succeeds ...
