@@ -159,11 +159,13 @@ pub async fn pay_invoice(
             .get_many(&order_keys)
             .await
             .map_err(|e| e.to_string())?
-            .iter()
+            .items()
             .map(Order::from_item)
             .collect::<Result<_, _>>()
             .map_err(|e| e.to_string())?
     };
+    // A batch answers in no particular order; settle the orders in the invoice's id order.
+    orders.sort_by_key(|o| o.id);
     let versions: Vec<(i64, i64)> = orders.iter().map(|o| (o.id, o.version)).collect();
     let settings = app.settings().await.map_err(|e| e.to_string())?;
     let catalog = app.catalog().await.map_err(|e| e.to_string())?;
@@ -362,8 +364,14 @@ pub async fn close_invoice(app: &App, hash: &str, action: &str, to_balance: bool
                 .into_iter()
                 .collect();
             if !order_keys.is_empty() {
-                for item in app.store.get_many(&order_keys).await.map_err(|e| e.to_string())? {
-                    let o = Order::from_item(&item).map_err(|e| e.to_string())?;
+                for item in app
+                    .store
+                    .get_many(&order_keys)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .items()
+                {
+                    let o = Order::from_item(item).map_err(|e| e.to_string())?;
                     if o.unpaid_invoice_hash.as_deref() == Some(inv.hash.as_str()) {
                         ops.push(TxOp::Update(
                             Update::new(o.key())

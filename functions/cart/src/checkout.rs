@@ -56,7 +56,7 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
         wanted.push(by_header(client_id, k));
     }
     let found = ctx.store().get_many(&wanted).await?;
-    let by_key = |key: &Key| found.iter().find(|i| Key::of(i).as_ref() == Some(key));
+    let by_key = |key: &Key| found.get(key);
     if let Some(k) = &explicit
         && let Some(result) = stored_result(by_key(&by_header(client_id, k)))
     {
@@ -326,7 +326,7 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
             again.extend(explicit.as_deref().map(|k| by_header(client_id, k)));
             let stored = ctx.store().get_many(&again).await?;
             stored
-                .iter()
+                .items()
                 .find_map(|i| stored_result(Some(i)))
                 .ok_or_else(|| ApiError::new("Can not checkout empty cart."))
         }

@@ -282,8 +282,8 @@ async fn login(ctx: GuestCtx, p: LoginParams) -> ApiResult<Value> {
         Some(id) => {
             let mut wanted = vec![keys::client(id), CartOwner::Client(id).key()];
             wanted.extend(guest_cart.as_ref().map(CartOwner::key));
-            let found = ctx.store().get_many(&wanted).await?;
-            let pick = |key: &Key| found.iter().find(|i| Key::of(i).as_ref() == Some(key)).cloned();
+            let mut found = ctx.store().get_many(&wanted).await?;
+            let mut pick = |key: &Key| found.take(key);
             let client = pick(&keys::client(id))
                 .map(|i| ClientRecord::from_item(&i))
                 .transpose()?;

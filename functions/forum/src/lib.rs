@@ -453,16 +453,10 @@ async fn start_topic(ctx: ClientCtx, p: StartParams) -> ApiResult<Value> {
         .store()
         .get_many(&[forum_key.clone(), keys::client(ctx.client_id)])
         .await?;
-    let forum: Forum = from_item(
-        found
-            .iter()
-            .find(|i| Key::of(i).as_ref() == Some(&forum_key))
-            .ok_or_else(|| ApiError::new("Forum not found"))?,
-    )?;
+    let forum: Forum = from_item(found.get(&forum_key).ok_or_else(|| ApiError::new("Forum not found"))?)?;
     let client = clients::ClientRecord::from_item(
         found
-            .iter()
-            .find(|i| Key::of(i) == Some(keys::client(ctx.client_id)))
+            .get(&keys::client(ctx.client_id))
             .ok_or_else(|| ApiError::auth(201))?,
     )?;
     if forum.status == "locked" {
@@ -620,16 +614,10 @@ async fn post_message(ctx: ClientCtx, p: PostParams) -> ApiResult<i64> {
         .store()
         .get_many(&[key.clone(), keys::client(ctx.client_id)])
         .await?;
-    let topic: Topic = from_item(
-        found
-            .iter()
-            .find(|i| Key::of(i).as_ref() == Some(&key))
-            .ok_or_else(|| ApiError::new("Forum Topic not found"))?,
-    )?;
+    let topic: Topic = from_item(found.get(&key).ok_or_else(|| ApiError::new("Forum Topic not found"))?)?;
     let client = clients::ClientRecord::from_item(
         found
-            .iter()
-            .find(|i| Key::of(i) == Some(keys::client(ctx.client_id)))
+            .get(&keys::client(ctx.client_id))
             .ok_or_else(|| ApiError::auth(201))?,
     )?;
     if topic.status == "locked" {
@@ -762,8 +750,8 @@ async fn favorites(ctx: ClientCtx, _: NoParams) -> ApiResult<Vec<Value>> {
         .collect();
     let mut topics = Vec::new();
     for chunk in topic_keys.chunks(100) {
-        for item in ctx.store().get_many(chunk).await? {
-            topics.push(from_item::<Topic>(&item)?);
+        for item in ctx.store().get_many(chunk).await?.items() {
+            topics.push(from_item::<Topic>(item)?);
         }
     }
     topics.sort_by_key(|t| t.id);
@@ -813,13 +801,10 @@ async fn profile(ctx: ClientCtx, _: NoParams) -> ApiResult<Value> {
         .await?;
     let client = clients::ClientRecord::from_item(
         found
-            .iter()
-            .find(|i| Key::of(i) == Some(keys::client(ctx.client_id)))
+            .get(&keys::client(ctx.client_id))
             .ok_or_else(|| ApiError::auth(201))?,
     )?;
-    let stats = found
-        .iter()
-        .find(|i| Key::of(i) == Some(keys::forum_profile(ctx.client_id)));
+    let stats = found.get(&keys::forum_profile(ctx.client_id));
     let count = |name: &str| stats.and_then(|s| s.get(name)).and_then(Attr::as_i64).unwrap_or(0);
     Ok(json!({
         "id": client.id,

@@ -193,14 +193,10 @@ async fn renewal_invoice(ctx: ClientCtx, p: RenewalParams) -> ApiResult<String> 
         .store()
         .get_many(&[order_key.clone(), keys::client(ctx.client_id)])
         .await?;
-    let order_item = items
-        .iter()
-        .find(|i| Key::of(i).as_ref() == Some(&order_key))
-        .ok_or_else(|| ApiError::new("Order not found"))?;
+    let order_item = items.get(&order_key).ok_or_else(|| ApiError::new("Order not found"))?;
     let mut order = Order::from_item(order_item)?;
     let client_item = items
-        .iter()
-        .find(|i| Key::of(i).as_ref() == Some(&keys::client(ctx.client_id)))
+        .get(&keys::client(ctx.client_id))
         .ok_or_else(|| ApiError::auth(201))?;
     let mut client = ClientRecord::from_item(client_item)?;
     if let Some(hash) = &order.unpaid_invoice_hash {
@@ -395,7 +391,7 @@ async fn funds_invoice(ctx: ClientCtx, p: FundsParams) -> ApiResult<String> {
     let found = ctx.store().get_many(&wanted).await?;
     if let Some(first) = replay
         .as_ref()
-        .and_then(|k| found.iter().find(|i| Key::of(i).as_ref() == Some(k)))
+        .and_then(|k| found.get(k))
         .and_then(idempotency::stored)
         .and_then(|v| v.as_str().map(String::from))
     {
@@ -403,8 +399,7 @@ async fn funds_invoice(ctx: ClientCtx, p: FundsParams) -> ApiResult<String> {
     }
     let client = ClientRecord::from_item(
         found
-            .iter()
-            .find(|i| Key::of(i) == Some(keys::client(ctx.client_id)))
+            .get(&keys::client(ctx.client_id))
             .ok_or_else(|| ApiError::auth(201))?,
     )?;
     let currency = client.currency.clone().ok_or_else(|| {

@@ -164,18 +164,13 @@ async fn service(ctx: ClientCtx, p: IdParams) -> ApiResult<Value> {
     let key = orders::order_key(ctx.client_id, p.id);
     let svc = orders::service_key(ctx.client_id, p.id);
     let items = ctx.store().get_many(&[key.clone(), svc.clone()]).await?;
-    let order = Order::from_item(
-        items
-            .iter()
-            .find(|i| Key::of(i).as_ref() == Some(&key))
-            .ok_or_else(not_found)?,
-    )?;
+    let order = Order::from_item(items.get(&key).ok_or_else(not_found)?)?;
     match order.status {
         orders::OrderStatus::PendingSetup | orders::OrderStatus::FailedSetup => return Ok(Value::Null),
         orders::OrderStatus::Active => {}
         _ => return Err(ApiError::new("Order is not activated")),
     }
-    let Some(record) = items.iter().find(|i| Key::of(i).as_ref() == Some(&svc)) else {
+    let Some(record) = items.get(&svc) else {
         return Ok(Value::Null);
     };
     let map = match bb_core::store::Attr::M(record.clone()).to_json() {

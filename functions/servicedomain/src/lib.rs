@@ -45,7 +45,7 @@ async fn account_and_profile(ctx: &ClientCtx, d: &DomainService) -> ApiResult<(R
         None => tld_key.clone(),
     };
     let items = ctx.store().get_many(&[profile_key.clone(), first.clone()]).await?;
-    let find = |key: &Key| items.iter().find(|i| Key::of(i).as_ref() == Some(key));
+    let find = |key: &Key| items.get(key);
     let profile =
         ClientRecord::from_item(find(&profile_key).ok_or_else(|| ApiError::internal("caller has no profile"))?)?;
     let account = match (d.registrar_id, find(&first)) {

@@ -332,13 +332,11 @@ async fn ticket_create(ctx: ClientCtx, p: CreateParams) -> ApiResult<i64> {
     }
     let found = ctx.store().get_many(&wanted).await?;
     if let (true, Some(order_id)) = (about_order, p.rel_id)
-        && !found
-            .iter()
-            .any(|i| Key::of(i) == Some(order::order_key(ctx.client_id, order_id)))
+        && !found.contains(&order::order_key(ctx.client_id, order_id))
     {
         return Err(ApiError::new("Order ID does not exist"));
     }
-    let header = found.iter().find(|i| Key::of(i) == Some(header_key(ctx.client_id)));
+    let header = found.get(&header_key(ctx.client_id));
     let client = header
         .and_then(|h| h.get("client"))
         .map(Attr::to_json)

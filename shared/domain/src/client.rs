@@ -279,12 +279,12 @@ pub async fn one_with_view<T: serde::de::DeserializeOwned>(
     prefix: &str,
 ) -> ApiResult<(Option<T>, serde_json::Value)> {
     let header = Key::new(keys::client_partition(client_id), prefix);
-    let items = store.get_many(&[key.clone(), header]).await?;
-    let view = view_from_header(&items).unwrap_or(serde_json::Value::Null);
-    let record = items
-        .iter()
-        .find(|i| Key::of(i).as_ref() == Some(key))
-        .map(from_item)
-        .transpose()?;
+    let items = store.get_many(&[key.clone(), header.clone()]).await?;
+    let view = items
+        .get(&header)
+        .and_then(|i| i.get("client"))
+        .map(crate::store::Attr::to_json)
+        .unwrap_or(serde_json::Value::Null);
+    let record = items.get(key).map(from_item).transpose()?;
     Ok((record, view))
 }

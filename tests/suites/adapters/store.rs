@@ -473,6 +473,11 @@ conformance!(expired_items_read_as_absent, |s: Arc<dyn Store>| async move {
         .await
         .unwrap();
     assert_eq!(many.len(), 1);
+    assert!(many.contains(&Key::new("X", "new")) && !many.contains(&Key::new("X", "old")));
+    assert_eq!(
+        many.get(&Key::new("X", "new")).and_then(|i| i.get(TTL)),
+        Some(&Attr::N(future.to_string()))
+    );
 });
 
 conformance!(round_trips_are_counted, |s: Arc<dyn Store>| async move {

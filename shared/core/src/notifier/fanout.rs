@@ -164,7 +164,7 @@ pub async fn run_fanout(app: &App, key: &Key) -> ApiResult<usize> {
         let mut clients: Vec<ClientRecord> = store
             .get_many(&keys)
             .await?
-            .iter()
+            .items()
             .filter_map(|i| ClientRecord::from_item(i).ok())
             .filter(ClientRecord::is_active)
             .collect();

@@ -185,13 +185,9 @@ pub async fn load_order(
     let id = id.0.filter(|id| *id > 0).ok_or_else(not_found)?;
     let order_key = order::order_key(client_id, id);
     let svc_key = service_key(client_id, id);
-    let items = store.get_many(&[order_key.clone(), svc_key.clone()]).await?;
-    let order_item = items
-        .iter()
-        .find(|i| Key::of(i).as_ref() == Some(&order_key))
-        .ok_or_else(not_found)?;
-    let order = Order::from_item(order_item)?;
-    let record = items.into_iter().find(|i| Key::of(i).as_ref() == Some(&svc_key));
+    let mut items = store.get_many(&[order_key.clone(), svc_key.clone()]).await?;
+    let order = Order::from_item(items.get(&order_key).ok_or_else(not_found)?)?;
+    let record = items.take(&svc_key);
     Ok((order, record))
 }
 

@@ -474,6 +474,43 @@ pub struct Batch {
 /// Most keys one batch read may name (DynamoDB's limit).
 pub const MAX_BATCH_KEYS: usize = 100;
 
+/// What a batch read found, by key: a batch answers in no particular order, so callers look
+/// each item up by the key they asked for instead of searching the list.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Found(std::collections::HashMap<Key, Item>);
+
+impl Found {
+    /// Files items under their own keys (an item without a string pk and sk is dropped: the
+    /// store never returns one).
+    pub fn from_items(items: impl IntoIterator<Item = Item>) -> Found {
+        Found(items.into_iter().filter_map(|i| Some((Key::of(&i)?, i))).collect())
+    }
+    pub fn get(&self, key: &Key) -> Option<&Item> {
+        self.0.get(key)
+    }
+    /// Moves the item out (to decode it without a copy).
+    pub fn take(&mut self, key: &Key) -> Option<Item> {
+        self.0.remove(key)
+    }
+    pub fn contains(&self, key: &Key) -> bool {
+        self.0.contains_key(key)
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// Every item found, in no particular order.
+    pub fn items(&self) -> impl Iterator<Item = &Item> {
+        self.0.values()
+    }
+    /// Every item found, in no particular order.
+    pub fn into_items(self) -> impl Iterator<Item = Item> {
+        self.0.into_values()
+    }
+}
+
 /// The operations every module uses. Each call is one round trip to the backend and is
 /// counted by [`metrics`]. Adapters report transient refusals as [`StoreError::Conflict`] and
 /// [`StoreError::Throttled`]; [`Resilient`] (which every application wraps its store in) retries them.
@@ -486,13 +523,13 @@ pub trait Store: Send + Sync {
     async fn batch_get(&self, keys: &[Key]) -> StoreResult<Batch>;
     /// Every one of up to 100 distinct items: [`Store::batch_get`] again, with capped jittered
     /// backoff, for keys left unprocessed; [`StoreError::Throttled`] if some never are.
-    async fn get_many(&self, keys: &[Key]) -> StoreResult<Vec<Item>> {
+    async fn get_many(&self, keys: &[Key]) -> StoreResult<Found> {
         let mut pending = keys.to_vec();
-        let mut found = Vec::with_capacity(keys.len());
+        let mut found = Found::default();
         let mut backoff = Backoff::batch();
         loop {
             let batch = self.batch_get(&pending).await?;
-            found.extend(batch.items);
+            found.0.extend(Found::from_items(batch.items).0);
             if batch.unprocessed.is_empty() {
                 return Ok(found);
             }
