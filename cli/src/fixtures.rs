@@ -9,6 +9,7 @@ use bb_core::domain::catalog;
 use bb_core::domain::client::{self as clients, ACTIVE, ClientRecord};
 use bb_core::keys;
 use bb_core::notifier::Template;
+use bb_core::store::Record;
 use bb_core::store::{Attr, Cond, IdKind, Item, Key, Returning, StoreError, Tx, TxOp, Update};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -51,7 +52,7 @@ pub struct FixtureCatalog {
     #[serde(default)]
     pub canned: Vec<catalog::CannedReply>,
     #[serde(default)]
-    pub forums: Vec<serde_json::Map<String, Value>>,
+    pub forums: Vec<bb_core::domain::forum::Forum>,
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -186,13 +187,8 @@ async fn load_catalog(app: &App, c: &FixtureCatalog) -> Result<usize, String> {
         items.push(item(x, key(sk::CANNED, &pad(x.id))));
     }
     for forum in &c.forums {
-        let id = forum.get("id").and_then(Value::as_i64).ok_or("a forum needs an id")?;
-        let mut record = forum.clone();
-        for counter in ["topics_count", "posts_count"] {
-            record.entry(counter).or_insert(0.into());
-        }
-        items.push(item(&record, bb_core::keys::forum(id)));
-        reserve_id(app, IdKind::Forum, id).await?;
+        items.push(forum.to_item());
+        reserve_id(app, IdKind::Forum, forum.id).await?;
     }
     let count = items.len();
     for item in items {

@@ -5,6 +5,7 @@ use bb_core::app::App;
 use bb_core::auth;
 use bb_core::domain::client::{self as clients, ClientRecord};
 use bb_core::keys;
+use bb_core::store::Record;
 use bb_core::store::{Attr, Cond, IdKind, TxOp, Update};
 
 pub const STATUSES: &[&str] = &["active", "suspended", "canceled"];
@@ -108,7 +109,7 @@ pub async fn pay_invoice(
     // answer may be stale, and whether it is still unpaid decides everything here).
     let found = app
         .store
-        .query(Query::partition(format!("INVOICE#{}", hash.trim())).on(Index::Gsi1))
+        .query(Query::partition(invoice::by_hash_partition(hash.trim())).on(Index::Gsi1))
         .await
         .map_err(store_err)?;
     let owner = found
@@ -344,7 +345,7 @@ pub async fn close_invoice(app: &App, hash: &str, action: &str, to_balance: bool
     use bb_core::store::{Index, Query};
     let found = app
         .store
-        .query(Query::partition(format!("INVOICE#{}", hash.trim())).on(Index::Gsi1))
+        .query(Query::partition(invoice::by_hash_partition(hash.trim())).on(Index::Gsi1))
         .await
         .map_err(|e| e.to_string())?;
     let item = found.items.first().ok_or_else(|| format!("invoice {hash} not found"))?;

@@ -2,10 +2,8 @@
 //! favourites and forum profiles are per client. Other members' e-mail addresses and IPs never
 //! appear in an answer.
 //!
-//! Forums: `FORUM` / `F#<id>` (counts in shards `FC#<id>#<n>`). Topics: `TOPICS` / `T#<id>`, by slug through a guard item
-//! (`TSLUG#<slug>` / `SLUG`, which also makes slugs unique), per forum by activity through gsi2
-//! (`FTOPICS#<forum>` / `<sticky>#<last activity>#<id>`). Messages and subscriptions live in the
-//! topic's partition. A new post notifies subscribers through a fan-out job, after the commit.
+//! The records, their keys and the rules are `bb_domain::forum`. A new post notifies
+//! subscribers through a fan-out job, after the commit.
 
 // Request paths return errors; they never panic on input.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
@@ -13,11 +11,14 @@
 use bb_core::crypto::sha256_hex;
 use bb_core::domain::activity;
 use bb_core::domain::client as clients;
-use bb_core::keys::{self, pad};
+use bb_core::domain::forum::{
+    Favorite, Forum, ForumStatus, Post, Subscription, Summary, Topic, TopicSlug, check_message, counted,
+    forum_topics_partition, points_for, profile_update, slugify,
+};
+use bb_core::keys;
 use bb_core::notifier::{self, FanoutJob, TemplateCode};
 use bb_core::prelude::*;
 use bb_core::store::{Ids, Index, from_item, query_all, to_item};
-use serde::{Deserialize, Serialize};
 
 pub fn module() -> Module {
     Module::new("forum")
@@ -39,197 +40,6 @@ pub fn module() -> Module {
         .method(Access::Write, "favorite_add", favorite_add)
         .method(Access::Write, "favorite_remove", favorite_remove)
         .method(Access::Read, "profile", profile)
-}
-
-/// Longest message by default (`mod_forum.max_message_length` changes it).
-const MESSAGE_MAX: usize = 20_000;
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Forum {
-    id: i64,
-    #[serde(default)]
-    category: Option<String>,
-    title: String,
-    #[serde(default)]
-    description: Option<String>,
-    slug: String,
-    #[serde(default = "active")]
-    status: String,
-    #[serde(default)]
-    priority: i64,
-    #[serde(default)]
-    created_at: Option<String>,
-    #[serde(default)]
-    updated_at: Option<String>,
-    #[serde(default)]
-    topics_count: i64,
-    #[serde(default)]
-    posts_count: i64,
-}
-
-fn active() -> String {
-    "active".into()
-}
-
-impl Forum {
-    /// `[forum]`.
-    fn view(&self) -> Value {
-        json!({
-            "id": self.id,
-            "category": self.category,
-            "title": self.title,
-            "description": self.description,
-            "slug": self.slug,
-            "status": self.status,
-            "priority": self.priority,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "stats": {"topics_count": self.topics_count, "posts_count": self.posts_count, "views_count": null},
-        })
-    }
-}
-
-/// The first and last messages a topic shows.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Summary {
-    id: i64,
-    message: String,
-    #[serde(default)]
-    client_id: Option<i64>,
-    author_name: String,
-    created_at: String,
-    updated_at: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Topic {
-    id: i64,
-    forum_id: i64,
-    /// The forum's handle, title and category, as the topic shows them.
-    forum: Value,
-    title: String,
-    slug: String,
-    status: String,
-    #[serde(default)]
-    sticky: bool,
-    #[serde(default)]
-    views: i64,
-    #[serde(default)]
-    posts_count: i64,
-    #[serde(default)]
-    first: Option<Summary>,
-    #[serde(default)]
-    last: Option<Summary>,
-    created_at: String,
-    updated_at: String,
-}
-
-impl Topic {
-    fn summary_view(&self, s: &Summary) -> Value {
-        json!({
-            "id": s.id,
-            "forum_topic_id": self.id,
-            "message": s.message,
-            "created_at": s.created_at,
-            "updated_at": s.updated_at,
-            "author": {"id": s.client_id, "name": s.author_name},
-            "forum_slug": self.forum.get("slug"),
-            "forum_topic_slug": self.slug,
-        })
-    }
-
-    /// `[topic]`.
-    fn view(&self) -> Value {
-        let mut v = json!({
-            "id": self.id,
-            "title": self.title,
-            "slug": self.slug,
-            "status": self.status,
-            "sticky": self.sticky,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "forum": self.forum,
-            "stats": {"posts_count": self.posts_count, "views_count": self.views},
-        });
-        if let Some(first) = &self.first {
-            v["first"] = self.summary_view(first);
-        }
-        if let Some(last) = &self.last {
-            v["last"] = self.summary_view(last);
-        }
-        v
-    }
-
-    /// The row `get_topic_list` answers (BoxBilling's raw topic columns).
-    fn row(&self) -> Value {
-        json!({
-            "id": self.id,
-            "forum_id": self.forum_id,
-            "title": self.title,
-            "slug": self.slug,
-            "status": self.status,
-            "sticky": self.sticky,
-            "views": self.views,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        })
-    }
-
-    fn activity_key(&self, last_activity: &str) -> String {
-        format!("{}#{last_activity}#{}", if self.sticky { 1 } else { 0 }, pad(self.id))
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Post {
-    id: i64,
-    forum_topic_id: i64,
-    #[serde(default)]
-    client_id: Option<i64>,
-    #[serde(default)]
-    admin_id: Option<i64>,
-    message: String,
-    /// Kept for abuse handling, never shown.
-    #[serde(default)]
-    ip: Option<String>,
-    #[serde(default)]
-    points: i64,
-    author_name: String,
-    created_at: String,
-    updated_at: String,
-}
-
-impl Post {
-    /// The row `get_topic_message_list` answers, without the poster's address.
-    fn row(&self) -> Value {
-        json!({
-            "id": self.id,
-            "forum_topic_id": self.forum_topic_id,
-            "client_id": self.client_id,
-            "admin_id": self.admin_id,
-            "message": self.message,
-            "points": self.points,
-            "author": {"id": self.client_id, "name": self.author_name},
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        })
-    }
-
-    fn item(&self) -> ApiResult<Item> {
-        let mut item = to_item(self)?;
-        let key = keys::topic_message(self.forum_topic_id, self.id);
-        item.insert("pk".into(), key.pk.into());
-        item.insert("sk".into(), key.sk.into());
-        Ok(item)
-    }
-}
-
-/// Adds to a forum's counts, on the shard `spread_by` (a new topic's or post's id) picks.
-fn counted(forum_id: i64, spread_by: i64, topics: i64, posts: i64) -> Update {
-    Update::new(keys::forum_counter(forum_id, spread_by))
-        .set("forum_id", forum_id)
-        .add("topics_count", topics)
-        .add("posts_count", posts)
 }
 
 async fn forums(ctx: &Ctx) -> ApiResult<Vec<Forum>> {
@@ -311,7 +121,9 @@ async fn get_topic_list(ctx: ClientCtx, p: TopicListParams) -> ApiResult<Value> 
         Some(forum) => {
             query_all(
                 ctx.store(),
-                Query::partition(format!("FTOPICS#{forum}")).on(Index::Gsi2).backward(),
+                Query::partition(forum_topics_partition(forum))
+                    .on(Index::Gsi2)
+                    .backward(),
             )
             .await?
         }
@@ -357,75 +169,6 @@ async fn get_topic(ctx: ClientCtx, p: IdOrSlug) -> ApiResult<Value> {
     }
 }
 
-/// `My topic!` → `my-topic`: lower case, runs of other characters one dash.
-fn slugify(title: &str) -> String {
-    let mut slug = String::new();
-    for c in title.to_lowercase().chars() {
-        if c.is_ascii_alphanumeric() || c == '-' {
-            slug.push(c);
-        } else if !slug.ends_with('-') {
-            slug.push('-');
-        }
-    }
-    let slug = slug.trim_matches('-').to_string();
-    if slug.is_empty() {
-        "topic".into()
-    } else {
-        slug.chars().take(100).collect()
-    }
-}
-
-fn check_message(settings: &bb_core::app::Settings, message: &str) -> ApiResult<()> {
-    if message.trim().chars().count() < 2 {
-        return Err(ApiError::new("Your message is too short"));
-    }
-    let max = settings
-        .module("forum")
-        .get("max_message_length")
-        .and_then(Value::as_u64)
-        .map_or(MESSAGE_MAX, |n| n as usize);
-    bb_core::validate::max_len("Message", message, max)
-}
-
-/// Points a post earns under `mod_forum` (`forum_points_enable`, `points`, `points_forums`,
-/// `post_length`).
-fn points_for(settings: &bb_core::app::Settings, forum_id: i64, message: &str) -> i64 {
-    let config = settings.module("forum");
-    if !config.is_on("forum_points_enable") {
-        return 0;
-    }
-    let points = config.get("points").and_then(Value::as_i64).unwrap_or(0);
-    let in_forum = match config.get("points_forums") {
-        Some(Value::Array(ids)) => ids.iter().any(|v| v.as_i64() == Some(forum_id)),
-        _ => false,
-    };
-    let long_enough = message.chars().count() as i64 >= config.get("post_length").and_then(Value::as_i64).unwrap_or(0);
-    if points > 0 && in_forum && long_enough {
-        points
-    } else {
-        0
-    }
-}
-
-/// The writes that count a client's post in their forum profile.
-fn profile_update(client_id: i64, points: i64) -> TxOp {
-    TxOp::Update(
-        Update::new(keys::forum_profile(client_id))
-            .add("posts", 1)
-            .add("points", points),
-    )
-}
-
-fn subscription_item(topic_id: i64, client_id: i64, now: &str) -> Item {
-    let key = keys::subscription(topic_id, client_id);
-    let mut item = Item::new();
-    item.insert("pk".into(), key.pk.into());
-    item.insert("sk".into(), key.sk.into());
-    item.insert("client_id".into(), client_id.into());
-    item.insert("created_at".into(), now.into());
-    item
-}
-
 #[derive(Params)]
 struct StartParams {
     #[param(required = "Forum ID not passed")]
@@ -459,7 +202,7 @@ async fn start_topic(ctx: ClientCtx, p: StartParams) -> ApiResult<Value> {
             .get(&keys::client(ctx.client_id))
             .ok_or_else(|| ApiError::auth(201))?,
     )?;
-    if forum.status == "locked" {
+    if forum.status == ForumStatus::Locked {
         return Err(ApiError::new("Forum is locked. No new topics can be started"));
     }
     let mut ids = Ids::allocate(ctx.store(), &[(IdKind::ForumTopic, 1), (IdKind::ForumMessage, 1)]).await?;
@@ -500,7 +243,7 @@ async fn start_topic(ctx: ClientCtx, p: StartParams) -> ApiResult<Value> {
             forum: json!({"id": forum.id, "slug": forum.slug, "title": forum.title, "category": forum.category}),
             title: p.topic.clone(),
             slug: slug.clone(),
-            status: "active".into(),
+            status: ForumStatus::Active,
             sticky: false,
             views: 0,
             posts_count: 1,
@@ -509,29 +252,27 @@ async fn start_topic(ctx: ClientCtx, p: StartParams) -> ApiResult<Value> {
             created_at: now.clone(),
             updated_at: now.clone(),
         };
-        let mut item = to_item(&topic)?;
-        let key = keys::topic(topic_id);
-        item.insert("pk".into(), key.pk.into());
-        item.insert("sk".into(), key.sk.into());
-        item.insert("gsi2pk".into(), format!("FTOPICS#{}", forum.id).into());
-        item.insert("gsi2sk".into(), topic.activity_key(&now).into());
-        let guard_key = keys::topic_slug(&slug);
-        let mut guard = Item::new();
-        guard.insert("pk".into(), guard_key.pk.into());
-        guard.insert("sk".into(), guard_key.sk.into());
-        guard.insert("topic_id".into(), topic_id.into());
+        let claim = TopicSlug {
+            slug: slug.clone(),
+            topic_id,
+        };
         let mut tx = Tx::new();
-        let slug_claim = tx.add(TxOp::put_new(guard));
-        tx.push(TxOp::put_new(item));
-        tx.push(TxOp::put_new(post.item()?));
+        let slug_claim = tx.add(claim.put_new()?);
+        tx.push(topic.put_new()?);
+        tx.push(post.put_new()?);
         let forum_open = tx.add(TxOp::Check {
             key: forum_key.clone(),
-            cond: Cond::Ne("status".into(), "locked".into()).and(Cond::exists()),
+            cond: Cond::Ne("status".into(), ForumStatus::Locked.as_str().into()).and(Cond::exists()),
         });
         tx.extend([
             TxOp::Update(counted(forum.id, topic_id, 1, 1)),
             profile_update(ctx.client_id, points),
-            TxOp::put(subscription_item(topic_id, ctx.client_id, &now)),
+            Subscription {
+                topic_id,
+                client_id: ctx.client_id,
+                created_at: now.clone(),
+            }
+            .put()?,
             activity::log(
                 &ctx.origin(),
                 ctx.client_id,
@@ -620,7 +361,7 @@ async fn post_message(ctx: ClientCtx, p: PostParams) -> ApiResult<i64> {
             .get(&keys::client(ctx.client_id))
             .ok_or_else(|| ApiError::auth(201))?,
     )?;
-    if topic.status == "locked" {
+    if topic.status == ForumStatus::Locked {
         return Err(ApiError::new("Forum topic is locked. No new message can be posted"));
     }
     // The same post sent again (its first answer was lost) is already the topic's last one.
@@ -663,14 +404,14 @@ async fn post_message(ctx: ClientCtx, p: PostParams) -> ApiResult<i64> {
         &now,
     );
     let mut tx = Tx::new();
-    tx.push(TxOp::put_new(post.item()?));
+    tx.push(post.put_new()?);
+    let moved = topic.activity_entry(&now).set_on(Update::new(key));
     let topic_open = tx.add(TxOp::Update(
-        Update::new(key)
+        moved
             .add("posts_count", 1)
             .set("updated_at", now.clone())
             .set("last", Attr::M(to_item(&last)?))
-            .set("gsi2sk", topic.activity_key(&now))
-            .when(Cond::eq("status", "active")),
+            .when(Cond::eq("status", ForumStatus::Active.as_str())),
     ));
     tx.extend([
         TxOp::Update(counted(topic.forum_id, id, 0, 1)),
@@ -713,7 +454,14 @@ async fn subscribe(ctx: ClientCtx, p: TopicIdParams) -> ApiResult<bool> {
         key: keys::topic(p.id),
         cond: Cond::exists(),
     });
-    let subscription = tx.add(TxOp::put_new(subscription_item(p.id, ctx.client_id, &ctx.now_text())));
+    let subscription = tx.add(
+        Subscription {
+            topic_id: p.id,
+            client_id: ctx.client_id,
+            created_at: ctx.now_text(),
+        }
+        .put_new()?,
+    );
     tx.push(activity::log(
         &ctx.origin(),
         ctx.client_id,
@@ -763,18 +511,17 @@ async fn is_favorite(ctx: ClientCtx, p: TopicIdParams) -> ApiResult<bool> {
 }
 
 async fn favorite_add(ctx: ClientCtx, p: TopicIdParams) -> ApiResult<bool> {
-    let key = keys::favorite(ctx.client_id, p.id);
-    let mut item = Item::new();
-    item.insert("pk".into(), key.pk.into());
-    item.insert("sk".into(), key.sk.into());
-    item.insert("topic_id".into(), p.id.into());
-    item.insert("created_at".into(), ctx.now_text().into());
+    let favorite = Favorite {
+        client_id: ctx.client_id,
+        topic_id: p.id,
+        created_at: ctx.now_text(),
+    };
     let mut tx = Tx::new();
     let topic_exists = tx.add(TxOp::Check {
         key: keys::topic(p.id),
         cond: Cond::exists(),
     });
-    let favorite = tx.add(TxOp::put_new(item));
+    let favorite = tx.add(favorite.put_new()?);
     tx.push(activity::log(
         &ctx.origin(),
         ctx.client_id,

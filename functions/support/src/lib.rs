@@ -1,23 +1,20 @@
 //! `/api/client/support/*`: the caller's tickets.
 //!
-//! A ticket is one item in the owner's partition (`TKT#<id>`) with its conversation embedded,
-//! so a ticket or the whole list is one read. Text is stored exactly as sent (JSON answers,
-//! escaping is the renderer's job) within a configured length.
+//! The ticket records and their rules are `bb_domain::support`.
 
 // Request paths return errors; they never panic on input.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use bb_core::clock::{date_filter, day_of, parse_datetime, within};
 use bb_core::domain::activity;
-use bb_core::domain::catalog::{Catalog, Helpdesk};
 use bb_core::domain::client as clients;
 use bb_core::domain::order;
+use bb_core::domain::support::{Message, RequestStatus, Ticket, TicketRequest, TicketStatus, message_limit};
 use bb_core::error::changed_meanwhile;
 use bb_core::keys::{self, TICKET_PREFIX};
 use bb_core::notifier::{self, Notice, TemplateCode};
 use bb_core::prelude::*;
-use bb_core::store::{Ids, to_item};
-use serde::{Deserialize, Serialize};
+use bb_core::store::Ids;
 
 pub fn module() -> Module {
     Module::new("support")
@@ -29,169 +26,12 @@ pub fn module() -> Module {
         .method(Access::Write, "ticket_close", ticket_close)
 }
 
-pub const OPEN: &str = "open";
-pub const ON_HOLD: &str = "on_hold";
-pub const CLOSED: &str = "closed";
-
-/// Longest message by default (`mod_support.max_message_length` changes it).
-const MESSAGE_MAX: usize = 20_000;
-/// A conversation stops growing well before DynamoDB's 400 KB item limit.
-const TICKET_MAX_BYTES: usize = 300_000;
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Message {
-    id: i64,
-    support_ticket_id: i64,
-    #[serde(default)]
-    client_id: Option<i64>,
-    #[serde(default)]
-    admin_id: Option<i64>,
-    content: String,
-    #[serde(default)]
-    attachment: Option<String>,
-    #[serde(default)]
-    ip: Option<String>,
-    author_name: String,
-    #[serde(default)]
-    author_email: Option<String>,
-    created_at: String,
-    updated_at: String,
-}
-
-impl Message {
-    fn view(&self) -> Value {
-        json!({
-            "id": self.id,
-            "support_ticket_id": self.support_ticket_id,
-            "client_id": self.client_id,
-            "admin_id": self.admin_id,
-            "content": self.content,
-            "attachment": self.attachment,
-            "ip": self.ip,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "author": {"name": self.author_name, "email": self.author_email},
-        })
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Ticket {
-    id: i64,
-    support_helpdesk_id: i64,
-    client_id: i64,
-    priority: i64,
-    subject: String,
-    status: String,
-    #[serde(default)]
-    rel_type: Option<String>,
-    #[serde(default)]
-    rel_id: Option<i64>,
-    #[serde(default)]
-    rel_task: Option<String>,
-    #[serde(default)]
-    rel_new_value: Option<String>,
-    rel_status: String,
-    created_at: String,
-    updated_at: String,
-    messages: Vec<Message>,
-    #[serde(default)]
-    version: i64,
-}
-
-fn helpdesk_view(h: Option<&Helpdesk>) -> Value {
-    match h {
-        Some(h) => json!({
-            "id": h.id,
-            "name": h.name,
-            "email": h.email,
-            "close_after": h.close_after,
-            "can_reopen": h.can_reopen,
-            "signature": h.signature,
-            "created_at": h.created_at,
-            "updated_at": h.updated_at,
-        }),
-        None => Value::Null,
-    }
-}
-
-impl Ticket {
-    fn key(&self) -> Key {
-        keys::ticket(self.client_id, self.id)
-    }
-
-    fn to_item(&self) -> ApiResult<Item> {
-        let mut item = to_item(self)?;
-        let key = self.key();
-        item.insert("pk".into(), key.pk.into());
-        item.insert("sk".into(), key.sk.into());
-        item.insert("kind".into(), "ticket".into());
-        let size = Value::Object(item.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
-            .to_string()
-            .len();
-        if size > TICKET_MAX_BYTES {
-            return Err(ApiError::new(
-                "This ticket has grown too long. Please open a new ticket.",
-            ));
-        }
-        Ok(item)
-    }
-
-    /// `[ticket]` with its messages.
-    fn view(&self, catalog: &Catalog, client: &Value) -> Value {
-        json!({
-            "id": self.id,
-            "support_helpdesk_id": self.support_helpdesk_id,
-            "client_id": self.client_id,
-            "priority": self.priority,
-            "subject": self.subject,
-            "status": self.status,
-            "rel_type": self.rel_type,
-            "rel_id": self.rel_id,
-            "rel_task": self.rel_task,
-            "rel_new_value": self.rel_new_value,
-            "rel_status": self.rel_status,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "replies": self.messages.len(),
-            "first": self.messages.first().map(Message::view),
-            "helpdesk": helpdesk_view(catalog.helpdesk(self.support_helpdesk_id)),
-            "client": client,
-            "messages": self.messages.iter().map(Message::view).collect::<Vec<_>>(),
-        })
-    }
-
-    /// Whether the ticket counts among its order's active tickets.
-    fn is_active(&self) -> bool {
-        self.status == OPEN || self.status == ON_HOLD
-    }
-
-    fn order_counter(&self, by: i64) -> Option<TxOp> {
-        match (self.rel_type.as_deref(), self.rel_id) {
-            (Some("order"), Some(order_id)) => Some(TxOp::Update(
-                Update::new(order::order_key(self.client_id, order_id))
-                    .add("active_tickets", by)
-                    .when(Cond::exists()),
-            )),
-            _ => None,
-        }
-    }
-}
-
 fn not_found() -> ApiError {
     ApiError::new("Ticket not found")
 }
 
 fn header_key(client_id: i64) -> Key {
     Key::new(keys::client_partition(client_id), TICKET_PREFIX)
-}
-
-fn message_limit(settings: &bb_core::app::Settings) -> usize {
-    settings
-        .module("support")
-        .get("max_message_length")
-        .and_then(Value::as_u64)
-        .map_or(MESSAGE_MAX, |n| n as usize)
 }
 
 #[derive(Params)]
@@ -236,7 +76,9 @@ async fn ticket_get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Value> {
     let (subject, content, search) = (lower(&p.subject), lower(&p.content), lower(&p.search));
     let in_messages = |t: &Ticket, q: &str| t.messages.iter().any(|m| m.content.to_lowercase().contains(q));
     tickets.retain(|t| {
-        p.status.as_deref().is_none_or(|s| s.is_empty() || t.status == s)
+        p.status
+            .as_deref()
+            .is_none_or(|s| s.is_empty() || t.status.as_str() == s)
             && p.id.is_none_or(|id| t.id == id)
             && p.priority.is_none_or(|x| t.priority == x)
             && p.support_helpdesk_id.is_none_or(|x| t.support_helpdesk_id == x)
@@ -380,15 +222,15 @@ async fn ticket_create(ctx: ClientCtx, p: CreateParams) -> ApiResult<i64> {
         client_id: ctx.client_id,
         priority: 100,
         subject: p.subject,
-        status: OPEN.into(),
+        status: TicketStatus::Open,
         rel_type: rel_type.clone(),
         rel_id: p.rel_id,
         rel_task: rel_task.clone(),
         rel_new_value: p.rel_new_value,
         rel_status: if rel_task.is_some() {
-            "pending".into()
+            RequestStatus::Pending
         } else {
-            "complete".into()
+            RequestStatus::Complete
         },
         created_at: now.clone(),
         updated_at: now.clone(),
@@ -438,7 +280,7 @@ async fn ticket_create(ctx: ClientCtx, p: CreateParams) -> ApiResult<i64> {
             created_at: now.clone(),
             updated_at: now.clone(),
         });
-        ticket.status = ON_HOLD.into();
+        ticket.status = TicketStatus::OnHold;
         if let Some(address) = &email {
             notices.push(Notice::to_client(
                 TemplateCode::SupportTicketStaffReply,
@@ -450,15 +292,17 @@ async fn ticket_create(ctx: ClientCtx, p: CreateParams) -> ApiResult<i64> {
         }
     }
     let mut tx = Tx::new();
-    tx.push(TxOp::put_new(ticket.to_item()?));
+    tx.push(TxOp::put_new(ticket.sized_item()?));
     let mut request_guard = None;
     if let (Some(rt), Some(rid), Some(task)) = (&rel_type, p.rel_id, &rel_task) {
-        let key = keys::ticket_request(ctx.client_id, rt, rid, task);
-        let mut guard = Item::new();
-        guard.insert("pk".into(), key.pk.into());
-        guard.insert("sk".into(), key.sk.into());
-        guard.insert("ticket_id".into(), id.into());
-        request_guard = Some(tx.add(TxOp::put_new(guard)));
+        let claim = TicketRequest {
+            client_id: ctx.client_id,
+            rel_type: rt.clone(),
+            rel_id: rid,
+            rel_task: task.clone(),
+            ticket_id: id,
+        };
+        request_guard = Some(tx.add(claim.put_new()?));
     }
     tx.push(TxOp::Update(
         Update::new(header_key(ctx.client_id)).set("last_ticket_at", now.clone()),
@@ -504,7 +348,7 @@ async fn ticket_reply(ctx: ClientCtx, p: ReplyParams) -> ApiResult<bool> {
     let can_reopen = catalog
         .helpdesk(ticket.support_helpdesk_id)
         .is_some_and(|h| h.can_reopen);
-    if ticket.status == CLOSED && !can_reopen {
+    if ticket.status == TicketStatus::Closed && !can_reopen {
         return Err(ApiError::new("Ticket can not be reopened."));
     }
     // The same reply sent again (its first answer was lost) is already the last message.
@@ -532,7 +376,7 @@ async fn ticket_reply(ctx: ClientCtx, p: ReplyParams) -> ApiResult<bool> {
         created_at: now.clone(),
         updated_at: now.clone(),
     });
-    ticket.status = OPEN.into();
+    ticket.status = TicketStatus::Open;
     ticket.updated_at = now;
     ticket.version += 1;
     let notices = [Notice::to_staff(
@@ -540,10 +384,7 @@ async fn ticket_reply(ctx: ClientCtx, p: ReplyParams) -> ApiResult<bool> {
         json!({"c": client, "ticket": ticket.view(&catalog, &Value::Null)}),
     )];
     let mail = notifier::prepare(&ctx.app, &notices, &[ids.next(IdKind::Email)?]).await?;
-    let mut ops = vec![TxOp::Put {
-        item: ticket.to_item()?,
-        cond: Some(Cond::eq("version", version)),
-    }];
+    let mut ops = vec![ticket.put_if_version(version)?];
     if !was_active {
         ops.extend(ticket.order_counter(1));
     }
@@ -570,7 +411,7 @@ async fn ticket_close(ctx: ClientCtx, p: CloseParams) -> ApiResult<bool> {
     let catalog = ctx.app.catalog().await?;
     let was_active = ticket.is_active();
     let version = ticket.version;
-    ticket.status = CLOSED.into();
+    ticket.status = TicketStatus::Closed;
     ticket.updated_at = ctx.now_text();
     ticket.version += 1;
     let email_id = bb_core::store::next_ids(ctx.store(), &[IdKind::Email]).await?;
@@ -579,10 +420,7 @@ async fn ticket_close(ctx: ClientCtx, p: CloseParams) -> ApiResult<bool> {
         json!({"c": client, "ticket": ticket.view(&catalog, &Value::Null)}),
     )];
     let mail = notifier::prepare(&ctx.app, &notices, &email_id).await?;
-    let mut ops = vec![TxOp::Put {
-        item: ticket.to_item()?,
-        cond: Some(Cond::eq("version", version)),
-    }];
+    let mut ops = vec![ticket.put_if_version(version)?];
     if was_active {
         ops.extend(ticket.order_counter(-1));
     }

@@ -39,7 +39,7 @@ pub mod prelude {
     pub use crate::module::{Access, Module};
     pub use crate::params::{Ignored, NoParams, ParamMap, Params, Patch};
     pub use crate::store::{
-        Attr, Cond, IdKind, Item, Key, OpHandle, Query, Returning, Store, StoreError, Tx, TxOp, Update,
+        Attr, Cond, IdKind, Item, Key, OpHandle, Query, Record, Returning, Store, StoreError, Tx, TxOp, Update,
     };
     pub use serde_json::{Value, json};
 }

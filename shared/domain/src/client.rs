@@ -2,7 +2,8 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::keys;
-use crate::store::{Cond, Item, Key, StoreError, Update, from_item, to_item};
+use crate::store::Record;
+use crate::store::{Cond, Item, Key, StoreError, Update, from_item};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -97,11 +98,13 @@ pub const EDITABLE_FIELDS: &[&str] = &[
 
 pub const CUSTOM_FIELDS: usize = 10;
 
-impl ClientRecord {
-    pub fn key(&self) -> Key {
+impl crate::store::Record for ClientRecord {
+    fn key(&self) -> Key {
         keys::client(self.id)
     }
+}
 
+impl ClientRecord {
     pub fn is_active(&self) -> bool {
         self.status == ACTIVE
     }
@@ -110,18 +113,6 @@ impl ClientRecord {
         let first = self.first_name.as_deref().unwrap_or("");
         let last = self.last_name.as_deref().unwrap_or("");
         format!("{first} {last}").trim().to_string()
-    }
-
-    pub fn to_item(&self) -> Result<Item, StoreError> {
-        let mut item = to_item(self)?;
-        let key = self.key();
-        item.insert(crate::store::PK.into(), key.pk.into());
-        item.insert(crate::store::SK.into(), key.sk.into());
-        Ok(item)
-    }
-
-    pub fn from_item(item: &Item) -> Result<Self, StoreError> {
-        from_item(item)
     }
 
     /// BoxBilling's `[client]` shape, in its key order; `balance` only where the method adds it.

@@ -13,7 +13,7 @@ use crate::money;
 use crate::notice::{Notice, TemplateCode};
 use crate::order::{self, Order};
 use crate::settings::Settings;
-use crate::store::{IdKind, Ids, Item, Key, StoreError, TxOp, from_item, to_item};
+use crate::store::{IdKind, Ids, Key, StoreError, TxOp, to_item};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -191,26 +191,27 @@ pub struct Invoice {
     pub version: i64,
 }
 
-impl Invoice {
-    pub fn key(&self) -> Key {
+impl crate::store::Record for Invoice {
+    const KIND: Option<&'static str> = Some("invoice");
+    fn key(&self) -> Key {
         invoice_key(self.client_id, &self.hash)
     }
-
-    pub fn to_item(&self) -> Result<Item, StoreError> {
-        let mut item = to_item(self)?;
-        let key = self.key();
-        item.insert("pk".into(), key.pk.into());
-        item.insert("sk".into(), key.sk.into());
-        item.insert("kind".into(), "invoice".into());
-        item.insert("gsi1pk".into(), format!("INVOICE#{}", self.hash).into());
-        item.insert("gsi1sk".into(), "INVOICE".into());
-        Ok(item)
+    /// Staff find an invoice by its hash alone (`bb invoice pay <hash>`).
+    fn index_entries(&self) -> Vec<crate::store::IndexEntry> {
+        vec![crate::store::IndexEntry::new(
+            crate::store::Index::Gsi1,
+            by_hash_partition(&self.hash),
+            "INVOICE",
+        )]
     }
+}
 
-    pub fn from_item(item: &Item) -> Result<Invoice, StoreError> {
-        from_item(item)
-    }
+/// The index partition that finds an invoice by its hash.
+pub fn by_hash_partition(hash: &str) -> String {
+    format!("INVOICE#{hash}")
+}
 
+impl Invoice {
     pub fn subtotal(&self) -> Decimal {
         self.lines.iter().map(Line::total).sum()
     }

@@ -9,7 +9,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::keys::{self, pad};
 use crate::money;
 use crate::period::Period;
-use crate::store::{Item, Key, StoreError, from_item, to_item};
+use crate::store::Key;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -129,24 +129,14 @@ pub struct Order {
     pub version: i64,
 }
 
-impl Order {
-    pub fn key(&self) -> Key {
+impl crate::store::Record for Order {
+    const KIND: Option<&'static str> = Some("order");
+    fn key(&self) -> Key {
         order_key(self.client_id, self.id)
     }
+}
 
-    pub fn to_item(&self) -> Result<Item, StoreError> {
-        let mut item = to_item(self)?;
-        let key = self.key();
-        item.insert("pk".into(), key.pk.into());
-        item.insert("sk".into(), key.sk.into());
-        item.insert("kind".into(), "order".into());
-        Ok(item)
-    }
-
-    pub fn from_item(item: &Item) -> Result<Order, StoreError> {
-        from_item(item)
-    }
-
+impl Order {
     /// Unit price × quantity (the discount is shown apart, as BoxBilling does).
     pub fn total(&self) -> Decimal {
         self.price * Decimal::from(self.quantity)

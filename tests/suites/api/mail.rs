@@ -4,6 +4,7 @@
 
 use bb_core::clock::Clock;
 use bb_core::notifier::{self, Claimer, Delivery, DeliveryMode, EmailLog, MailStatus};
+use bb_core::store::Record;
 use bb_core::store::{Key, Query, from_item, query_all};
 use bb_tests::faults::{Call, Fault, Faults, FaultyStore};
 use bb_tests::*;

@@ -14,6 +14,7 @@
 use super::outbox::{EmailLog, prepare};
 use crate::app::App;
 use crate::mail_queue::{STREAM_GRACE_SECONDS, Work, queue_entry};
+use crate::store::Record;
 use bb_domain::client::ClientRecord;
 use bb_domain::keys;
 use bb_domain::notice::{Notice, TemplateCode};

@@ -4,7 +4,7 @@
 
 use crate::error::ApiResult;
 use crate::keys;
-use crate::store::{Item, Query, Store, StoreError, from_item, query_all, to_item};
+use crate::store::{Query, Store, from_item, query_all};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -27,13 +27,9 @@ fn yes() -> bool {
     true
 }
 
-impl Template {
-    pub fn to_item(&self) -> Result<Item, StoreError> {
-        let mut item = to_item(self)?;
-        let key = keys::template(&self.code);
-        item.insert("pk".into(), key.pk.into());
-        item.insert("sk".into(), key.sk.into());
-        Ok(item)
+impl crate::store::Record for Template {
+    fn key(&self) -> crate::store::Key {
+        keys::template(&self.code)
     }
 }
 

@@ -21,6 +21,7 @@ use crate::catalog::Product;
 use crate::crypto::Sealer;
 use crate::error::{ApiError, ApiResult};
 use crate::order::{self, Order, OrderStatus};
+use crate::store::Record;
 use crate::store::{Attr, Cond, Item, Key, Store, TxOp, Update, from_item, to_item};
 use serde::Serialize;
 use serde::de::DeserializeOwned;

@@ -9,10 +9,12 @@
 mod attr;
 mod eval;
 pub mod metrics;
+mod record;
 mod resilient;
 
 pub use attr::{Attr, Item, from_item, to_item};
 pub use eval::{apply_update, condition_holds, is_expired};
+pub use record::{IndexEntry, Record};
 pub use resilient::{Backoff, Resilient};
 
 use async_trait::async_trait;
@@ -24,6 +26,8 @@ pub const GSI1_PK: &str = "gsi1pk";
 pub const GSI1_SK: &str = "gsi1sk";
 pub const GSI2_PK: &str = "gsi2pk";
 pub const GSI2_SK: &str = "gsi2sk";
+/// Which kind of record an item is, where a partition holds several.
+pub const KIND: &str = "kind";
 /// Epoch seconds after which the item is treated as absent (and eventually deleted).
 pub const TTL: &str = "ttl";
 

@@ -1,0 +1,289 @@
+//! Support tickets. A ticket is one item in the owner's partition (`TKT#<id>`) with its
+//! conversation embedded, so a ticket or the whole list is one read; a request ticket (cancel
+//! an order, ...) holds a claim (`TKTREL#<type>#<id>#<task>`) so the same request is not filed
+//! twice. Text is stored exactly as sent (escaping is the renderer's job).
+
+use crate::catalog::{Catalog, Helpdesk};
+use crate::error::{ApiError, ApiResult};
+use crate::keys;
+use crate::order;
+use crate::settings::Settings;
+use crate::store::{Cond, Item, Key, Record, TxOp, Update};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// Longest message by default (`mod_support.max_message_length` changes it).
+pub const MESSAGE_MAX: usize = 20_000;
+/// A conversation stops growing well before DynamoDB's 400 KB item limit.
+pub const TICKET_MAX_BYTES: usize = 300_000;
+
+/// Where a ticket stands: `open` waits on staff, `on_hold` on the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    Open,
+    OnHold,
+    Closed,
+}
+
+impl TicketStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketStatus::Open => "open",
+            TicketStatus::OnHold => "on_hold",
+            TicketStatus::Closed => "closed",
+        }
+    }
+}
+
+/// Whether the request a ticket carries (`rel_task`) is still to be done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    Pending,
+    Complete,
+}
+
+impl RequestStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestStatus::Pending => "pending",
+            RequestStatus::Complete => "complete",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Message {
+    pub id: i64,
+    pub support_ticket_id: i64,
+    #[serde(default)]
+    pub client_id: Option<i64>,
+    #[serde(default)]
+    pub admin_id: Option<i64>,
+    pub content: String,
+    #[serde(default)]
+    pub attachment: Option<String>,
+    #[serde(default)]
+    pub ip: Option<String>,
+    pub author_name: String,
+    #[serde(default)]
+    pub author_email: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Message {
+    /// `[message]`.
+    pub fn view(&self) -> Value {
+        json!({
+            "id": self.id,
+            "support_ticket_id": self.support_ticket_id,
+            "client_id": self.client_id,
+            "admin_id": self.admin_id,
+            "content": self.content,
+            "attachment": self.attachment,
+            "ip": self.ip,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "author": {"name": self.author_name, "email": self.author_email},
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Ticket {
+    pub id: i64,
+    pub support_helpdesk_id: i64,
+    pub client_id: i64,
+    pub priority: i64,
+    pub subject: String,
+    pub status: TicketStatus,
+    #[serde(default)]
+    pub rel_type: Option<String>,
+    #[serde(default)]
+    pub rel_id: Option<i64>,
+    #[serde(default)]
+    pub rel_task: Option<String>,
+    #[serde(default)]
+    pub rel_new_value: Option<String>,
+    pub rel_status: RequestStatus,
+    pub created_at: String,
+    pub updated_at: String,
+    pub messages: Vec<Message>,
+    #[serde(default)]
+    pub version: i64,
+}
+
+impl Record for Ticket {
+    const KIND: Option<&'static str> = Some("ticket");
+    fn key(&self) -> Key {
+        keys::ticket(self.client_id, self.id)
+    }
+}
+
+fn helpdesk_view(h: Option<&Helpdesk>) -> Value {
+    match h {
+        Some(h) => json!({
+            "id": h.id,
+            "name": h.name,
+            "email": h.email,
+            "close_after": h.close_after,
+            "can_reopen": h.can_reopen,
+            "signature": h.signature,
+            "created_at": h.created_at,
+            "updated_at": h.updated_at,
+        }),
+        None => Value::Null,
+    }
+}
+
+impl Ticket {
+    /// The item, refused when the conversation has outgrown [`TICKET_MAX_BYTES`].
+    pub fn sized_item(&self) -> ApiResult<Item> {
+        let item = self.to_item()?;
+        let size = Value::Object(item.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            .to_string()
+            .len();
+        if size > TICKET_MAX_BYTES {
+            return Err(ApiError::new(
+                "This ticket has grown too long. Please open a new ticket.",
+            ));
+        }
+        Ok(item)
+    }
+
+    /// Writes the ticket if nobody changed it since `read_version` was read.
+    pub fn put_if_version(&self, read_version: i64) -> ApiResult<TxOp> {
+        Ok(TxOp::Put {
+            item: self.sized_item()?,
+            cond: Some(Cond::eq("version", read_version)),
+        })
+    }
+
+    /// `[ticket]` with its messages.
+    pub fn view(&self, catalog: &Catalog, client: &Value) -> Value {
+        json!({
+            "id": self.id,
+            "support_helpdesk_id": self.support_helpdesk_id,
+            "client_id": self.client_id,
+            "priority": self.priority,
+            "subject": self.subject,
+            "status": self.status.as_str(),
+            "rel_type": self.rel_type,
+            "rel_id": self.rel_id,
+            "rel_task": self.rel_task,
+            "rel_new_value": self.rel_new_value,
+            "rel_status": self.rel_status.as_str(),
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "replies": self.messages.len(),
+            "first": self.messages.first().map(Message::view),
+            "helpdesk": helpdesk_view(catalog.helpdesk(self.support_helpdesk_id)),
+            "client": client,
+            "messages": self.messages.iter().map(Message::view).collect::<Vec<_>>(),
+        })
+    }
+
+    /// Whether the ticket counts among its order's active tickets.
+    pub fn is_active(&self) -> bool {
+        matches!(self.status, TicketStatus::Open | TicketStatus::OnHold)
+    }
+
+    /// The change to the order's count of active tickets, for a ticket about an order.
+    pub fn order_counter(&self, by: i64) -> Option<TxOp> {
+        match (self.rel_type.as_deref(), self.rel_id) {
+            (Some("order"), Some(order_id)) => Some(TxOp::Update(
+                Update::new(order::order_key(self.client_id, order_id))
+                    .add("active_tickets", by)
+                    .when(Cond::exists()),
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// The claim a request ticket holds on its request (one per order, type and task).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TicketRequest {
+    pub client_id: i64,
+    pub rel_type: String,
+    pub rel_id: i64,
+    pub rel_task: String,
+    pub ticket_id: i64,
+}
+
+impl Record for TicketRequest {
+    fn key(&self) -> Key {
+        keys::ticket_request(self.client_id, &self.rel_type, self.rel_id, &self.rel_task)
+    }
+}
+
+/// The longest message `mod_support` allows.
+pub fn message_limit(settings: &Settings) -> usize {
+    settings
+        .module("support")
+        .get("max_message_length")
+        .and_then(Value::as_u64)
+        .map_or(MESSAGE_MAX, |n| n as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ticket(status: TicketStatus, messages: usize) -> Ticket {
+        let message = |id| Message {
+            id,
+            support_ticket_id: 1,
+            client_id: Some(7),
+            admin_id: None,
+            content: "x".repeat(1_000),
+            attachment: None,
+            ip: None,
+            author_name: "A".into(),
+            author_email: None,
+            created_at: "2026-01-01 00:00:00".into(),
+            updated_at: "2026-01-01 00:00:00".into(),
+        };
+        Ticket {
+            id: 1,
+            support_helpdesk_id: 1,
+            client_id: 7,
+            priority: 100,
+            subject: "s".into(),
+            status,
+            rel_type: Some("order".into()),
+            rel_id: Some(3),
+            rel_task: None,
+            rel_new_value: None,
+            rel_status: RequestStatus::Complete,
+            created_at: "2026-01-01 00:00:00".into(),
+            updated_at: "2026-01-01 00:00:00".into(),
+            messages: (1..=messages as i64).map(message).collect(),
+            version: 0,
+        }
+    }
+
+    #[test]
+    fn statuses_keep_boxbillings_names() {
+        let item = ticket(TicketStatus::OnHold, 1).to_item().unwrap();
+        assert_eq!(item.get("status"), Some(&"on_hold".into()));
+        assert_eq!(item.get("kind"), Some(&"ticket".into()));
+        assert_eq!(Ticket::from_item(&item).unwrap().status, TicketStatus::OnHold);
+    }
+
+    #[test]
+    fn only_open_and_held_tickets_count_on_their_order() {
+        assert!(ticket(TicketStatus::Open, 1).is_active());
+        assert!(ticket(TicketStatus::OnHold, 1).is_active());
+        assert!(!ticket(TicketStatus::Closed, 1).is_active());
+        assert!(ticket(TicketStatus::Open, 1).order_counter(1).is_some());
+    }
+
+    #[test]
+    fn a_conversation_past_the_item_budget_is_refused() {
+        assert!(ticket(TicketStatus::Open, 10).sized_item().is_ok());
+        assert!(ticket(TicketStatus::Open, 400).sized_item().is_err());
+    }
+}
