@@ -6,7 +6,7 @@ use bb_core::app::App;
 use bb_core::auth;
 use bb_core::crypto;
 use bb_core::domain::catalog;
-use bb_core::domain::client::{self as clients, ACTIVE, ClientRecord};
+use bb_core::domain::client::{self as clients, ClientRecord, ClientStatus};
 use bb_core::keys;
 use bb_core::notifier::Template;
 use bb_core::store::Record;
@@ -66,8 +66,8 @@ pub struct FixtureClient {
     pub password_hash: Option<String>,
     /// An API key to install (e.g. one imported from BoxBilling); none when absent.
     pub api_key: Option<String>,
-    #[serde(default = "active")]
-    pub status: String,
+    #[serde(default)]
+    pub status: ClientStatus,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub company: Option<String>,
@@ -81,10 +81,6 @@ pub struct FixtureClient {
     pub currency: Option<String>,
     #[serde(default)]
     pub balance: Option<String>,
-}
-
-fn active() -> String {
-    ACTIVE.into()
 }
 
 /// What a load did, for the operator.
@@ -243,7 +239,7 @@ async fn create_client(app: &App, f: &FixtureClient) -> Result<bool, String> {
     let mut client = ClientRecord {
         id,
         email: email.clone(),
-        status: f.status.clone(),
+        status: f.status,
         password_hash: match (&f.password, &f.password_hash) {
             (Some(password), None) => crypto::hash_password(password).map_err(|e| e.to_string())?,
             (None, Some(hash)) if crypto::is_password_hash(hash) => hash.clone(),

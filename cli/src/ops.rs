@@ -6,23 +6,22 @@ use bb_core::auth;
 use bb_core::domain::client::{self as clients, ClientRecord};
 use bb_core::keys;
 use bb_core::store::Record;
-use bb_core::store::{Attr, Cond, IdKind, TxOp, Update};
-
-pub const STATUSES: &[&str] = &["active", "suspended", "canceled"];
+use bb_core::store::{Cond, IdKind, TxOp, Update};
 
 /// Sets a client's status. Anything but `active` ends every session and stops the API key at
 /// once (the credential items carry the status the pipeline checks).
 pub async fn set_client_status(app: &App, client_id: i64, status: &str) -> Result<ClientRecord, String> {
-    if !STATUSES.contains(&status) {
-        return Err(format!("status must be one of {}", STATUSES.join(", ")));
-    }
+    let status = clients::ClientStatus::parse(status).ok_or_else(|| {
+        let names: Vec<&str> = clients::ClientStatus::ALL.iter().map(|s| s.as_str()).collect();
+        format!("status must be one of {}", names.join(", "))
+    })?;
     let client = clients::load(app.store.as_ref(), client_id)
         .await
         .map_err(|_| format!("client #{client_id} not found"))?;
     let now = bb_core::clock::format_datetime(app.clock.now());
     let mut update = clients::versioned_update(&client, &now).set("status", status);
     let mut ops = Vec::new();
-    if status != "active" {
+    if status != clients::ClientStatus::Active {
         update = update.set("sessions", clients::sessions_attr(&[]));
         ops.extend(auth::end_sessions(&client.sessions));
     }
@@ -30,7 +29,7 @@ pub async fn set_client_status(app: &App, client_id: i64, status: &str) -> Resul
     if let Some(hash) = &client.api_key_hash {
         ops.push(TxOp::Update(
             Update::new(keys::api_key(hash))
-                .set("status", Attr::S(status.into()))
+                .set("status", status)
                 .when(Cond::exists()),
         ));
     }
@@ -197,7 +196,7 @@ pub async fn pay_invoice(
     inv.version += 1;
     ops.push(TxOp::Put {
         item: inv.to_item().map_err(|e| e.to_string())?,
-        cond: Some(Cond::eq("version", version).and(Cond::eq("status", invoice::UNPAID))),
+        cond: Some(Cond::eq("version", version).and(Cond::eq("status", invoice::InvoiceStatus::Unpaid))),
     });
     let mut client_update = clients::versioned_update(&before_client, &now_text);
     if let Some(balance) = &client.balance {
@@ -212,18 +211,11 @@ pub async fn pay_invoice(
             cond: Some(Cond::eq("version", before)),
         });
     }
-    let email_ids: Vec<i64> = settlement
-        .notices
-        .iter()
-        .map(|_| ids.next(IdKind::Email))
-        .collect::<Result<_, _>>()
-        .map_err(|e| e.to_string())?;
-    let mail = notifier::prepare(app, &settlement.notices, &email_ids)
+    let email_ids = ids.take(IdKind::Email, settlement.notices.len()).map_err(store_err)?;
+    let commit = notifier::Commit::new(app, ops, &settlement.notices, &email_ids)
         .await
         .map_err(err)?;
-    ops.extend(mail.ops.iter().cloned());
-    app.store.transact(ops).await.map_err(store_err)?;
-    notifier::dispatch(app, mail);
+    commit.run(app).await.map_err(store_err)?;
     Ok(format!(
         "invoice {} paid ({} orders updated)",
         inv.serie_nr(),
@@ -291,16 +283,14 @@ pub async fn order_action(app: &App, client_id: i64, order_id: i64, action: &str
         cond: Some(Cond::eq("version", version)),
     });
     let (ids, list): (Vec<i64>, Vec<Notice>) = notices.into_iter().unzip();
-    let mail = notifier::prepare(app, &list, &ids).await.map_err(err)?;
-    ops.extend(mail.ops.iter().cloned());
-    app.store.transact(ops).await.map_err(|e| e.to_string())?;
-    notifier::dispatch(app, mail);
+    let commit = notifier::Commit::new(app, ops, &list, &ids).await.map_err(err)?;
+    commit.run(app).await.map_err(|e| e.to_string())?;
     Ok(format!("order #{order_id} is now {}", o.status))
 }
 
 /// Credits a client's balance (a `gift` entry), as staff do for goodwill or manual payments.
 pub async fn add_funds(app: &App, client_id: i64, amount: &str, description: &str) -> Result<String, String> {
-    use bb_core::domain::invoice::BalanceEntry;
+    use bb_core::domain::invoice::{self, BalanceEntry};
     use bb_core::domain::money;
     use std::str::FromStr;
     let amount = rust_decimal::Decimal::from_str(amount.trim()).map_err(|_| format!("{amount} is not an amount"))?;
@@ -321,7 +311,7 @@ pub async fn add_funds(app: &App, client_id: i64, amount: &str, description: &st
     let entry = BalanceEntry {
         id,
         client_id,
-        kind: "gift".into(),
+        kind: invoice::BalanceKind::Gift,
         rel_id: None,
         amount: money::round(amount),
         description: description.to_string(),
@@ -329,7 +319,7 @@ pub async fn add_funds(app: &App, client_id: i64, amount: &str, description: &st
     };
     let total = money::text(balance + entry.amount);
     let ops = vec![
-        entry.put().map_err(|e| e.to_string())?,
+        entry.put_new().map_err(|e| e.to_string())?,
         TxOp::Update(clients::versioned_update(&client, &now).set("balance", total.clone())),
     ];
     app.store.transact(ops).await.map_err(|e| e.to_string())?;
@@ -353,9 +343,9 @@ pub async fn close_invoice(app: &App, hash: &str, action: &str, to_balance: bool
     let version = inv.version;
     let now = bb_core::clock::format_datetime(app.clock.now());
     let mut ops = Vec::new();
-    match (action, inv.status.as_str()) {
-        ("cancel", invoice::UNPAID) => {
-            inv.status = "canceled".into();
+    match (action, inv.status) {
+        ("cancel", invoice::InvoiceStatus::Unpaid) => {
+            inv.status = invoice::InvoiceStatus::Canceled;
             let order_keys: Vec<_> = inv
                 .lines
                 .iter()
@@ -385,9 +375,9 @@ pub async fn close_invoice(app: &App, hash: &str, action: &str, to_balance: bool
                 }
             }
         }
-        ("refund", invoice::PAID) => {
+        ("refund", invoice::InvoiceStatus::Paid) => {
             let total = money::round(inv.total());
-            inv.status = "refunded".into();
+            inv.status = invoice::InvoiceStatus::Refunded;
             inv.refund = Some(total);
             inv.base_refund = Some(total);
             // Deposits go back out of the account; the rest comes into it when asked to.
@@ -419,13 +409,13 @@ pub async fn close_invoice(app: &App, hash: &str, action: &str, to_balance: bool
                 let entry = BalanceEntry {
                     id,
                     client_id: inv.client_id,
-                    kind: "invoice".into(),
+                    kind: invoice::BalanceKind::Invoice,
                     rel_id: Some(inv.id),
                     amount: money::round(delta),
                     description: format!("Refund of invoice {}", inv.serie_nr()),
                     created_at: now.clone(),
                 };
-                ops.push(entry.put().map_err(|e| e.to_string())?);
+                ops.push(entry.put_new().map_err(|e| e.to_string())?);
                 ops.push(TxOp::Update(
                     clients::versioned_update(&client, &now).set("balance", money::text(balance + delta)),
                 ));

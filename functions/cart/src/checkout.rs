@@ -15,7 +15,7 @@ use bb_core::domain::money;
 use bb_core::domain::order::{self, Order};
 use bb_core::idempotency;
 use bb_core::keys;
-use bb_core::notifier::{self, Notice, TemplateCode};
+use bb_core::notifier::{Notice, TemplateCode};
 use bb_core::prelude::*;
 use bb_core::store::Ids;
 use rust_decimal::Decimal;
@@ -301,21 +301,14 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
         .as_ref()
         .map(|k| ops.add(idempotency::record(by_header(client_id, k), &result, ctx.epoch())));
     ops.push(activity::log(&ctx.origin(), client_id, "Checked out shopping cart"));
-    let email_ids: Vec<i64> = notices
-        .iter()
-        .map(|_| ids.next(IdKind::Email))
-        .collect::<Result<_, _>>()?;
-    let mail = notifier::prepare(&ctx.app, &notices, &email_ids).await?;
-    ops.extend(mail.ops.iter().cloned());
-    if ops.len() > bb_core::store::MAX_TX_ITEMS {
+    let email_ids = ids.take(IdKind::Email, notices.len())?;
+    let commit = Commit::new(&ctx.app, ops.into_ops(), &notices, &email_ids).await?;
+    if commit.len() > bb_core::store::MAX_TX_ITEMS {
         return Err(ApiError::new("The cart has too many items to check out at once"));
     }
 
-    match ctx.store().transact(ops.into_ops()).await {
-        Ok(()) => {
-            notifier::dispatch(&ctx.app, mail);
-            Ok(result)
-        }
+    match commit.run(&ctx.app).await {
+        Ok(()) => Ok(result),
         Err(e)
             if e.failed(cart_unchanged)
                 || e.failed(natural_record)

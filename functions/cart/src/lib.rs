@@ -13,7 +13,7 @@ mod pricing;
 use bb_core::auth::{self, Credential};
 use bb_core::crypto;
 use bb_core::domain::cart::{Cart, CartItem, CartOwner};
-use bb_core::domain::catalog::{Catalog, Currency};
+use bb_core::domain::catalog::{Catalog, Currency, ProductStatus};
 use bb_core::domain::money;
 use bb_core::prelude::*;
 use pricing::{price_cart, promo_usable_by};
@@ -248,7 +248,7 @@ async fn add_item(ctx: GuestCtx, p: AddItemParams) -> ApiResult<bool> {
     let product = catalog
         .product(p.id)
         .ok_or_else(|| ApiError::new("Product not found"))?;
-    if product.is_addon || product.status != "enabled" {
+    if product.is_addon || product.status != ProductStatus::Enabled {
         return Err(ApiError::new("Product not found"));
     }
     let period = p.period.filter(|s| !s.is_empty());

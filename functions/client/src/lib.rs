@@ -8,12 +8,12 @@ use bb_core::auth::{self, NewSession};
 use bb_core::crypto;
 use bb_core::domain::activity;
 use bb_core::domain::cart::{Cart, CartOwner};
-use bb_core::domain::client::{self as clients, ACTIVE, ClientRecord, SessionRef};
+use bb_core::domain::client::{self as clients, ClientRecord, ClientStatus, SessionRef};
 use bb_core::error::changed_meanwhile;
 use bb_core::forms::ProfileFields;
 use bb_core::keys;
 use bb_core::module::PASSWORD_HASHING_MEMORY_MB;
-use bb_core::notifier::{self, Notice, TemplateCode};
+use bb_core::notifier::{Notice, TemplateCode};
 use bb_core::prelude::*;
 use bb_core::store::next_ids;
 use bb_core::validate;
@@ -119,7 +119,7 @@ async fn create(ctx: GuestCtx, p: CreateParams) -> ApiResult<i64> {
     validate::max_len("First name", &p.first_name, 255)?;
     let mut client = ClientRecord {
         email: email.clone(),
-        status: ACTIVE.into(),
+        status: ClientStatus::Active,
         first_name: Some(capitalise_words(p.first_name.trim())),
         ip: Some(ctx.meta.ip.clone()),
         created_at: ctx.now_text(),
@@ -171,9 +171,8 @@ async fn create(ctx: GuestCtx, p: CreateParams) -> ApiResult<i64> {
         ),
         Notice::to_staff(TemplateCode::StaffClientSignup, vars),
     ];
-    let mail = notifier::prepare(&ctx.app, &notices, &ids[1..]).await?;
-    tx.extend(mail.ops.iter().cloned());
-    match ctx.store().transact(tx.into_ops()).await {
+    let commit = Commit::new(&ctx.app, tx.into_ops(), &notices, &ids[1..]).await?;
+    match commit.run(&ctx.app).await {
         Ok(()) => {}
         Err(e) if e.failed(email_claim) => {
             return match signed_up_moments_ago(&ctx, &email, &p.password).await? {
@@ -188,7 +187,6 @@ async fn create(ctx: GuestCtx, p: CreateParams) -> ApiResult<i64> {
     if let Some(session) = session {
         announce_session(&ctx, &session);
     }
-    notifier::dispatch(&ctx.app, mail);
     Ok(client.id)
 }
 

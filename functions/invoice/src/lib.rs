@@ -11,14 +11,15 @@ use bb_core::domain::activity;
 use bb_core::domain::catalog::PromoType;
 use bb_core::domain::client::{self as clients, ClientRecord};
 use bb_core::domain::invoice::{
-    self, INVOICE_PREFIX, Invoice, LineDraft, LineKind, LineTask, NewInvoice, PaidBy, TRANSACTION_PREFIX, Transaction,
+    self, INVOICE_PREFIX, Invoice, InvoiceStatus, LineDraft, LineKind, LineTask, NewInvoice, PaidBy,
+    TRANSACTION_PREFIX, Transaction, TransactionStatus,
 };
 use bb_core::domain::money;
 use bb_core::domain::order::{self as orders, Order};
 use bb_core::error::changed_meanwhile;
 use bb_core::idempotency;
 use bb_core::keys;
-use bb_core::notifier::{self, Notice, TemplateCode};
+use bb_core::notifier::{Notice, TemplateCode};
 use bb_core::prelude::*;
 use bb_core::store::{Ids, from_item, query_all};
 use rust_decimal::Decimal;
@@ -91,7 +92,9 @@ async fn get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Value> {
             && p.nr
                 .as_deref()
                 .is_none_or(|nr| inv.nr.as_deref() == Some(nr) || inv.id.to_string() == nr)
-            && p.status.as_deref().is_none_or(|s| s.is_empty() || inv.status == s)
+            && p.status
+                .as_deref()
+                .is_none_or(|s| s.is_empty() || inv.status.as_str() == s)
             && p.currency
                 .as_deref()
                 .is_none_or(|c| c.is_empty() || inv.currency.eq_ignore_ascii_case(c))
@@ -143,9 +146,9 @@ struct UpdateParams {
 }
 
 fn only_unpaid(inv: &Invoice) -> ApiResult<()> {
-    match inv.status.as_str() {
-        invoice::UNPAID => Ok(()),
-        invoice::PAID => Err(ApiError::new("Paid Invoice can not be modified")),
+    match inv.status {
+        InvoiceStatus::Unpaid => Ok(()),
+        InvoiceStatus::Paid => Err(ApiError::new("Paid Invoice can not be modified")),
         other => Err(ApiError::new(format!("A {other} invoice can not be modified"))),
     }
 }
@@ -170,7 +173,7 @@ async fn update(ctx: ClientCtx, p: UpdateParams) -> ApiResult<bool> {
         .set("updated_at", ctx.now_text())
         .add("version", 1)
         .when(Cond::eq("version", inv.version))
-        .when(Cond::eq("status", invoice::UNPAID));
+        .when(Cond::eq("status", InvoiceStatus::Unpaid));
     let ops = vec![
         TxOp::Update(update),
         activity::log(&ctx.origin(), ctx.client_id, format!("Updated invoice \"{}\"", inv.id)),
@@ -335,17 +338,10 @@ async fn renewal_invoice(ctx: ClientCtx, p: RenewalParams) -> ApiResult<String> 
         ctx.client_id,
         format!("Generated new renewal invoice #{}", inv.id),
     ));
-    let email_ids: Vec<i64> = notices
-        .iter()
-        .map(|_| ids.next(IdKind::Email))
-        .collect::<Result<_, _>>()?;
-    let mail = notifier::prepare(&ctx.app, &notices, &email_ids).await?;
-    ops.extend(mail.ops.iter().cloned());
-    match ctx.store().transact(ops.into_ops()).await {
-        Ok(()) => {
-            notifier::dispatch(&ctx.app, mail);
-            Ok(inv.hash)
-        }
+    let email_ids = ids.take(IdKind::Email, notices.len())?;
+    let commit = Commit::new(&ctx.app, ops.into_ops(), &notices, &email_ids).await?;
+    match commit.run(&ctx.app).await {
+        Ok(()) => Ok(inv.hash),
         Err(e) if e.failed(order_unchanged) => {
             // A concurrent call generated it first: answer with that invoice.
             let again = ctx
@@ -453,7 +449,6 @@ async fn funds_invoice(ctx: ClientCtx, p: FundsParams) -> ApiResult<String> {
         &client.full_name(),
         json!({"c": client.view(false), "invoice": inv.view(&Value::Null)}),
     )];
-    let mail = notifier::prepare(&ctx.app, &notices, &[ids.next(IdKind::Email)?]).await?;
     let mut tx = Tx::new();
     tx.push(TxOp::put_new(inv.to_item()?));
     tx.push(activity::log(
@@ -464,8 +459,8 @@ async fn funds_invoice(ctx: ClientCtx, p: FundsParams) -> ApiResult<String> {
     let record = replay
         .as_ref()
         .map(|at| tx.add(idempotency::record(at.clone(), &json!(inv.hash), ctx.epoch())));
-    tx.extend(mail.ops.iter().cloned());
-    match ctx.store().transact(tx.into_ops()).await {
+    let commit = Commit::new(&ctx.app, tx.into_ops(), &notices, &[ids.next(IdKind::Email)?]).await?;
+    match commit.run(&ctx.app).await {
         Ok(()) => {}
         // The same key won a race with this request: answer its invoice.
         Err(e) if record.is_some_and(|record| e.failed(record)) => {
@@ -479,7 +474,6 @@ async fn funds_invoice(ctx: ClientCtx, p: FundsParams) -> ApiResult<String> {
         }
         Err(e) => return Err(e.into()),
     }
-    notifier::dispatch(&ctx.app, mail);
     Ok(inv.hash)
 }
 
@@ -498,7 +492,7 @@ async fn delete(ctx: ClientCtx, p: HashParams) -> ApiResult<bool> {
     let ops = vec![
         TxOp::Delete {
             key: inv.key(),
-            cond: Some(Cond::eq("version", inv.version).and(Cond::eq("status", invoice::UNPAID))),
+            cond: Some(Cond::eq("version", inv.version).and(Cond::eq("status", InvoiceStatus::Unpaid))),
         },
         activity::log(&ctx.origin(), ctx.client_id, format!("Removed invoice #{}", inv.id)),
     ];
@@ -546,15 +540,15 @@ async fn transaction_get_list(ctx: ClientCtx, p: TransactionListParams) -> ApiRe
     );
     let mut list: Vec<Transaction> = items.iter().map(from_item).collect::<Result<_, _>>()?;
     list.retain(|t| {
-        t.status == "processed"
+        t.status == TransactionStatus::Processed
             && within(&t.created_at, from, to)
-            && status.as_deref().is_none_or(|s| s == t.status)
+            && status.as_deref().is_none_or(|s| s == t.status.as_str())
             && p.id.is_none_or(|id| t.id == id)
             && hash.as_deref().is_none_or(|h| t.invoice_hash == h)
             && p.invoice_id.is_none_or(|i| t.invoice_id == i)
             && p.gateway_id.is_none_or(|g| t.gateway_id == Some(g))
             && currency.as_deref().is_none_or(|c| t.currency.eq_ignore_ascii_case(c))
-            && kind.as_deref().is_none_or(|k| t.kind == k)
+            && kind.as_deref().is_none_or(|k| k == t.kind.as_str())
             && txn.as_deref().is_none_or(|x| t.txn_id.as_deref() == Some(x))
             && search.as_deref().is_none_or(|q| {
                 let q = q.to_lowercase();

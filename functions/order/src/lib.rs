@@ -195,7 +195,7 @@ async fn upgradables(ctx: ClientCtx, p: IdParams) -> ApiResult<Value> {
         .iter()
         .filter(|id| **id != product.id)
         .filter_map(|id| catalog.product(*id))
-        .filter(|p| p.status == "enabled")
+        .filter(|p| p.status == bb_core::domain::catalog::ProductStatus::Enabled)
         .map(|p| (p.id.to_string(), Value::String(p.title.clone())))
         .collect();
     Ok(if pairs.is_empty() {

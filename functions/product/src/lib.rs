@@ -3,7 +3,7 @@
 // Request paths return errors; they never panic on input.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-use bb_core::domain::catalog::{Catalog, PricingType, Product};
+use bb_core::domain::catalog::{Catalog, PricingType, Product, ProductStatus};
 use bb_core::domain::money;
 use bb_core::module::StoreUse;
 use bb_core::prelude::*;
@@ -94,7 +94,7 @@ async fn get_list(ctx: GuestCtx, p: ListParams) -> ApiResult<Value> {
     let list: Vec<&Product> = catalog
         .products
         .iter()
-        .filter(|x| x.status == "enabled" && !x.is_addon && (p.show_hidden.unwrap_or(false) || !x.hidden))
+        .filter(|x| x.status == ProductStatus::Enabled && !x.is_addon && (p.show_hidden.unwrap_or(false) || !x.hidden))
         .filter(|x| p.kind.as_deref().is_none_or(|k| k.is_empty() || x.kind == k))
         .filter(|x| p.category_id.is_none_or(|c| x.category_id == Some(c)))
         .filter(|x| search.as_deref().is_none_or(|q| x.title.to_lowercase().contains(q)))
@@ -121,7 +121,7 @@ async fn get(ctx: GuestCtx, p: GetParams) -> ApiResult<Value> {
             .find(|x| Some(x.slug.as_str()) == p.slug.as_deref()),
     };
     let product = found
-        .filter(|x| x.status == "enabled")
+        .filter(|x| x.status == ProductStatus::Enabled)
         .ok_or_else(|| ApiError::new("Product not found"))?;
     Ok(view(&catalog, product))
 }

@@ -12,7 +12,6 @@ use bb_core::domain::service::staff::{self, Registrar as RegistrarAccount, Tld};
 use bb_core::domain::service::{self, Found, Lookup, OrderRef};
 use bb_core::error::changed_meanwhile;
 use bb_core::keys;
-use bb_core::notifier;
 use bb_core::prelude::*;
 use bb_core::store::next_ids;
 use bb_integrations::registrar::{self, Domain, Operation};
@@ -128,12 +127,10 @@ async fn carry_out(
     } else {
         next_ids(ctx.store(), &[IdKind::Email]).await?
     };
-    let mail = notifier::prepare(&ctx.app, &notices, &email_ids).await?;
-    ops.extend(mail.ops.iter().cloned());
-    if !ops.is_empty() {
-        ctx.store().transact(ops).await.map_err(changed_meanwhile("domain"))?;
+    let commit = Commit::new(&ctx.app, ops, &notices, &email_ids).await?;
+    if !commit.is_empty() {
+        commit.run(&ctx.app).await.map_err(changed_meanwhile("domain"))?;
     }
-    notifier::dispatch(&ctx.app, mail);
     Ok(reply.value)
 }
 

@@ -13,7 +13,7 @@ use bb_core::domain::service::staff::{self, ModuleAccess};
 use bb_core::domain::service::youhosting::{YouhostingService, client_link_key};
 use bb_core::domain::service::{self, Lookup, OrderRef, config_text};
 use bb_core::error::changed_meanwhile;
-use bb_core::notifier::{self, Notice};
+use bb_core::notifier::Notice;
 use bb_core::prelude::*;
 use bb_core::store::{from_item, next_ids};
 use bb_integrations::youhosting::{CLIENT_EXISTS, YouHosting, id_text};
@@ -239,10 +239,8 @@ async fn activate(ctx: ClientCtx, p: ActivateParams) -> ApiResult<Value> {
         &me.full_name(),
         json!({"c": me.view(false), "order": order.view(&Value::Null)}),
     );
-    let mail = notifier::prepare(&ctx.app, &[notice], &ids[1..2]).await?;
-    ops.extend(mail.ops.iter().cloned());
-    ctx.store().transact(ops).await.map_err(changed_meanwhile("order"))?;
-    notifier::dispatch(&ctx.app, mail);
+    let commit = Commit::new(&ctx.app, ops, &[notice], &ids[1..2]).await?;
+    commit.run(&ctx.app).await.map_err(changed_meanwhile("order"))?;
     Ok(Value::Bool(true))
 }
 

@@ -12,7 +12,7 @@ use bb_core::domain::order;
 use bb_core::domain::support::{Message, RequestStatus, Ticket, TicketRequest, TicketStatus, message_limit};
 use bb_core::error::changed_meanwhile;
 use bb_core::keys::{self, TICKET_PREFIX};
-use bb_core::notifier::{self, Notice, TemplateCode};
+use bb_core::notifier::{Notice, TemplateCode};
 use bb_core::prelude::*;
 use bb_core::store::Ids;
 
@@ -313,17 +313,10 @@ async fn ticket_create(ctx: ClientCtx, p: CreateParams) -> ApiResult<i64> {
         ctx.client_id,
         format!("Submitted new ticket \"{id}\""),
     ));
-    let email_ids: Vec<i64> = notices
-        .iter()
-        .map(|_| ids.next(IdKind::Email))
-        .collect::<Result<_, _>>()?;
-    let mail = notifier::prepare(&ctx.app, &notices, &email_ids).await?;
-    tx.extend(mail.ops.iter().cloned());
-    match ctx.store().transact(tx.into_ops()).await {
-        Ok(()) => {
-            notifier::dispatch(&ctx.app, mail);
-            Ok(id)
-        }
+    let email_ids = ids.take(IdKind::Email, notices.len())?;
+    let commit = Commit::new(&ctx.app, tx.into_ops(), &notices, &email_ids).await?;
+    match commit.run(&ctx.app).await {
+        Ok(()) => Ok(id),
         Err(e) if request_guard.is_some_and(|guard| e.failed(guard)) => {
             Err(ApiError::new("We have already received this request."))
         }
@@ -383,7 +376,6 @@ async fn ticket_reply(ctx: ClientCtx, p: ReplyParams) -> ApiResult<bool> {
         TemplateCode::StaffTicketReply,
         json!({"c": client, "ticket": ticket.view(&catalog, &Value::Null)}),
     )];
-    let mail = notifier::prepare(&ctx.app, &notices, &[ids.next(IdKind::Email)?]).await?;
     let mut ops = vec![ticket.put_if_version(version)?];
     if !was_active {
         ops.extend(ticket.order_counter(1));
@@ -393,9 +385,8 @@ async fn ticket_reply(ctx: ClientCtx, p: ReplyParams) -> ApiResult<bool> {
         ctx.client_id,
         format!("Replied to ticket \"{}\"", ticket.id),
     ));
-    ops.extend(mail.ops.iter().cloned());
-    ctx.store().transact(ops).await.map_err(changed_meanwhile("ticket"))?;
-    notifier::dispatch(&ctx.app, mail);
+    let commit = Commit::new(&ctx.app, ops, &notices, &[ids.next(IdKind::Email)?]).await?;
+    commit.run(&ctx.app).await.map_err(changed_meanwhile("ticket"))?;
     Ok(true)
 }
 
@@ -419,7 +410,6 @@ async fn ticket_close(ctx: ClientCtx, p: CloseParams) -> ApiResult<bool> {
         TemplateCode::StaffTicketClose,
         json!({"c": client, "ticket": ticket.view(&catalog, &Value::Null)}),
     )];
-    let mail = notifier::prepare(&ctx.app, &notices, &email_id).await?;
     let mut ops = vec![ticket.put_if_version(version)?];
     if was_active {
         ops.extend(ticket.order_counter(-1));
@@ -429,8 +419,7 @@ async fn ticket_close(ctx: ClientCtx, p: CloseParams) -> ApiResult<bool> {
         ctx.client_id,
         format!("Closed ticket \"{}\"", ticket.id),
     ));
-    ops.extend(mail.ops.iter().cloned());
-    ctx.store().transact(ops).await.map_err(changed_meanwhile("ticket"))?;
-    notifier::dispatch(&ctx.app, mail);
+    let commit = Commit::new(&ctx.app, ops, &notices, &email_id).await?;
+    commit.run(&ctx.app).await.map_err(changed_meanwhile("ticket"))?;
     Ok(true)
 }

@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::http::ApiRequest;
 use crate::ratelimit::{Quota, count_on_credential, credential_quota};
 use base64::Engine;
-use bb_domain::client::{ACTIVE, ClientRecord, SessionRef};
+use bb_domain::client::{ClientRecord, ClientStatus, SessionRef};
 use bb_domain::keys;
 use bb_ports::crypto::{self, constant_time_eq, random_token, sha256_hex};
 use bb_ports::error::{ApiError, ApiResult};
@@ -144,7 +144,7 @@ pub async fn authenticate_with(
 
 fn active_client(item: &Item) -> Option<i64> {
     let status = item.get("status").and_then(Attr::as_str)?;
-    (status == ACTIVE).then_some(())?;
+    (ClientStatus::parse(status) == Some(ClientStatus::Active)).then_some(())?;
     item.get("client_id").and_then(Attr::as_i64)
 }
 
@@ -174,7 +174,7 @@ pub fn new_session(config: &Config, client: &ClientRecord, now: i64, ip: &str) -
     item.insert("pk".into(), key.pk.into());
     item.insert("sk".into(), key.sk.into());
     item.insert("client_id".into(), client.id.into());
-    item.insert("status".into(), client.status.clone().into());
+    item.insert("status".into(), client.status.into());
     item.insert("csrf".into(), csrf.clone().into());
     item.insert("ip".into(), ip.into());
     item.insert("created".into(), now.into());
@@ -240,7 +240,7 @@ pub fn api_key_item(app: &App, client: &ClientRecord, key: String, now: i64) -> 
     item.insert("pk".into(), k.pk.into());
     item.insert("sk".into(), k.sk.into());
     item.insert("client_id".into(), client.id.into());
-    item.insert("status".into(), client.status.clone().into());
+    item.insert("status".into(), client.status.into());
     item.insert("created".into(), now.into());
     Ok(NewApiKey {
         key,

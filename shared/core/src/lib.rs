@@ -37,6 +37,7 @@ pub mod prelude {
     pub use crate::context::{ClientCtx, Ctx, GuestCtx, Paging};
     pub use crate::error::{ApiError, ApiResult};
     pub use crate::module::{Access, Module};
+    pub use crate::notifier::Commit;
     pub use crate::params::{Ignored, NoParams, ParamMap, Params, Patch};
     pub use crate::store::{
         Attr, Cond, IdKind, Item, Key, OpHandle, Query, Record, Returning, Store, StoreError, Tx, TxOp, Update,

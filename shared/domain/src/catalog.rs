@@ -120,8 +120,8 @@ pub struct Product {
     pub kind: String,
     #[serde(default = "unit")]
     pub unit: String,
-    #[serde(default = "enabled")]
-    pub status: String,
+    #[serde(default)]
+    pub status: ProductStatus,
     #[serde(default)]
     pub hidden: bool,
     #[serde(default)]
@@ -162,9 +162,16 @@ fn custom() -> String {
 fn unit() -> String {
     "product".into()
 }
-fn enabled() -> String {
-    "enabled".into()
+named! {
+    /// Whether a product can be ordered.
+    #[derive(Default)]
+    pub enum ProductStatus {
+        #[default]
+        Enabled = "enabled",
+        Disabled = "disabled",
+    }
 }
+
 fn after_payment() -> SetupMode {
     SetupMode::AfterPayment
 }
@@ -211,7 +218,7 @@ impl Product {
     }
 
     pub fn is_public(&self) -> bool {
-        self.status == "enabled" && !self.hidden && !self.is_addon
+        self.status == ProductStatus::Enabled && !self.hidden && !self.is_addon
     }
 }
 

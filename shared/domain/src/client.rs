@@ -8,7 +8,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-pub const ACTIVE: &str = "active";
+named! {
+    /// A client account's state: anything but `active` ends its sessions and API key.
+    #[derive(Default)]
+    pub enum ClientStatus {
+        #[default]
+        Active = "active",
+        Suspended = "suspended",
+        Canceled = "canceled",
+    }
+}
 
 /// A live session of the client: the token hash and when it ends at the latest (epoch s).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -21,7 +30,7 @@ pub struct SessionRef {
 pub struct ClientRecord {
     pub id: i64,
     pub email: String,
-    pub status: String,
+    pub status: ClientStatus,
     pub password_hash: String,
     pub aid: Option<String>,
     #[serde(rename = "type")]
@@ -106,7 +115,7 @@ impl crate::store::Record for ClientRecord {
 
 impl ClientRecord {
     pub fn is_active(&self) -> bool {
-        self.status == ACTIVE
+        self.status == ClientStatus::Active
     }
 
     pub fn full_name(&self) -> String {

@@ -39,21 +39,13 @@ pub struct Forum {
     pub posts_count: i64,
 }
 
-/// Whether a forum or topic takes new posts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ForumStatus {
-    #[default]
-    Active,
-    Locked,
-}
-
-impl ForumStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ForumStatus::Active => "active",
-            ForumStatus::Locked => "locked",
-        }
+named! {
+    /// Whether a forum or topic takes new posts.
+    #[derive(Default)]
+    pub enum ForumStatus {
+        #[default]
+        Active = "active",
+        Locked = "locked",
     }
 }
 

@@ -13,15 +13,23 @@ use crate::money;
 use crate::notice::{Notice, TemplateCode};
 use crate::order::{self, Order};
 use crate::settings::Settings;
-use crate::store::{IdKind, Ids, Key, StoreError, TxOp, to_item};
+use crate::store::{IdKind, Ids, Key, Record, TxOp};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::str::FromStr;
 use time::OffsetDateTime;
 
-pub const UNPAID: &str = "unpaid";
-pub const PAID: &str = "paid";
+named! {
+    /// An invoice's state, as BoxBilling names it.
+    pub enum InvoiceStatus {
+        Unpaid = "unpaid",
+        Paid = "paid",
+        Refunded = "refunded",
+        Canceled = "canceled",
+    }
+}
+
 pub const INVOICE_PREFIX: &str = "INV#";
 pub const BALANCE_PREFIX: &str = "BAL#";
 pub const TRANSACTION_PREFIX: &str = "TXN#";
@@ -148,7 +156,7 @@ pub struct Invoice {
     pub serie: Option<String>,
     #[serde(default)]
     pub nr: Option<String>,
-    pub status: String,
+    pub status: InvoiceStatus,
     pub approved: bool,
     pub currency: String,
     #[serde(default)]
@@ -238,7 +246,7 @@ impl Invoice {
     }
 
     pub fn is_unpaid(&self) -> bool {
-        self.status == UNPAID
+        self.status == InvoiceStatus::Unpaid
     }
 
     /// BoxBilling's `[invoice]` shape; `client` is the owner's `[client]`.
@@ -400,7 +408,7 @@ pub fn build(new: NewInvoice<'_>, ids: &mut Ids, drafts: Vec<LineDraft>) -> ApiR
         hash: new_hash()?,
         serie: s("invoice_series"),
         nr: Some(id.to_string()),
-        status: UNPAID.into(),
+        status: InvoiceStatus::Unpaid,
         approved: new.approved,
         currency: new.currency,
         currency_rate: None,
@@ -449,14 +457,42 @@ pub fn build(new: NewInvoice<'_>, ids: &mut Ids, drafts: Vec<LineDraft>) -> ApiR
     })
 }
 
+named! {
+    /// Why a balance entry was made.
+    pub enum BalanceKind {
+        /// A charge or deposit of an invoice.
+        Invoice = "invoice",
+        /// Credit given by an operator.
+        Gift = "gift",
+        Default = "default",
+    }
+}
+
+named! {
+    /// What a gateway transaction was.
+    pub enum TransactionKind {
+        Payment = "payment",
+        Refund = "refund",
+    }
+}
+
+named! {
+    /// How far BoxBilling got with a gateway transaction.
+    pub enum TransactionStatus {
+        Received = "received",
+        Approved = "approved",
+        Processed = "processed",
+        Error = "error",
+    }
+}
+
 /// A balance entry: credit (+) or charge (−) of the client's account.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct BalanceEntry {
     pub id: i64,
     pub client_id: i64,
-    /// `invoice` (charge or deposit), `gift` (operator credit), `default`.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: BalanceKind,
     #[serde(default)]
     pub rel_id: Option<i64>,
     pub amount: Decimal,
@@ -464,14 +500,16 @@ pub struct BalanceEntry {
     pub created_at: String,
 }
 
-impl BalanceEntry {
-    pub fn put(&self) -> Result<TxOp, StoreError> {
-        let mut item = to_item(self)?;
-        item.insert("pk".into(), keys::client_partition(self.client_id).into());
-        item.insert("sk".into(), format!("{BALANCE_PREFIX}{}", pad(self.id)).into());
-        Ok(TxOp::put_new(item))
+impl Record for BalanceEntry {
+    fn key(&self) -> Key {
+        Key::new(
+            keys::client_partition(self.client_id),
+            format!("{BALANCE_PREFIX}{}", pad(self.id)),
+        )
     }
+}
 
+impl BalanceEntry {
     /// `[balance]`; `currency` is the client's current currency.
     pub fn view(&self, currency: Option<&str>) -> Value {
         json!({
@@ -500,9 +538,8 @@ pub struct Transaction {
     pub amount: Decimal,
     pub currency: String,
     #[serde(rename = "type")]
-    pub kind: String,
-    /// `received`, `approved`, `processed`, `error`.
-    pub status: String,
+    pub kind: TransactionKind,
+    pub status: TransactionStatus,
     #[serde(default)]
     pub ip: Option<String>,
     #[serde(default)]
@@ -511,14 +548,16 @@ pub struct Transaction {
     pub updated_at: String,
 }
 
-impl Transaction {
-    pub fn put(&self) -> Result<TxOp, StoreError> {
-        let mut item = to_item(self)?;
-        item.insert("pk".into(), keys::client_partition(self.client_id).into());
-        item.insert("sk".into(), format!("{TRANSACTION_PREFIX}{}", pad(self.id)).into());
-        Ok(TxOp::put_new(item))
+impl Record for Transaction {
+    fn key(&self) -> Key {
+        Key::new(
+            keys::client_partition(self.client_id),
+            format!("{TRANSACTION_PREFIX}{}", pad(self.id)),
+        )
     }
+}
 
+impl Transaction {
     /// `[transaction]`.
     pub fn view(&self, catalog: &Catalog) -> Value {
         json!({
@@ -530,8 +569,8 @@ impl Transaction {
             "gateway": self.gateway_id.and_then(|g| catalog.gateway(g)).map(|g| g.name.clone()),
             "amount": money::text(self.amount),
             "currency": self.currency,
-            "type": self.kind,
-            "status": self.status,
+            "type": self.kind.as_str(),
+            "status": self.status.as_str(),
             "ip": self.ip,
             "validate_ipn": null,
             "error": null,
@@ -616,14 +655,14 @@ pub fn settle(
             gateway_id: *gateway_id,
             amount: money::round(total),
             currency: invoice.currency.clone(),
-            kind: "payment".into(),
-            status: "processed".into(),
+            kind: TransactionKind::Payment,
+            status: TransactionStatus::Processed,
             ip: ip.map(String::from),
             note: None,
             created_at: now_text.clone(),
             updated_at: now_text.clone(),
         };
-        ops.push(txn.put()?);
+        ops.push(txn.put_new()?);
         invoice.paid_txn = txn_id.clone();
     }
     let rate = invoice.taxrate;
@@ -641,13 +680,13 @@ pub fn settle(
             let e = BalanceEntry {
                 id: ids.next(IdKind::Balance)?,
                 client_id: invoice.client_id,
-                kind: "invoice".into(),
+                kind: BalanceKind::Invoice,
                 rel_id: Some(invoice.id),
                 amount: delta,
                 description: line.title.clone(),
                 created_at: now_text.clone(),
             };
-            ops.push(e.put()?);
+            ops.push(e.put_new()?);
             balance += delta;
             touched_balance = true;
             if delta.is_sign_negative() {
@@ -692,7 +731,7 @@ pub fn settle(
     if touched_balance {
         client.balance = Some(money::text(balance));
     }
-    invoice.status = PAID.into();
+    invoice.status = InvoiceStatus::Paid;
     invoice.approved = true;
     invoice.paid_at = Some(now_text.clone());
     invoice.updated_at = now_text;

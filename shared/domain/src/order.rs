@@ -15,34 +15,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
-/// An order's state, as BoxBilling names it.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderStatus {
-    /// Waiting for payment or for its setup.
-    PendingSetup,
-    /// Its setup failed; staff or a retry can still activate it.
-    FailedSetup,
-    Active,
-    Suspended,
-    Canceled,
-}
-
-impl OrderStatus {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            OrderStatus::PendingSetup => "pending_setup",
-            OrderStatus::FailedSetup => "failed_setup",
-            OrderStatus::Active => "active",
-            OrderStatus::Suspended => "suspended",
-            OrderStatus::Canceled => "canceled",
-        }
-    }
-}
-
-impl std::fmt::Display for OrderStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+named! {
+    /// An order's state, as BoxBilling names it.
+    pub enum OrderStatus {
+        /// Waiting for payment or for its setup.
+        PendingSetup = "pending_setup",
+        /// Its setup failed; staff or a retry can still activate it.
+        FailedSetup = "failed_setup",
+        Active = "active",
+        Suspended = "suspended",
+        Canceled = "canceled",
     }
 }
 

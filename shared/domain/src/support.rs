@@ -17,39 +17,20 @@ pub const MESSAGE_MAX: usize = 20_000;
 /// A conversation stops growing well before DynamoDB's 400 KB item limit.
 pub const TICKET_MAX_BYTES: usize = 300_000;
 
-/// Where a ticket stands: `open` waits on staff, `on_hold` on the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TicketStatus {
-    Open,
-    OnHold,
-    Closed,
-}
-
-impl TicketStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TicketStatus::Open => "open",
-            TicketStatus::OnHold => "on_hold",
-            TicketStatus::Closed => "closed",
-        }
+named! {
+    /// Where a ticket stands: `open` waits on staff, `on_hold` on the client.
+    pub enum TicketStatus {
+        Open = "open",
+        OnHold = "on_hold",
+        Closed = "closed",
     }
 }
 
-/// Whether the request a ticket carries (`rel_task`) is still to be done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RequestStatus {
-    Pending,
-    Complete,
-}
-
-impl RequestStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequestStatus::Pending => "pending",
-            RequestStatus::Complete => "complete",
-        }
+named! {
+    /// Whether the request a ticket carries (`rel_task`) is still to be done.
+    pub enum RequestStatus {
+        Pending = "pending",
+        Complete = "complete",
     }
 }
 

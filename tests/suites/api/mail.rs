@@ -183,7 +183,7 @@ async fn members(t: &TestApp, n: i64) {
             id,
             email: format!("member{id}@example.com"),
             first_name: Some(format!("Member{id}")),
-            status: "active".into(),
+            status: bb_core::domain::client::ClientStatus::Active,
             ..Default::default()
         };
         t.app.store.put(client.to_item().unwrap(), None).await.unwrap();

@@ -9,7 +9,7 @@ use bb_domain::notice::{Notice, Recipient};
 use bb_ports::clock::format_datetime;
 use bb_ports::error::ApiResult;
 use bb_ports::mail::OutgoingEmail;
-use bb_ports::store::{Item, Key, TxOp, to_item};
+use bb_ports::store::{Item, Key, StoreError, TxOp, to_item};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -157,6 +157,39 @@ pub struct Prepared {
 impl Prepared {
     pub fn is_empty(&self) -> bool {
         self.mail.is_empty()
+    }
+}
+
+/// A transaction with the mail it sends: the mail items are written in it and go to delivery
+/// only once it commits. Every action that sends notices commits through this.
+pub struct Commit {
+    ops: Vec<TxOp>,
+    mail: Prepared,
+}
+
+impl Commit {
+    /// `ops` with `notices` rendered into them; `email_ids` holds one id per notice.
+    pub async fn new(app: &App, mut ops: Vec<TxOp>, notices: &[Notice], email_ids: &[i64]) -> ApiResult<Commit> {
+        let mail = prepare(app, notices, email_ids).await?;
+        ops.extend(mail.ops.iter().cloned());
+        Ok(Commit { ops, mail })
+    }
+
+    /// How many operations the transaction holds, mail included.
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    /// Commits, then hands the mail to delivery. A refusal comes back as the store's error, so
+    /// the caller can tell by its handles which condition failed.
+    pub async fn run(self, app: &App) -> Result<(), StoreError> {
+        app.store.transact(self.ops).await?;
+        dispatch(app, self.mail);
+        Ok(())
     }
 }
 

@@ -722,4 +722,9 @@ impl Ids {
             .and_then(std::collections::VecDeque::pop_front)
             .ok_or_else(|| StoreError::Invalid(format!("no {} id left in this allocation", kind.counter())))
     }
+
+    /// The next `n` ids of `kind` (one per notice of an action, say).
+    pub fn take(&mut self, kind: IdKind, n: usize) -> StoreResult<Vec<i64>> {
+        (0..n).map(|_| self.next(kind)).collect()
+    }
 }
