@@ -178,19 +178,19 @@ pub async fn pay_invoice(
         txn_id,
     };
     let now = app.clock.now();
-    let settlement = invoice::settle(
-        &settings,
-        &catalog,
-        &mut client,
-        &mut inv,
-        &mut orders,
-        &paid_by,
-        &mut ids,
+    let terms = invoice::Terms {
+        settings: &settings,
+        catalog: &catalog,
+        sealer: &app.sealer,
         now,
-        None,
-        &app.sealer,
-    )
-    .map_err(err)?;
+        ip: None,
+    };
+    let books = invoice::Books {
+        client: &mut client,
+        invoice: &mut inv,
+        orders: &mut orders,
+    };
+    let settlement = invoice::settle(terms, books, &paid_by, &mut ids).map_err(err)?;
     let now_text = bb_core::clock::format_datetime(now);
     let mut ops = settlement.ops;
     inv.version += 1;
@@ -198,11 +198,11 @@ pub async fn pay_invoice(
         item: inv.to_item().map_err(|e| e.to_string())?,
         cond: Some(Cond::eq("version", version).and(Cond::eq("status", invoice::InvoiceStatus::Unpaid))),
     });
-    let mut client_update = clients::versioned_update(&before_client, &now_text);
-    if let Some(balance) = &client.balance {
-        client_update = client_update.set("balance", balance.clone());
-    }
-    ops.push(TxOp::Update(client_update));
+    ops.push(TxOp::Update(clients::balance_update(
+        &before_client,
+        &client,
+        &now_text,
+    )));
     for order in orders.iter_mut().filter(|o| settlement.orders_changed.contains(&o.id)) {
         let before = versions.iter().find(|(id, _)| *id == order.id).map_or(0, |(_, v)| *v);
         order.version = before + 1;

@@ -197,18 +197,19 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
     let mut paid = false;
     if let Some(inv) = invoice.as_mut() {
         if invoice::covered_by_balance(&client, inv)? {
-            let settlement = invoice::settle(
-                &settings,
-                &catalog,
-                &mut client,
-                inv,
-                &mut orders,
-                &PaidBy::Credits,
-                &mut ids,
+            let terms = invoice::Terms {
+                settings: &settings,
+                catalog: &catalog,
+                sealer: &ctx.app.sealer,
                 now,
-                Some(&ctx.meta.ip),
-                &ctx.app.sealer,
-            )?;
+                ip: Some(&ctx.meta.ip),
+            };
+            let books = invoice::Books {
+                client: &mut client,
+                invoice: inv,
+                orders: &mut orders,
+            };
+            let settlement = invoice::settle(terms, books, &PaidBy::Credits, &mut ids)?;
             ops.extend(settlement.ops);
             notices.extend(settlement.notices);
             paid = true;
@@ -279,12 +280,9 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
             client.promos_used.push(promo.id);
         }
     }
-    let mut client_update = clients::versioned_update(&before, &now_text)
+    let client_update = clients::balance_update(&before, &client, &now_text)
         .set("currency", client.currency.clone())
         .set("promos_used", Attr::from_json(&json!(client.promos_used)));
-    if let Some(balance) = &client.balance {
-        client_update = client_update.set("balance", balance.clone());
-    }
     ops.push(TxOp::Update(client_update));
     if before.currency != client.currency {
         ops.extend(clients::header_ops(&client)?);

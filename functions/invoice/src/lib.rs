@@ -299,25 +299,26 @@ async fn renewal_invoice(ctx: ClientCtx, p: RenewalParams) -> ApiResult<String> 
     let mut ops = Tx::new();
     let mut orders_list = vec![order.clone()];
     if invoice::covered_by_balance(&client, &inv)? {
-        let s = invoice::settle(
-            &settings,
-            &catalog,
-            &mut client,
-            &mut inv,
-            &mut orders_list,
-            &PaidBy::Credits,
-            &mut ids,
-            ctx.now(),
-            Some(&ctx.meta.ip),
-            &ctx.app.sealer,
-        )?;
+        let terms = invoice::Terms {
+            settings: &settings,
+            catalog: &catalog,
+            sealer: &ctx.app.sealer,
+            now: ctx.now(),
+            ip: Some(&ctx.meta.ip),
+        };
+        let books = invoice::Books {
+            client: &mut client,
+            invoice: &mut inv,
+            orders: &mut orders_list,
+        };
+        let s = invoice::settle(terms, books, &PaidBy::Credits, &mut ids)?;
         ops.extend(s.ops);
         notices.extend(s.notices);
-        let mut client_update = clients::versioned_update(&before_client, &ctx.now_text());
-        if let Some(balance) = &client.balance {
-            client_update = client_update.set("balance", balance.clone());
-        }
-        ops.push(TxOp::Update(client_update));
+        ops.push(TxOp::Update(clients::balance_update(
+            &before_client,
+            &client,
+            &ctx.now_text(),
+        )));
     }
     order = orders_list.remove(0);
     if inv.is_unpaid() {

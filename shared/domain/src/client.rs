@@ -192,6 +192,16 @@ pub fn versioned_update(c: &ClientRecord, now: &str) -> Update {
         .when(Cond::eq("version", c.version))
 }
 
+/// The update that records what a payment did to a client's balance, refused if the client
+/// changed since `before` was read.
+pub fn balance_update(before: &ClientRecord, after: &ClientRecord, now: &str) -> Update {
+    let update = versioned_update(before, now);
+    match &after.balance {
+        Some(balance) => update.set("balance", balance.as_str()),
+        None => update,
+    }
+}
+
 /// The unique e-mail guard of a client (`EMAIL#<lower-cased e-mail>` → client id).
 pub fn email_item(email: &str, client_id: i64) -> Item {
     let key = keys::client_email(email);

@@ -614,22 +614,43 @@ pub fn settlement_ids(invoice: &Invoice) -> [(IdKind, usize); 4] {
     ]
 }
 
-/// Marks `invoice` paid. Credits: each line is charged to the balance (negative lines credit it
-/// back, unlike BoxBilling). Gateway: a processed transaction is recorded and deposits credit
-/// the balance. Order lines activate (`activate`) or extend (`renew`) their orders.
-#[allow(clippy::too_many_arguments)]
-pub fn settle(
-    settings: &Settings,
-    catalog: &Catalog,
-    client: &mut ClientRecord,
-    invoice: &mut Invoice,
-    orders: &mut [Order],
-    paid_by: &PaidBy,
-    ids: &mut Ids,
-    now: OffsetDateTime,
-    ip: Option<&str>,
-    sealer: &crate::crypto::Sealer,
-) -> ApiResult<Settlement> {
+/// What a payment is judged by: the operator's settings and catalogue, the time, the payer's
+/// address, and the sealer for the secrets an activation writes.
+#[derive(Clone, Copy)]
+pub struct Terms<'a> {
+    pub settings: &'a Settings,
+    pub catalog: &'a Catalog,
+    pub sealer: &'a crate::crypto::Sealer,
+    pub now: OffsetDateTime,
+    pub ip: Option<&'a str>,
+}
+
+/// The records a payment reads and changes.
+pub struct Books<'a> {
+    pub client: &'a mut ClientRecord,
+    pub invoice: &'a mut Invoice,
+    /// The orders the invoice's lines name.
+    pub orders: &'a mut [Order],
+}
+
+/// Marks the invoice paid. Credits: each line is charged to the balance (negative lines credit
+/// it back, unlike BoxBilling). Gateway: a processed transaction is recorded and deposits
+/// credit the balance. Order lines activate (`activate`) or extend (`renew`) their orders. The
+/// records change in place; the writes that are not theirs (entries, services, mail) are in
+/// the answer.
+pub fn settle(terms: Terms<'_>, books: Books<'_>, paid_by: &PaidBy, ids: &mut Ids) -> ApiResult<Settlement> {
+    let Terms {
+        settings,
+        catalog,
+        sealer,
+        now,
+        ip,
+    } = terms;
+    let Books {
+        client,
+        invoice,
+        orders,
+    } = books;
     if !invoice.is_unpaid() {
         return Err(ApiError::new("Invoice is already paid"));
     }
@@ -788,4 +809,143 @@ pub fn funds_limits(settings: &Settings) -> (Decimal, Decimal) {
         setting_decimal(settings, "funds_min_amount", 10),
         setting_decimal(settings, "funds_max_amount", 200),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::order::OrderStatus;
+
+    fn at() -> OffsetDateTime {
+        time::macros::datetime!(2026-12-02 10:00:00 UTC)
+    }
+
+    fn client(balance: &str) -> ClientRecord {
+        ClientRecord {
+            id: 7,
+            email: "c@example.com".into(),
+            currency: Some("USD".into()),
+            balance: Some(balance.into()),
+            ..Default::default()
+        }
+    }
+
+    fn order(status: OrderStatus) -> Order {
+        serde_json::from_value(json!({
+            "id": 3, "client_id": 7, "product_id": 9, "group_id": "g", "group_master": true,
+            "invoice_option": "no-invoice", "title": "Hosting", "currency": "USD",
+            "service_type": "custom", "period": "1M", "quantity": 1, "unit": "product",
+            "price": "10.00", "status": status.as_str(),
+            "created_at": "2026-12-01 10:00:00", "updated_at": "2026-12-01 10:00:00",
+        }))
+        .unwrap()
+    }
+
+    fn invoice_for(client: &ClientRecord, task: LineTask) -> Invoice {
+        let settings = Settings::default();
+        let catalog = Catalog::default();
+        let mut ids = Ids::given(IdKind::Invoice, [1]).with(IdKind::InvoiceLine, [1]);
+        build(
+            NewInvoice {
+                settings: &settings,
+                catalog: &catalog,
+                client,
+                currency: "USD".into(),
+                gateway_id: None,
+                approved: true,
+                due_at: None,
+                now: at(),
+            },
+            &mut ids,
+            vec![LineDraft {
+                title: "Hosting".into(),
+                period: Some("1M".into()),
+                quantity: 1,
+                unit: Some("product".into()),
+                price: Decimal::new(1000, 2),
+                taxed: false,
+                kind: LineKind::Order,
+                rel_id: Some(3),
+                task,
+            }],
+        )
+        .unwrap()
+    }
+
+    fn settlement_ids() -> Ids {
+        Ids::given(IdKind::Balance, [1, 2])
+            .with(IdKind::Service, [1, 2])
+            .with(IdKind::Transaction, [1])
+    }
+
+    #[test]
+    fn paying_from_credit_charges_the_balance_and_activates_the_order() {
+        let (settings, catalog) = (Settings::default(), Catalog::default());
+        let sealer = crate::crypto::Sealer::new(&[1; 32]).unwrap();
+        let mut client = client("25.00");
+        let mut invoice = invoice_for(&client, LineTask::Activate);
+        let mut orders = vec![order(OrderStatus::PendingSetup)];
+        let terms = Terms {
+            settings: &settings,
+            catalog: &catalog,
+            sealer: &sealer,
+            now: at(),
+            ip: None,
+        };
+        let books = Books {
+            client: &mut client,
+            invoice: &mut invoice,
+            orders: &mut orders,
+        };
+        let paid = settle(terms, books, &PaidBy::Credits, &mut settlement_ids()).unwrap();
+        assert_eq!(client.balance.as_deref(), Some("15.00"));
+        assert_eq!(invoice.status, InvoiceStatus::Paid);
+        assert_eq!(orders[0].status, OrderStatus::Active);
+        assert_eq!(paid.orders_changed, vec![3]);
+        assert!(!paid.notices.is_empty(), "the client hears of the payment");
+        // Paying it again is refused: nothing is charged twice.
+        let books = Books {
+            client: &mut client,
+            invoice: &mut invoice,
+            orders: &mut orders,
+        };
+        assert!(settle(terms, books, &PaidBy::Credits, &mut settlement_ids()).is_err());
+        assert_eq!(client.balance.as_deref(), Some("15.00"));
+    }
+
+    #[test]
+    fn a_gateway_payment_records_a_transaction_and_leaves_the_balance() {
+        let (settings, catalog) = (Settings::default(), Catalog::default());
+        let sealer = crate::crypto::Sealer::new(&[1; 32]).unwrap();
+        let mut client = client("0.00");
+        let mut invoice = invoice_for(&client, LineTask::Renew);
+        let mut orders = vec![order(OrderStatus::Active)];
+        let terms = Terms {
+            settings: &settings,
+            catalog: &catalog,
+            sealer: &sealer,
+            now: at(),
+            ip: Some("192.0.2.1"),
+        };
+        let books = Books {
+            client: &mut client,
+            invoice: &mut invoice,
+            orders: &mut orders,
+        };
+        let paid_by = PaidBy::Gateway {
+            gateway_id: Some(1),
+            txn_id: Some("T-1".into()),
+        };
+        let paid = settle(terms, books, &paid_by, &mut settlement_ids()).unwrap();
+        assert_eq!(client.balance.as_deref(), Some("0.00"));
+        assert_eq!(invoice.paid_txn.as_deref(), Some("T-1"));
+        assert!(orders[0].expires_at.is_some(), "a renewal extends the order");
+        let transactions = paid
+            .ops
+            .iter()
+            .filter(|op| op.key().is_some_and(|k| k.sk.starts_with(TRANSACTION_PREFIX)))
+            .count();
+        assert_eq!(transactions, 1);
+    }
 }

@@ -149,15 +149,9 @@ impl EmailLog {
 
 /// Notices rendered and ready: `ops` go into the action's transaction, then [`dispatch`].
 #[derive(Debug, Default)]
-pub struct Prepared {
+pub(crate) struct Prepared {
     pub ops: Vec<TxOp>,
-    pub(crate) mail: Vec<EmailLog>,
-}
-
-impl Prepared {
-    pub fn is_empty(&self) -> bool {
-        self.mail.is_empty()
-    }
+    pub mail: Vec<EmailLog>,
 }
 
 /// A transaction with the mail it sends: the mail items are written in it and go to delivery
@@ -195,7 +189,7 @@ impl Commit {
 
 /// Renders `notices` into queued mail items. `email_ids` supplies one id per notice, in order
 /// (allocate them with the action's other ids in one counter call).
-pub async fn prepare(app: &App, notices: &[Notice], email_ids: &[i64]) -> ApiResult<Prepared> {
+pub(crate) async fn prepare(app: &App, notices: &[Notice], email_ids: &[i64]) -> ApiResult<Prepared> {
     let mut prepared = Prepared::default();
     if notices.is_empty() {
         return Ok(prepared);
@@ -265,7 +259,7 @@ pub async fn prepare(app: &App, notices: &[Notice], email_ids: &[i64]) -> ApiRes
 }
 
 /// After the action committed: hands its mail to delivery.
-pub fn dispatch(app: &App, prepared: Prepared) {
+pub(crate) fn dispatch(app: &App, prepared: Prepared) {
     app.mail_dispatch
         .enqueue(prepared.mail.iter().map(|m| Work::Mail(m.key())).collect());
 }

@@ -723,6 +723,19 @@ impl Ids {
             .ok_or_else(|| StoreError::Invalid(format!("no {} id left in this allocation", kind.counter())))
     }
 
+    /// Ids already known, handed out in order (rules tested without a store, imports).
+    pub fn given(kind: IdKind, ids: impl IntoIterator<Item = i64>) -> Ids {
+        let mut out = Ids::default();
+        out.blocks.insert(kind, ids.into_iter().collect());
+        out
+    }
+
+    /// Adds ids of another kind to hand out.
+    pub fn with(mut self, kind: IdKind, ids: impl IntoIterator<Item = i64>) -> Ids {
+        self.blocks.insert(kind, ids.into_iter().collect());
+        self
+    }
+
     /// The next `n` ids of `kind` (one per notice of an action, say).
     pub fn take(&mut self, kind: IdKind, n: usize) -> StoreResult<Vec<i64>> {
         (0..n).map(|_| self.next(kind)).collect()
