@@ -7,6 +7,7 @@ pub mod faults;
 pub mod moto;
 pub mod permissions;
 pub mod runtime_api;
+pub mod schema;
 pub mod wire;
 
 use async_trait::async_trait;
@@ -198,10 +199,22 @@ impl TestApp {
         }
     }
 
-    /// Sends a request through the pipeline, as the Lambda adapter and local server do.
+    /// Sends a request through the pipeline, as the Lambda adapter and local server do; its
+    /// answer must match its operation's schema in the OpenAPI document.
     pub async fn call(&self, req: Req) -> Resp {
         let scope = permissions::Scope::of_path(&req.path);
-        Resp::from(permissions::within(scope, self.api.handle(req.into_api())).await)
+        let path = req.path.split('?').next().unwrap_or_default().to_string();
+        let resp = Resp::from(permissions::within(scope, self.api.handle(req.into_api())).await);
+        if resp.status == 200 {
+            let broken = schema::violations(&path, &resp.json);
+            assert!(
+                broken.is_empty(),
+                "{path} answered what its OpenAPI schema does not allow:\n  {}\n{}",
+                broken.join("\n  "),
+                resp.body
+            );
+        }
+        resp
     }
 
     /// Mail the transport accepted, in sending order (after queued mail was delivered).

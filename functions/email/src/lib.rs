@@ -30,7 +30,7 @@ struct ListParams {
 }
 
 /// The caller's e-mails, newest first.
-async fn get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Value> {
+async fn get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Page<Value>> {
     let paging = ctx.paging()?;
     let items = query_all(
         ctx.store(),

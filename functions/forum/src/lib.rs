@@ -64,7 +64,7 @@ async fn forums(ctx: &Ctx) -> ApiResult<Vec<Forum>> {
 }
 
 /// Every forum, ordered by priority and category.
-async fn get_list(ctx: ClientCtx, _: NoParams) -> ApiResult<Value> {
+async fn get_list(ctx: ClientCtx, _: NoParams) -> ApiResult<Page<Value>> {
     let paging = ctx.paging()?;
     Ok(paging.paginate(forums(&ctx).await?, Forum::view))
 }
@@ -115,7 +115,7 @@ struct TopicListParams {
 }
 
 /// Topics, sticky first, then by latest activity.
-async fn get_topic_list(ctx: ClientCtx, p: TopicListParams) -> ApiResult<Value> {
+async fn get_topic_list(ctx: ClientCtx, p: TopicListParams) -> ApiResult<Page<Value>> {
     let paging = ctx.paging()?;
     let items = match p.forum_id {
         Some(forum) => {
@@ -313,7 +313,7 @@ struct MessageListParams {
 }
 
 /// A topic's messages, oldest first by default.
-async fn get_topic_message_list(ctx: ClientCtx, p: MessageListParams) -> ApiResult<Value> {
+async fn get_topic_message_list(ctx: ClientCtx, p: MessageListParams) -> ApiResult<Page<Value>> {
     let paging = ctx.paging()?;
     let items = query_all(
         ctx.store(),

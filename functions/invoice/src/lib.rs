@@ -72,7 +72,7 @@ struct ListParams {
 }
 
 /// The caller's approved invoices, newest first, with BoxBilling's filters.
-async fn get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Value> {
+async fn get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Page<Value>> {
     let paging = ctx.paging()?;
     let created = date_filter("created_at", &p.created_at)?;
     let from = date_filter("date_from", &p.date_from)?;
@@ -520,7 +520,7 @@ struct TransactionListParams {
 }
 
 /// The caller's processed payments, newest first.
-async fn transaction_get_list(ctx: ClientCtx, p: TransactionListParams) -> ApiResult<Value> {
+async fn transaction_get_list(ctx: ClientCtx, p: TransactionListParams) -> ApiResult<Page<Value>> {
     let paging = ctx.paging()?;
     let from = date_filter("date_from", &p.date_from)?;
     let to = date_filter("date_to", &p.date_to)?;

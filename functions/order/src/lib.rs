@@ -63,7 +63,7 @@ struct ListParams {
 }
 
 /// The caller's orders, newest first, with BoxBilling's filters.
-async fn get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Value> {
+async fn get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Page<Value>> {
     let paging = ctx.paging()?;
     let created = date_filter("created_at", &p.created_at)?;
     let from = date_filter("date_from", &p.date_from)?;

@@ -83,7 +83,7 @@ struct ListParams {
 }
 
 /// Products on sale, by priority.
-async fn get_list(ctx: GuestCtx, p: ListParams) -> ApiResult<Value> {
+async fn get_list(ctx: GuestCtx, p: ListParams) -> ApiResult<Page<Value>> {
     let paging = ctx.paging()?;
     let catalog = ctx.app.catalog().await?;
     let search = p
@@ -143,7 +143,7 @@ async fn get_pairs(ctx: GuestCtx, _: NoParams) -> ApiResult<Value> {
 }
 
 /// Categories with their products.
-async fn category_get_list(ctx: GuestCtx, _: NoParams) -> ApiResult<Value> {
+async fn category_get_list(ctx: GuestCtx, _: NoParams) -> ApiResult<Page<Value>> {
     let paging = ctx.paging()?;
     let catalog = ctx.app.catalog().await?;
     Ok(paging.paginate(catalog.categories.iter().collect(), |c| {

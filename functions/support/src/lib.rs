@@ -59,7 +59,7 @@ struct ListParams {
 }
 
 /// The caller's tickets with their messages: priority first, then newest.
-async fn ticket_get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Value> {
+async fn ticket_get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Page<Value>> {
     let paging = ctx.paging()?;
     let created = date_filter("created_at", &p.created_at)?;
     let from = date_filter("date_from", &p.date_from)?;

@@ -6,6 +6,7 @@ use crate::auth::{Credential, Identity};
 use crate::params::ParamMap;
 use crate::route::Role;
 use bb_domain::activity::Origin;
+use bb_ports::answer::Answer;
 use bb_ports::clock::format_datetime;
 use bb_ports::error::{ApiError, ApiResult};
 use bb_ports::store::Store;
@@ -67,20 +68,48 @@ impl Paging {
 
     /// BoxBilling's list envelope over an already filtered and ordered list; only the rows of
     /// the page are rendered.
-    pub fn paginate<T>(&self, rows: Vec<T>, view: impl Fn(&T) -> Value) -> Value {
+    pub fn paginate<T, V: Answer>(&self, rows: Vec<T>, view: impl Fn(&T) -> V) -> Page<V> {
         let total = rows.len() as u64;
-        let list: Vec<Value> = rows
+        let list = rows
             .iter()
             .skip(self.offset())
             .take(self.per_page as usize)
             .map(view)
             .collect();
+        Page {
+            pages: total.div_ceil(self.per_page),
+            page: self.page,
+            per_page: self.per_page,
+            total,
+            list,
+        }
+    }
+}
+
+/// One page of a list, as BoxBilling answers it (in its key order).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Page<V> {
+    pub pages: u64,
+    pub page: u64,
+    pub per_page: u64,
+    pub total: u64,
+    pub list: Vec<V>,
+}
+
+impl<V: Answer> Answer for Page<V> {
+    fn schema() -> Value {
+        let count = json!({"type": "integer", "minimum": 0});
         json!({
-            "pages": total.div_ceil(self.per_page),
-            "page": self.page,
-            "per_page": self.per_page,
-            "total": total,
-            "list": list,
+            "type": "object",
+            "required": ["pages", "page", "per_page", "total", "list"],
+            "additionalProperties": false,
+            "properties": {
+                "pages": count,
+                "page": {"type": "integer", "minimum": 1},
+                "per_page": {"type": "integer", "minimum": 1},
+                "total": count,
+                "list": <Vec<V>>::schema(),
+            },
         })
     }
 }
@@ -258,15 +287,15 @@ mod tests {
         let p = Paging { page: 2, per_page: 2 };
         let v = p.paginate(vec![1, 2, 3, 4, 5], |n| json!(n));
         assert_eq!(
-            v,
+            serde_json::to_value(v).unwrap(),
             json!({"pages": 3, "page": 2, "per_page": 2, "total": 5, "list": [3, 4]})
         );
         let empty = Paging { page: 1, per_page: 100 }.paginate(Vec::<i32>::new(), |n| json!(n));
         assert_eq!(
-            empty,
+            serde_json::to_value(empty).unwrap(),
             json!({"pages": 0, "page": 1, "per_page": 100, "total": 0, "list": []})
         );
         let beyond = Paging { page: 9, per_page: 2 }.paginate(vec![1], |n| json!(n));
-        assert_eq!(beyond["list"], json!([]));
+        assert!(beyond.list.is_empty());
     }
 }

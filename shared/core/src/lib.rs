@@ -9,7 +9,7 @@
 extern crate self as bb_core;
 
 // The ports, re-exported so every layer names them as `bb_core::store`, `bb_core::error`, ...
-pub use bb_ports::{clock, crypto, deadline, error, files, mail, outbound, store};
+pub use bb_ports::{answer, clock, crypto, deadline, error, files, mail, outbound, store};
 
 // The domain, re-exported so modules name it as `bb_core::domain`, `bb_core::keys`, ...
 pub use bb_domain as domain;
@@ -34,7 +34,7 @@ pub mod route;
 /// What a module crate needs, in one import.
 pub mod prelude {
     pub use crate::app::App;
-    pub use crate::context::{ClientCtx, Ctx, GuestCtx, Paging};
+    pub use crate::context::{ClientCtx, Ctx, GuestCtx, Page, Paging};
     pub use crate::error::{ApiError, ApiResult};
     pub use crate::module::{Access, Module};
     pub use crate::notifier::Commit;

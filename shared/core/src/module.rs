@@ -20,10 +20,10 @@
 use crate::context::{Call, FromCall};
 use crate::params::{ParamInfo, Params};
 use crate::route::Role;
+use bb_ports::answer::Answer;
 use bb_ports::error::{ApiError, ApiResult};
 use bb_ports::store::Index;
 use futures::future::BoxFuture;
-use serde::Serialize;
 use serde_json::Value;
 use std::future::Future;
 use std::sync::Arc;
@@ -55,6 +55,8 @@ pub struct MethodDef {
     /// Serves every method name of its role the module does not define (`servicecustom`).
     pub dispatcher: bool,
     pub params: fn() -> Vec<ParamInfo>,
+    /// The JSON Schema of the method's `result`.
+    pub result: fn() -> Value,
     handler: Handler,
 }
 
@@ -129,7 +131,7 @@ impl Module {
     where
         C: FromCall,
         P: Params,
-        R: Serialize + Send + 'static,
+        R: Answer + Send + 'static,
         F: Fn(C, P) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ApiResult<R>> + Send + 'static,
     {
@@ -149,6 +151,7 @@ impl Module {
             access,
             dispatcher: false,
             params: P::describe,
+            result: R::schema,
             handler,
         });
         self
@@ -160,7 +163,7 @@ impl Module {
     where
         C: FromCall,
         P: Params,
-        R: Serialize + Send + 'static,
+        R: Answer + Send + 'static,
         F: Fn(C, P) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ApiResult<R>> + Send + 'static,
     {

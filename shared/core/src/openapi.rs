@@ -54,6 +54,18 @@ fn query_parameters(params: &[ParamInfo]) -> Vec<Value> {
         .collect()
 }
 
+/// The envelope of one method's answers: its `result` (null on error) and the error.
+pub fn answer_schema(result: Value) -> Value {
+    json!({
+        "type": "object",
+        "required": ["result", "error"],
+        "properties": {
+            "result": {"anyOf": [{"type": "null"}, result]},
+            "error": {"anyOf": [{"type": "null"}, {"$ref": "#/components/schemas/Error"}]},
+        },
+    })
+}
+
 /// The whole document for the methods a registry serves.
 pub fn document(registry: &Registry, version: &str) -> Value {
     let mut paths = Map::new();
@@ -62,8 +74,9 @@ pub fn document(registry: &Registry, version: &str) -> Value {
         let params = (def.params)();
         let operation_id = format!("{}_{}_{}", role.as_str(), module, def.name);
         let envelope = json!({"$ref": "#/components/schemas/Envelope"});
+        let answer = answer_schema((def.result)());
         let mut responses = json!({
-            "200": {"description": "Success (`error` null) or a business error (`result` null, `error.code` such as 9999).", "content": {"application/json": {"schema": envelope}}},
+            "200": {"description": "Success (`error` null) or a business error (`result` null, `error.code` such as 9999).", "content": {"application/json": {"schema": answer}}},
             "400": {"description": "Malformed request body.", "content": {"application/json": {"schema": envelope}}},
             "413": {"description": "Body over 256 KiB.", "content": {"application/json": {"schema": envelope}}},
             "429": {"description": "Rate limited; see `Retry-After`.", "content": {"application/json": {"schema": envelope}}},

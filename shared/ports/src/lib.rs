@@ -6,6 +6,7 @@
 // Request paths return errors; they never panic on input.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod answer;
 pub mod clock;
 pub mod crypto;
 pub mod deadline;

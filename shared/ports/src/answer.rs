@@ -1,0 +1,76 @@
+//! What a method answers, typed: each answer type knows the JSON Schema of its `result`, so the
+//! OpenAPI document says what every operation returns, and the API suites check every answer
+//! they see against it.
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+/// A method's answer and the schema of its JSON form.
+pub trait Answer: Serialize {
+    fn schema() -> Value;
+}
+
+impl Answer for bool {
+    fn schema() -> Value {
+        json!({"type": "boolean"})
+    }
+}
+
+impl Answer for i64 {
+    fn schema() -> Value {
+        json!({"type": "integer"})
+    }
+}
+
+impl Answer for String {
+    fn schema() -> Value {
+        json!({"type": "string"})
+    }
+}
+
+impl Answer for &'static str {
+    fn schema() -> Value {
+        json!({"type": "string"})
+    }
+}
+
+/// Money answers as BoxBilling's decimal text (`"10.00"`).
+impl Answer for Decimal {
+    fn schema() -> Value {
+        json!({"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$"})
+    }
+}
+
+impl<T: Answer> Answer for Option<T> {
+    fn schema() -> Value {
+        json!({"oneOf": [{"type": "null"}, T::schema()]})
+    }
+}
+
+impl<T: Answer> Answer for Vec<T> {
+    fn schema() -> Value {
+        json!({"type": "array", "items": T::schema()})
+    }
+}
+
+/// An answer whose shape is not declared yet: any JSON.
+impl Answer for Value {
+    fn schema() -> Value {
+        json!({})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn composite_schemas_nest_their_parts() {
+        assert_eq!(
+            <Vec<Option<i64>>>::schema(),
+            json!({"type": "array", "items": {"oneOf": [{"type": "null"}, {"type": "integer"}]}})
+        );
+        assert_eq!(<Value>::schema(), json!({}));
+    }
+}

@@ -1,0 +1,130 @@
+//! Every answer a test sees is checked against its operation's schema in the OpenAPI document,
+//! so the document can only say what the API really answers. A small JSON Schema checker: the
+//! keywords the document uses (type, properties, required, additionalProperties, items, anyOf,
+//! oneOf, minimum, $ref to components).
+
+use serde_json::Value;
+use std::sync::OnceLock;
+
+fn document() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(|| bb_core::openapi::document(&bb_cli::registry(), "test"))
+}
+
+/// Where `answer` breaks the schema of `path`'s 200 answer (none for paths the document does
+/// not describe, such as unknown methods, whose error answers are checked by the suites).
+pub fn violations(path: &str, answer: &Value) -> Vec<String> {
+    let doc = document();
+    let Some(schema) = doc["paths"]
+        .get(path)
+        .map(|p| &p["post"]["responses"]["200"]["content"]["application/json"]["schema"])
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    check(doc, schema, answer, "", &mut out);
+    out
+}
+
+fn type_matches(name: &str, value: &Value) -> bool {
+    match name {
+        "null" => value.is_null(),
+        "boolean" => value.is_boolean(),
+        "integer" => value.is_i64() || value.is_u64(),
+        "number" => value.is_number(),
+        "string" => value.is_string(),
+        "array" => value.is_array(),
+        "object" => value.is_object(),
+        _ => false,
+    }
+}
+
+fn check(doc: &Value, schema: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        let target = reference
+            .strip_prefix('#')
+            .and_then(|pointer| doc.pointer(pointer))
+            .unwrap_or(&Value::Null);
+        return check(doc, target, value, at, out);
+    }
+    for (keyword, need) in [("anyOf", 1..usize::MAX), ("oneOf", 1..2)] {
+        if let Some(options) = schema.get(keyword).and_then(Value::as_array) {
+            let passing = options
+                .iter()
+                .filter(|option| {
+                    let mut inner = Vec::new();
+                    check(doc, option, value, at, &mut inner);
+                    inner.is_empty()
+                })
+                .count();
+            if !need.contains(&passing) {
+                out.push(format!("{at}: {passing} of the {keyword} options match {value}"));
+            }
+        }
+    }
+    match schema.get("type") {
+        Some(Value::String(name)) if !type_matches(name, value) => {
+            out.push(format!("{at}: {value} is not {name}"));
+            return;
+        }
+        Some(Value::Array(names)) if !names.iter().filter_map(Value::as_str).any(|n| type_matches(n, value)) => {
+            out.push(format!("{at}: {value} is none of {names:?}"));
+            return;
+        }
+        _ => {}
+    }
+    if let (Some(minimum), Some(n)) = (schema.get("minimum").and_then(Value::as_f64), value.as_f64())
+        && n < minimum
+    {
+        out.push(format!("{at}: {n} is below {minimum}"));
+    }
+    if let Value::Object(fields) = value {
+        let properties = schema.get("properties").and_then(Value::as_object);
+        for name in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
+            if let Some(name) = name.as_str().filter(|n| !fields.contains_key(*n)) {
+                out.push(format!("{at}: `{name}` is missing"));
+            }
+        }
+        for (name, field) in fields {
+            match properties.and_then(|p| p.get(name)) {
+                Some(inner) => check(doc, inner, field, &format!("{at}.{name}"), out),
+                None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
+                    out.push(format!("{at}: `{name}` is not in the schema"));
+                }
+                None => {}
+            }
+        }
+    }
+    if let (Value::Array(items), Some(item_schema)) = (value, schema.get("items")) {
+        for (i, item) in items.iter().enumerate() {
+            check(doc, item_schema, item, &format!("{at}[{i}]"), out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_checker_finds_what_breaks_a_schema() {
+        let doc = json!({});
+        let schema = json!({"type": "object", "required": ["a"], "additionalProperties": false,
+            "properties": {"a": {"type": "integer", "minimum": 1}, "b": {"anyOf": [{"type": "null"}, {"type": "array", "items": {"type": "string"}}]}}});
+        let mut out = Vec::new();
+        check(&doc, &schema, &json!({"a": 1, "b": ["x"]}), "", &mut out);
+        assert!(out.is_empty(), "{out:?}");
+        for bad in [
+            json!({"b": null}),
+            json!({"a": 0}),
+            json!({"a": 1, "c": 1}),
+            json!({"a": 1, "b": [1]}),
+            json!([]),
+        ] {
+            let mut out = Vec::new();
+            check(&doc, &schema, &bad, "", &mut out);
+            assert!(!out.is_empty(), "{bad} passed");
+        }
+    }
+}
