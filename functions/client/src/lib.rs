@@ -342,7 +342,10 @@ struct BalanceListParams {
 }
 
 /// The caller's balance entries (credits and charges), newest first.
-async fn balance_get_list(ctx: ClientCtx, p: BalanceListParams) -> ApiResult<Page<Value>> {
+async fn balance_get_list(
+    ctx: ClientCtx,
+    p: BalanceListParams,
+) -> ApiResult<Page<bb_core::domain::invoice::BalanceView>> {
     use bb_core::domain::invoice::{BALANCE_PREFIX, BalanceEntry};
     let paging = ctx.paging()?;
     let from = bb_core::clock::date_filter("date_from", &p.date_from)?;

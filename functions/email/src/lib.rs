@@ -5,7 +5,7 @@
 
 use bb_core::domain::activity;
 use bb_core::keys;
-use bb_core::notifier::{self, EmailLog};
+use bb_core::notifier::{self, EmailLog, EmailView};
 use bb_core::prelude::*;
 use bb_core::store::{from_item, next_ids, query_all};
 
@@ -30,7 +30,7 @@ struct ListParams {
 }
 
 /// The caller's e-mails, newest first.
-async fn get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Page<Value>> {
+async fn get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Page<EmailView>> {
     let paging = ctx.paging()?;
     let items = query_all(
         ctx.store(),
@@ -69,7 +69,7 @@ async fn load(ctx: &ClientCtx, id: i64) -> ApiResult<EmailLog> {
     Ok(from_item(&item)?)
 }
 
-async fn get(ctx: ClientCtx, p: IdParams) -> ApiResult<Value> {
+async fn get(ctx: ClientCtx, p: IdParams) -> ApiResult<EmailView> {
     Ok(load(&ctx, p.id).await?.view())
 }
 

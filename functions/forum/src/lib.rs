@@ -12,8 +12,8 @@ use bb_core::crypto::sha256_hex;
 use bb_core::domain::activity;
 use bb_core::domain::client as clients;
 use bb_core::domain::forum::{
-    Favorite, Forum, ForumStatus, Post, Subscription, Summary, Topic, TopicSlug, check_message, counted,
-    forum_topics_partition, points_for, profile_update, slugify,
+    Favorite, Forum, ForumStatus, ForumView, Post, PostRow, Subscription, Summary, Topic, TopicRow, TopicSlug,
+    check_message, counted, forum_topics_partition, points_for, profile_update, slugify,
 };
 use bb_core::keys;
 use bb_core::notifier::{self, FanoutJob, TemplateCode};
@@ -64,7 +64,7 @@ async fn forums(ctx: &Ctx) -> ApiResult<Vec<Forum>> {
 }
 
 /// Every forum, ordered by priority and category.
-async fn get_list(ctx: ClientCtx, _: NoParams) -> ApiResult<Page<Value>> {
+async fn get_list(ctx: ClientCtx, _: NoParams) -> ApiResult<Page<ForumView>> {
     let paging = ctx.paging()?;
     Ok(paging.paginate(forums(&ctx).await?, Forum::view))
 }
@@ -75,7 +75,7 @@ async fn get_categories(ctx: ClientCtx, _: NoParams) -> ApiResult<Value> {
     for forum in forums(&ctx).await? {
         let category = forum.category.clone().unwrap_or_default();
         if let Value::Array(list) = out.entry(category).or_insert_with(|| json!([])) {
-            list.push(forum.view());
+            list.push(json!(forum.view()));
         }
     }
     Ok(if out.is_empty() { json!([]) } else { Value::Object(out) })
@@ -96,7 +96,7 @@ impl IdOrSlug {
     }
 }
 
-async fn get(ctx: ClientCtx, p: IdOrSlug) -> ApiResult<Value> {
+async fn get(ctx: ClientCtx, p: IdOrSlug) -> ApiResult<ForumView> {
     p.check()?;
     let list = forums(&ctx).await?;
     let found = match p.id {
@@ -115,7 +115,7 @@ struct TopicListParams {
 }
 
 /// Topics, sticky first, then by latest activity.
-async fn get_topic_list(ctx: ClientCtx, p: TopicListParams) -> ApiResult<Page<Value>> {
+async fn get_topic_list(ctx: ClientCtx, p: TopicListParams) -> ApiResult<Page<TopicRow>> {
     let paging = ctx.paging()?;
     let items = match p.forum_id {
         Some(forum) => {
@@ -313,7 +313,7 @@ struct MessageListParams {
 }
 
 /// A topic's messages, oldest first by default.
-async fn get_topic_message_list(ctx: ClientCtx, p: MessageListParams) -> ApiResult<Page<Value>> {
+async fn get_topic_message_list(ctx: ClientCtx, p: MessageListParams) -> ApiResult<Page<PostRow>> {
     let paging = ctx.paging()?;
     let items = query_all(
         ctx.store(),

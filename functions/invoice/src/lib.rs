@@ -12,7 +12,7 @@ use bb_core::domain::catalog::PromoType;
 use bb_core::domain::client::{self as clients, ClientRecord};
 use bb_core::domain::invoice::{
     self, INVOICE_PREFIX, Invoice, InvoiceStatus, LineDraft, LineKind, LineTask, NewInvoice, PaidBy,
-    TRANSACTION_PREFIX, Transaction, TransactionStatus,
+    TRANSACTION_PREFIX, Transaction, TransactionStatus, TransactionView,
 };
 use bb_core::domain::money;
 use bb_core::domain::order::{self as orders, Order};
@@ -520,7 +520,7 @@ struct TransactionListParams {
 }
 
 /// The caller's processed payments, newest first.
-async fn transaction_get_list(ctx: ClientCtx, p: TransactionListParams) -> ApiResult<Page<Value>> {
+async fn transaction_get_list(ctx: ClientCtx, p: TransactionListParams) -> ApiResult<Page<TransactionView>> {
     let paging = ctx.paging()?;
     let from = date_filter("date_from", &p.date_from)?;
     let to = date_filter("date_to", &p.date_to)?;

@@ -9,7 +9,9 @@ use bb_core::clock::{date_filter, day_of, parse_datetime, within};
 use bb_core::domain::activity;
 use bb_core::domain::client as clients;
 use bb_core::domain::order;
-use bb_core::domain::support::{Message, RequestStatus, Ticket, TicketRequest, TicketStatus, message_limit};
+use bb_core::domain::support::{
+    Message, RequestStatus, Ticket, TicketRequest, TicketStatus, TicketView, message_limit,
+};
 use bb_core::error::changed_meanwhile;
 use bb_core::keys::{self, TICKET_PREFIX};
 use bb_core::notifier::{Notice, TemplateCode};
@@ -59,7 +61,7 @@ struct ListParams {
 }
 
 /// The caller's tickets with their messages: priority first, then newest.
-async fn ticket_get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Page<Value>> {
+async fn ticket_get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Page<TicketView>> {
     let paging = ctx.paging()?;
     let created = date_filter("created_at", &p.created_at)?;
     let from = date_filter("date_from", &p.date_from)?;
@@ -109,7 +111,7 @@ async fn load(ctx: &ClientCtx, id: i64) -> ApiResult<(Ticket, Value)> {
     Ok((ticket.ok_or_else(not_found)?, client))
 }
 
-async fn ticket_get(ctx: ClientCtx, p: GetParams) -> ApiResult<Value> {
+async fn ticket_get(ctx: ClientCtx, p: GetParams) -> ApiResult<TicketView> {
     let (ticket, client) = load(&ctx, p.id).await?;
     let catalog = ctx.app.catalog().await?;
     Ok(ticket.view(&catalog, &client))

@@ -10,6 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::keys::{self, pad};
 use crate::settings::Settings;
 use crate::store::{Index, IndexEntry, Key, Record, TxOp, Update};
+use bb_macros::Answer;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -55,21 +56,48 @@ impl Record for Forum {
     }
 }
 
+/// `[forum]`, as BoxBilling answers it.
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct ForumView {
+    pub id: i64,
+    pub category: Option<String>,
+    pub title: String,
+    pub description: Option<String>,
+    pub slug: String,
+    pub status: ForumStatus,
+    pub priority: i64,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    pub stats: ForumStats,
+}
+
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct ForumStats {
+    pub topics_count: i64,
+    pub posts_count: i64,
+    /// BoxBilling does not count a forum's views.
+    pub views_count: (),
+}
+
 impl Forum {
     /// `[forum]`.
-    pub fn view(&self) -> Value {
-        json!({
-            "id": self.id,
-            "category": self.category,
-            "title": self.title,
-            "description": self.description,
-            "slug": self.slug,
-            "status": self.status.as_str(),
-            "priority": self.priority,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "stats": {"topics_count": self.topics_count, "posts_count": self.posts_count, "views_count": null},
-        })
+    pub fn view(&self) -> ForumView {
+        ForumView {
+            id: self.id,
+            category: self.category.clone(),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            slug: self.slug.clone(),
+            status: self.status,
+            priority: self.priority,
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+            stats: ForumStats {
+                topics_count: self.topics_count,
+                posts_count: self.posts_count,
+                views_count: (),
+            },
+        }
     }
 }
 
@@ -145,18 +173,18 @@ impl Topic {
     }
 
     /// The row `get_topic_list` answers (BoxBilling's raw topic columns).
-    pub fn row(&self) -> Value {
-        json!({
-            "id": self.id,
-            "forum_id": self.forum_id,
-            "title": self.title,
-            "slug": self.slug,
-            "status": self.status.as_str(),
-            "sticky": self.sticky,
-            "views": self.views,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        })
+    pub fn row(&self) -> TopicRow {
+        TopicRow {
+            id: self.id,
+            forum_id: self.forum_id,
+            title: self.title.clone(),
+            slug: self.slug.clone(),
+            status: self.status,
+            sticky: self.sticky,
+            views: self.views,
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+        }
     }
 
     /// Where the topic sits in its forum's list after activity at `last_activity`: sticky
@@ -168,6 +196,20 @@ impl Topic {
             format!("{}#{last_activity}#{}", if self.sticky { 1 } else { 0 }, pad(self.id)),
         )
     }
+}
+
+/// A row of `get_topic_list`.
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct TopicRow {
+    pub id: i64,
+    pub forum_id: i64,
+    pub title: String,
+    pub slug: String,
+    pub status: ForumStatus,
+    pub sticky: bool,
+    pub views: i64,
+    pub created_at: String,
+    pub updated_at: String,
 }
 
 /// The index partition of a forum's topics, by activity.
@@ -219,19 +261,43 @@ pub struct Post {
 
 impl Post {
     /// The row `get_topic_message_list` answers, without the poster's address.
-    pub fn row(&self) -> Value {
-        json!({
-            "id": self.id,
-            "forum_topic_id": self.forum_topic_id,
-            "client_id": self.client_id,
-            "admin_id": self.admin_id,
-            "message": self.message,
-            "points": self.points,
-            "author": {"id": self.client_id, "name": self.author_name},
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        })
+    pub fn row(&self) -> PostRow {
+        PostRow {
+            id: self.id,
+            forum_topic_id: self.forum_topic_id,
+            client_id: self.client_id,
+            admin_id: self.admin_id,
+            message: self.message.clone(),
+            points: self.points,
+            author: Author {
+                id: self.client_id,
+                name: self.author_name.clone(),
+            },
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+        }
     }
+}
+
+/// A row of `get_topic_message_list`.
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct PostRow {
+    pub id: i64,
+    pub forum_topic_id: i64,
+    pub client_id: Option<i64>,
+    pub admin_id: Option<i64>,
+    pub message: String,
+    pub points: i64,
+    pub author: Author,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// Who wrote a message: their client id (none for staff) and name, never their address.
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct Author {
+    pub id: Option<i64>,
+    pub name: String,
 }
 
 impl Record for Post {

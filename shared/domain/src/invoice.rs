@@ -14,6 +14,7 @@ use crate::notice::{Notice, TemplateCode};
 use crate::order::{self, Order};
 use crate::settings::Settings;
 use crate::store::{IdKind, Ids, Key, Record, TxOp};
+use bb_macros::Answer;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -511,15 +512,26 @@ impl Record for BalanceEntry {
 
 impl BalanceEntry {
     /// `[balance]`; `currency` is the client's current currency.
-    pub fn view(&self, currency: Option<&str>) -> Value {
-        json!({
-            "id": self.id,
-            "description": self.description,
-            "amount": money::text(self.amount),
-            "currency": currency,
-            "created_at": self.created_at,
-        })
+    pub fn view(&self, currency: Option<&str>) -> BalanceView {
+        BalanceView {
+            id: self.id,
+            description: self.description.clone(),
+            amount: money::Money(self.amount),
+            currency: currency.map(String::from),
+            created_at: self.created_at.clone(),
+        }
     }
+}
+
+/// `[balance]`: one entry of the client's account.
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct BalanceView {
+    pub id: i64,
+    pub description: String,
+    pub amount: money::Money,
+    /// The client's current currency.
+    pub currency: Option<String>,
+    pub created_at: String,
 }
 
 /// A payment received through a gateway.
@@ -559,27 +571,52 @@ impl Record for Transaction {
 
 impl Transaction {
     /// `[transaction]`.
-    pub fn view(&self, catalog: &Catalog) -> Value {
-        json!({
-            "id": self.id,
-            "invoice_id": self.invoice_id,
-            "txn_id": self.txn_id,
-            "txn_status": self.txn_status,
-            "gateway_id": self.gateway_id,
-            "gateway": self.gateway_id.and_then(|g| catalog.gateway(g)).map(|g| g.name.clone()),
-            "amount": money::text(self.amount),
-            "currency": self.currency,
-            "type": self.kind.as_str(),
-            "status": self.status.as_str(),
-            "ip": self.ip,
-            "validate_ipn": null,
-            "error": null,
-            "error_code": null,
-            "note": self.note,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        })
+    pub fn view(&self, catalog: &Catalog) -> TransactionView {
+        TransactionView {
+            id: self.id,
+            invoice_id: self.invoice_id,
+            txn_id: self.txn_id.clone(),
+            txn_status: self.txn_status.clone(),
+            gateway_id: self.gateway_id,
+            gateway: self.gateway_id.and_then(|g| catalog.gateway(g)).map(|g| g.name.clone()),
+            amount: money::Money(self.amount),
+            currency: self.currency.clone(),
+            kind: self.kind,
+            status: self.status,
+            ip: self.ip.clone(),
+            validate_ipn: (),
+            error: (),
+            error_code: (),
+            note: self.note.clone(),
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+        }
     }
+}
+
+/// `[transaction]`, as BoxBilling answers it.
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct TransactionView {
+    pub id: i64,
+    pub invoice_id: i64,
+    pub txn_id: Option<String>,
+    pub txn_status: Option<String>,
+    pub gateway_id: Option<i64>,
+    /// The gateway's name.
+    pub gateway: Option<String>,
+    pub amount: money::Money,
+    pub currency: String,
+    #[serde(rename = "type")]
+    pub kind: TransactionKind,
+    pub status: TransactionStatus,
+    pub ip: Option<String>,
+    /// BoxBilling's IPN fields; gateways are not driven from the client API.
+    pub validate_ipn: (),
+    pub error: (),
+    pub error_code: (),
+    pub note: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
 }
 
 /// How an invoice gets paid.

@@ -38,6 +38,12 @@ macro_rules! named {
             }
         }
 
+        impl ::bb_ports::answer::Answer for $name {
+            fn schema() -> serde_json::Value {
+                serde_json::json!({"type": "string", "enum": [$($text),+]})
+            }
+        }
+
         impl From<$name> for crate::store::Attr {
             fn from(value: $name) -> crate::store::Attr {
                 crate::store::Attr::S(value.as_str().into())

@@ -96,3 +96,30 @@ mod tests {
         assert_eq!(format_price(d("999999.999"), "2", "{{price}}"), "1,000,000.00");
     }
 }
+
+/// An amount as BoxBilling answers it: decimal text with two places (`"10.00"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Money(pub Decimal);
+
+impl serde::Serialize for Money {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&text(self.0))
+    }
+}
+
+impl bb_ports::answer::Answer for Money {
+    fn schema() -> serde_json::Value {
+        serde_json::json!({"type": "string", "pattern": "^-?[0-9]+\\.[0-9]{2}$"})
+    }
+}
+
+#[cfg(test)]
+mod money_answer_tests {
+    use super::*;
+
+    #[test]
+    fn money_answers_with_two_places() {
+        assert_eq!(serde_json::to_value(Money(Decimal::new(10, 0))).unwrap(), "10.00");
+        assert_eq!(serde_json::to_value(Money(Decimal::new(-35, 1))).unwrap(), "-3.50");
+    }
+}

@@ -9,8 +9,9 @@ use crate::keys;
 use crate::order;
 use crate::settings::Settings;
 use crate::store::{Cond, Item, Key, Record, TxOp, Update};
+use bb_macros::Answer;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Longest message by default (`mod_support.max_message_length` changes it).
 pub const MESSAGE_MAX: usize = 20_000;
@@ -56,20 +57,82 @@ pub struct Message {
 
 impl Message {
     /// `[message]`.
-    pub fn view(&self) -> Value {
-        json!({
-            "id": self.id,
-            "support_ticket_id": self.support_ticket_id,
-            "client_id": self.client_id,
-            "admin_id": self.admin_id,
-            "content": self.content,
-            "attachment": self.attachment,
-            "ip": self.ip,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "author": {"name": self.author_name, "email": self.author_email},
-        })
+    pub fn view(&self) -> MessageView {
+        MessageView {
+            id: self.id,
+            support_ticket_id: self.support_ticket_id,
+            client_id: self.client_id,
+            admin_id: self.admin_id,
+            content: self.content.clone(),
+            attachment: self.attachment.clone(),
+            ip: self.ip.clone(),
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+            author: MessageAuthor {
+                name: self.author_name.clone(),
+                email: self.author_email.clone(),
+            },
+        }
     }
+}
+
+/// `[message]` of a ticket's conversation.
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct MessageView {
+    pub id: i64,
+    pub support_ticket_id: i64,
+    pub client_id: Option<i64>,
+    pub admin_id: Option<i64>,
+    pub content: String,
+    pub attachment: Option<String>,
+    pub ip: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub author: MessageAuthor,
+}
+
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct MessageAuthor {
+    pub name: String,
+    pub email: Option<String>,
+}
+
+/// `[ticket]` with its conversation.
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct TicketView {
+    pub id: i64,
+    pub support_helpdesk_id: i64,
+    pub client_id: i64,
+    pub priority: i64,
+    pub subject: String,
+    pub status: TicketStatus,
+    pub rel_type: Option<String>,
+    pub rel_id: Option<i64>,
+    pub rel_task: Option<String>,
+    pub rel_new_value: Option<String>,
+    pub rel_status: RequestStatus,
+    pub created_at: String,
+    pub updated_at: String,
+    /// How many messages the conversation holds.
+    pub replies: u64,
+    pub first: Option<MessageView>,
+    pub helpdesk: Option<HelpdeskView>,
+    /// The owner's `[client]`.
+    pub client: Value,
+    pub messages: Vec<MessageView>,
+}
+
+/// `[helpdesk]`.
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct HelpdeskView {
+    pub id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub close_after: i64,
+    pub can_reopen: bool,
+    pub signature: Option<String>,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -103,19 +166,16 @@ impl Record for Ticket {
     }
 }
 
-fn helpdesk_view(h: Option<&Helpdesk>) -> Value {
-    match h {
-        Some(h) => json!({
-            "id": h.id,
-            "name": h.name,
-            "email": h.email,
-            "close_after": h.close_after,
-            "can_reopen": h.can_reopen,
-            "signature": h.signature,
-            "created_at": h.created_at,
-            "updated_at": h.updated_at,
-        }),
-        None => Value::Null,
+fn helpdesk_view(h: &Helpdesk) -> HelpdeskView {
+    HelpdeskView {
+        id: h.id,
+        name: h.name.clone(),
+        email: h.email.clone(),
+        close_after: h.close_after,
+        can_reopen: h.can_reopen,
+        signature: h.signature.clone(),
+        created_at: h.created_at.clone(),
+        updated_at: h.updated_at.clone(),
     }
 }
 
@@ -143,27 +203,27 @@ impl Ticket {
     }
 
     /// `[ticket]` with its messages.
-    pub fn view(&self, catalog: &Catalog, client: &Value) -> Value {
-        json!({
-            "id": self.id,
-            "support_helpdesk_id": self.support_helpdesk_id,
-            "client_id": self.client_id,
-            "priority": self.priority,
-            "subject": self.subject,
-            "status": self.status.as_str(),
-            "rel_type": self.rel_type,
-            "rel_id": self.rel_id,
-            "rel_task": self.rel_task,
-            "rel_new_value": self.rel_new_value,
-            "rel_status": self.rel_status.as_str(),
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "replies": self.messages.len(),
-            "first": self.messages.first().map(Message::view),
-            "helpdesk": helpdesk_view(catalog.helpdesk(self.support_helpdesk_id)),
-            "client": client,
-            "messages": self.messages.iter().map(Message::view).collect::<Vec<_>>(),
-        })
+    pub fn view(&self, catalog: &Catalog, client: &Value) -> TicketView {
+        TicketView {
+            id: self.id,
+            support_helpdesk_id: self.support_helpdesk_id,
+            client_id: self.client_id,
+            priority: self.priority,
+            subject: self.subject.clone(),
+            status: self.status,
+            rel_type: self.rel_type.clone(),
+            rel_id: self.rel_id,
+            rel_task: self.rel_task.clone(),
+            rel_new_value: self.rel_new_value.clone(),
+            rel_status: self.rel_status,
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+            replies: self.messages.len() as u64,
+            first: self.messages.first().map(Message::view),
+            helpdesk: catalog.helpdesk(self.support_helpdesk_id).map(helpdesk_view),
+            client: client.clone(),
+            messages: self.messages.iter().map(Message::view).collect(),
+        }
     }
 
     /// Whether the ticket counts among its order's active tickets.

@@ -12,9 +12,21 @@
 //! }
 //! ```
 
+mod answer;
+
 use proc_macro::TokenStream;
 use quote::quote;
 use syn::{Data, DeriveInput, Expr, ExprLit, Fields, Lit, Meta, parse_macro_input};
+
+/// `#[derive(Answer)]`: the JSON Schema of a serialised answer struct (see `answer.rs`).
+#[proc_macro_derive(Answer)]
+pub fn derive_answer(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    match answer::expand(&input) {
+        Ok(tokens) => tokens.into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
 
 #[proc_macro_derive(Params, attributes(param))]
 pub fn derive_params(input: TokenStream) -> TokenStream {

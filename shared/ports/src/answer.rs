@@ -23,6 +23,26 @@ impl Answer for i64 {
     }
 }
 
+impl Answer for u64 {
+    fn schema() -> Value {
+        json!({"type": "integer", "minimum": 0})
+    }
+}
+
+/// A key BoxBilling always answers as null.
+impl Answer for () {
+    fn schema() -> Value {
+        json!({"type": "null"})
+    }
+}
+
+/// Free-form settings a record carries (an order's `config`, `meta`).
+impl Answer for serde_json::Map<String, Value> {
+    fn schema() -> Value {
+        json!({"type": "object"})
+    }
+}
+
 impl Answer for String {
     fn schema() -> Value {
         json!({"type": "string"})

@@ -132,19 +132,33 @@ impl EmailLog {
     }
 
     /// BoxBilling's `[email]` shape.
-    pub fn view(&self) -> Value {
-        serde_json::json!({
-            "id": self.id,
-            "client_id": self.client_id,
-            "sender": self.sender,
-            "recipients": self.recipients,
-            "subject": self.subject,
-            "content_html": self.content_html,
-            "content_text": self.content_text,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        })
+    pub fn view(&self) -> EmailView {
+        EmailView {
+            id: self.id,
+            client_id: self.client_id,
+            sender: self.sender.clone(),
+            recipients: self.recipients.clone(),
+            subject: self.subject.clone(),
+            content_html: self.content_html.clone(),
+            content_text: self.content_text.clone(),
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+        }
     }
+}
+
+/// `[email]`: a mail of the client's log, as BoxBilling answers it.
+#[derive(Debug, Clone, Serialize, bb_macros::Answer)]
+pub struct EmailView {
+    pub id: i64,
+    pub client_id: i64,
+    pub sender: String,
+    pub recipients: String,
+    pub subject: String,
+    pub content_html: String,
+    pub content_text: String,
+    pub created_at: String,
+    pub updated_at: String,
 }
 
 /// Notices rendered and ready: `ops` go into the action's transaction, then [`dispatch`].
