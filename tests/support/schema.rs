@@ -49,16 +49,22 @@ fn check(doc: &Value, schema: &Value, value: &Value, at: &str, out: &mut Vec<Str
     }
     for (keyword, need) in [("anyOf", 1..usize::MAX), ("oneOf", 1..2)] {
         if let Some(options) = schema.get(keyword).and_then(Value::as_array) {
+            let mut reasons = Vec::new();
             let passing = options
                 .iter()
                 .filter(|option| {
                     let mut inner = Vec::new();
                     check(doc, option, value, at, &mut inner);
-                    inner.is_empty()
+                    let ok = inner.is_empty();
+                    reasons.extend(inner);
+                    ok
                 })
                 .count();
             if !need.contains(&passing) {
-                out.push(format!("{at}: {passing} of the {keyword} options match {value}"));
+                out.push(format!(
+                    "{at}: {passing} of the {keyword} options match ({})",
+                    reasons.join("; ")
+                ));
             }
         }
     }

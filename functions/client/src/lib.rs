@@ -70,7 +70,7 @@ fn capitalise_words(text: &str) -> String {
 
 /// The configured extra required fields (`mod_client.required`, `custom_fields`).
 fn check_required_fields(config: &bb_core::app::ModuleConfig, client: &ClientRecord) -> ApiResult<()> {
-    let view = client.view(false);
+    let view = json!(client.view(false));
     let value_of = |name: &str| -> Option<String> {
         match view.get(name) {
             Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),

@@ -11,7 +11,7 @@ use bb_core::domain::activity;
 use bb_core::domain::catalog::PromoType;
 use bb_core::domain::client::{self as clients, ClientRecord};
 use bb_core::domain::invoice::{
-    self, INVOICE_PREFIX, Invoice, InvoiceStatus, LineDraft, LineKind, LineTask, NewInvoice, PaidBy,
+    self, INVOICE_PREFIX, Invoice, InvoiceStatus, InvoiceView, LineDraft, LineKind, LineTask, NewInvoice, PaidBy,
     TRANSACTION_PREFIX, Transaction, TransactionStatus, TransactionView,
 };
 use bb_core::domain::money;
@@ -72,7 +72,7 @@ struct ListParams {
 }
 
 /// The caller's approved invoices, newest first, with BoxBilling's filters.
-async fn get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Page<Value>> {
+async fn get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Page<InvoiceView>> {
     let paging = ctx.paging()?;
     let created = date_filter("created_at", &p.created_at)?;
     let from = date_filter("date_from", &p.date_from)?;
@@ -132,7 +132,7 @@ async fn load(ctx: &ClientCtx, hash: &str) -> ApiResult<(Invoice, Value)> {
     Ok((invoice.ok_or_else(not_found)?, client))
 }
 
-async fn get(ctx: ClientCtx, p: HashParams) -> ApiResult<Value> {
+async fn get(ctx: ClientCtx, p: HashParams) -> ApiResult<InvoiceView> {
     let (inv, client) = load(&ctx, &p.hash).await?;
     Ok(inv.view(&client))
 }

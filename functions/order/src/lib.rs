@@ -7,7 +7,7 @@ use bb_core::clock::{date_filter, day_of, within};
 use bb_core::domain::activity;
 use bb_core::domain::client as clients;
 use bb_core::domain::invoice::{self, Invoice, LineKind, LineStatus};
-use bb_core::domain::order::{self as orders, ORDER_PREFIX, Order};
+use bb_core::domain::order::{self as orders, ORDER_PREFIX, Order, OrderView};
 use bb_core::error::changed_meanwhile;
 use bb_core::prelude::*;
 use rust_decimal::Decimal;
@@ -63,7 +63,7 @@ struct ListParams {
 }
 
 /// The caller's orders, newest first, with BoxBilling's filters.
-async fn get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Page<Value>> {
+async fn get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Page<OrderView>> {
     let paging = ctx.paging()?;
     let created = date_filter("created_at", &p.created_at)?;
     let from = date_filter("date_from", &p.date_from)?;
@@ -143,13 +143,13 @@ async fn load(ctx: &ClientCtx, id: i64) -> ApiResult<(Order, Value)> {
     Ok((order.ok_or_else(not_found)?, client))
 }
 
-async fn get(ctx: ClientCtx, p: IdParams) -> ApiResult<Value> {
+async fn get(ctx: ClientCtx, p: IdParams) -> ApiResult<OrderView> {
     let (order, client) = load(&ctx, p.id).await?;
     Ok(order.view(&client))
 }
 
 /// The addon orders bought with an order (same cart, not the master).
-async fn addons(ctx: ClientCtx, p: IdParams) -> ApiResult<Vec<Value>> {
+async fn addons(ctx: ClientCtx, p: IdParams) -> ApiResult<Vec<OrderView>> {
     let (list, client) = own_orders(&ctx).await?;
     let order = list.iter().find(|o| o.id == p.id).ok_or_else(not_found)?;
     Ok(list

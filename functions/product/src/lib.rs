@@ -3,8 +3,7 @@
 // Request paths return errors; they never panic on input.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-use bb_core::domain::catalog::{Catalog, PricingType, Product, ProductStatus};
-use bb_core::domain::money;
+use bb_core::domain::catalog::{CategoryView, Product, ProductStatus, ProductView};
 use bb_core::module::StoreUse;
 use bb_core::prelude::*;
 
@@ -16,58 +15,6 @@ pub fn module() -> Module {
         .method(Access::Read, "get", get)
         .method(Access::Read, "get_pairs", get_pairs)
         .method(Access::Read, "category_get_list", category_get_list)
-}
-
-fn pricing_view(p: &Product) -> Value {
-    let price = |x: &bb_core::domain::catalog::Price| json!({"price": money::text(x.price), "setup": money::text(x.setup), "enabled": x.enabled});
-    let recurrent: ParamMap = p
-        .pricing
-        .recurrent
-        .iter()
-        .map(|(period, x)| (period.clone(), price(x)))
-        .collect();
-    let kind = match p.pricing.kind {
-        PricingType::Free => "free",
-        PricingType::Once => "once",
-        PricingType::Recurrent => "recurrent",
-    };
-    json!({
-        "type": kind,
-        "free": {"price": "0.00", "setup": "0.00"},
-        "once": p.pricing.once.as_ref().map(price),
-        "recurrent": recurrent,
-    })
-}
-
-/// A product as the shop shows it.
-pub fn view(catalog: &Catalog, p: &Product) -> Value {
-    let addons: Vec<Value> = p
-        .addons
-        .iter()
-        .filter_map(|id| catalog.product(*id))
-        .map(|a| json!({"id": a.id, "title": a.title, "pricing": pricing_view(a)}))
-        .collect();
-    json!({
-        "id": p.id,
-        "product_category_id": p.category_id,
-        "type": p.kind,
-        "title": p.title,
-        "form_id": p.form_id,
-        "slug": p.slug,
-        "description": p.description,
-        "unit": p.unit,
-        "priority": p.priority,
-        "created_at": p.created_at,
-        "updated_at": p.updated_at,
-        "pricing": pricing_view(p),
-        "config": p.config,
-        "addons": addons,
-        "price_starting_from": money::text(p.price_starting_from()),
-        "icon_url": p.icon_url,
-        "allow_quantity_select": p.allow_quantity_select,
-        "quantity_in_stock": p.quantity_in_stock,
-        "stock_control": p.stock_control,
-    })
 }
 
 #[derive(Params)]
@@ -83,7 +30,7 @@ struct ListParams {
 }
 
 /// Products on sale, by priority.
-async fn get_list(ctx: GuestCtx, p: ListParams) -> ApiResult<Page<Value>> {
+async fn get_list(ctx: GuestCtx, p: ListParams) -> ApiResult<Page<ProductView>> {
     let paging = ctx.paging()?;
     let catalog = ctx.app.catalog().await?;
     let search = p
@@ -99,7 +46,7 @@ async fn get_list(ctx: GuestCtx, p: ListParams) -> ApiResult<Page<Value>> {
         .filter(|x| p.category_id.is_none_or(|c| x.category_id == Some(c)))
         .filter(|x| search.as_deref().is_none_or(|q| x.title.to_lowercase().contains(q)))
         .collect();
-    Ok(paging.paginate(list, |x| view(&catalog, x)))
+    Ok(paging.paginate(list, |x| x.view(&catalog)))
 }
 
 #[derive(Params)]
@@ -108,7 +55,7 @@ struct GetParams {
     slug: Option<String>,
 }
 
-async fn get(ctx: GuestCtx, p: GetParams) -> ApiResult<Value> {
+async fn get(ctx: GuestCtx, p: GetParams) -> ApiResult<ProductView> {
     if p.id.is_none() && p.slug.as_deref().is_none_or(str::is_empty) {
         return Err(ApiError::new("Product ID or slug is missing"));
     }
@@ -123,7 +70,7 @@ async fn get(ctx: GuestCtx, p: GetParams) -> ApiResult<Value> {
     let product = found
         .filter(|x| x.status == ProductStatus::Enabled)
         .ok_or_else(|| ApiError::new("Product not found"))?;
-    Ok(view(&catalog, product))
+    Ok(product.view(&catalog))
 }
 
 /// `{id: title}` of products on sale.
@@ -143,16 +90,18 @@ async fn get_pairs(ctx: GuestCtx, _: NoParams) -> ApiResult<Value> {
 }
 
 /// Categories with their products.
-async fn category_get_list(ctx: GuestCtx, _: NoParams) -> ApiResult<Page<Value>> {
+async fn category_get_list(ctx: GuestCtx, _: NoParams) -> ApiResult<Page<CategoryView>> {
     let paging = ctx.paging()?;
     let catalog = ctx.app.catalog().await?;
-    Ok(paging.paginate(catalog.categories.iter().collect(), |c| {
-        let products: Vec<Value> = catalog
+    Ok(paging.paginate(catalog.categories.iter().collect(), |c| CategoryView {
+        id: c.id,
+        title: c.title.clone(),
+        description: c.description.clone(),
+        products: catalog
             .products
             .iter()
             .filter(|x| x.is_public() && x.category_id == Some(c.id))
-            .map(|x| view(&catalog, x))
-            .collect();
-        json!({"id": c.id, "title": c.title, "description": c.description, "products": products})
+            .map(|x| x.view(&catalog))
+            .collect(),
     }))
 }

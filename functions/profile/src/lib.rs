@@ -27,7 +27,7 @@ pub fn module() -> Module {
 }
 
 /// `[client]` with its balance.
-async fn get(ctx: ClientCtx, _: NoParams) -> ApiResult<Value> {
+async fn get(ctx: ClientCtx, _: NoParams) -> ApiResult<bb_core::domain::client::ClientView> {
     let client = clients::load(ctx.store(), ctx.client_id).await?;
     Ok(client.view(true))
 }

@@ -92,7 +92,7 @@ async fn forward(ctx: ClientCtx, p: ForwardParams) -> ApiResult<Value> {
         service_data.insert(k.into(), v);
     }
     let owner = client::load(ctx.store(), ctx.client_id).await?;
-    let order = found.order.view(&owner.view(false));
+    let order = json!(found.order.view(&json!(owner.view(false))));
     plugin::call(
         ctx.app.outbound.as_ref(),
         PluginCall {

@@ -3,7 +3,9 @@
 //! Query and cached per process like the settings. Operators load it with the fixtures command.
 
 use crate::error::{ApiError, ApiResult};
+use crate::money::Money;
 use crate::store::{Item, Key, StoreError, from_item, to_item};
+use bb_macros::Answer;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -64,12 +66,13 @@ pub struct Category {
     pub priority: i64,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum PricingType {
-    Free,
-    Once,
-    Recurrent,
+named! {
+    /// How a product is priced.
+    pub enum PricingType {
+        Free = "free",
+        Once = "once",
+        Recurrent = "recurrent",
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -95,6 +98,137 @@ pub struct Pricing {
     /// Period code (`1M`, `1Y`, ...) → price.
     #[serde(default)]
     pub recurrent: BTreeMap<String, Price>,
+}
+
+/// A product as the shop shows it (`guest/product/get`, the rows of `get_list`).
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct ProductView {
+    pub id: i64,
+    pub product_category_id: Option<i64>,
+    /// Service type: `custom`, `hosting`, `domain`, ...
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub form_id: Option<i64>,
+    pub slug: String,
+    pub description: Option<String>,
+    pub unit: String,
+    pub priority: i64,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    pub pricing: PricingView,
+    pub config: Map<String, Value>,
+    pub addons: Vec<AddonView>,
+    pub price_starting_from: Money,
+    pub icon_url: Option<String>,
+    pub allow_quantity_select: bool,
+    pub quantity_in_stock: i64,
+    pub stock_control: bool,
+}
+
+/// An addon offered with a product.
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct AddonView {
+    pub id: i64,
+    pub title: String,
+    pub pricing: PricingView,
+}
+
+/// A product's prices.
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct PricingView {
+    #[serde(rename = "type")]
+    pub kind: PricingType,
+    pub free: FreePrice,
+    pub once: Option<PriceView>,
+    /// Period code (`1M`, `1Y`, ...) → price.
+    pub recurrent: BTreeMap<String, PriceView>,
+}
+
+/// What a free product costs: nothing, in BoxBilling's shape.
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct FreePrice {
+    pub price: Money,
+    pub setup: Money,
+}
+
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct PriceView {
+    pub price: Money,
+    pub setup: Money,
+    pub enabled: bool,
+}
+
+impl PriceView {
+    fn of(price: &Price) -> PriceView {
+        PriceView {
+            price: Money(price.price),
+            setup: Money(price.setup),
+            enabled: price.enabled,
+        }
+    }
+}
+
+impl Product {
+    fn pricing_view(&self) -> PricingView {
+        PricingView {
+            kind: self.pricing.kind,
+            free: FreePrice {
+                price: Money(Decimal::ZERO),
+                setup: Money(Decimal::ZERO),
+            },
+            once: self.pricing.once.as_ref().map(PriceView::of),
+            recurrent: self
+                .pricing
+                .recurrent
+                .iter()
+                .map(|(period, price)| (period.clone(), PriceView::of(price)))
+                .collect(),
+        }
+    }
+
+    /// The product as the shop shows it, with the addons `catalog` offers with it.
+    pub fn view(&self, catalog: &Catalog) -> ProductView {
+        ProductView {
+            id: self.id,
+            product_category_id: self.category_id,
+            kind: self.kind.clone(),
+            title: self.title.clone(),
+            form_id: self.form_id,
+            slug: self.slug.clone(),
+            description: self.description.clone(),
+            unit: self.unit.clone(),
+            priority: self.priority,
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+            pricing: self.pricing_view(),
+            config: self.config.clone(),
+            addons: self
+                .addons
+                .iter()
+                .filter_map(|id| catalog.product(*id))
+                .map(|a| AddonView {
+                    id: a.id,
+                    title: a.title.clone(),
+                    pricing: a.pricing_view(),
+                })
+                .collect(),
+            price_starting_from: Money(self.price_starting_from()),
+            icon_url: self.icon_url.clone(),
+            allow_quantity_select: self.allow_quantity_select,
+            quantity_in_stock: self.quantity_in_stock,
+            stock_control: self.stock_control,
+        }
+    }
+}
+
+/// A row of `guest/product/category_get_list`: a category with its public products.
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct CategoryView {
+    pub id: i64,
+    pub title: String,
+    pub description: Option<String>,
+    pub products: Vec<ProductView>,
 }
 
 /// When an order of a product is set up.

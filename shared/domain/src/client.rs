@@ -4,8 +4,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::keys;
 use crate::store::Record;
 use crate::store::{Cond, Item, Key, StoreError, Update, from_item};
+use bb_macros::Answer;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 named! {
@@ -125,44 +125,99 @@ impl ClientRecord {
     }
 
     /// BoxBilling's `[client]` shape, in its key order; `balance` only where the method adds it.
-    pub fn view(&self, with_balance: bool) -> Value {
-        let mut m = Map::new();
-        let s = |v: &Option<String>| v.clone().map_or(Value::Null, Value::String);
-        m.insert("id".into(), self.id.into());
-        m.insert("aid".into(), s(&self.aid));
-        m.insert("email".into(), self.email.clone().into());
-        m.insert("type".into(), s(&self.client_type));
-        m.insert("group_id".into(), self.group_id.map_or(Value::Null, Value::from));
-        m.insert("company".into(), s(&self.company));
-        m.insert("company_vat".into(), s(&self.company_vat));
-        m.insert("company_number".into(), s(&self.company_number));
-        m.insert("first_name".into(), s(&self.first_name));
-        m.insert("last_name".into(), s(&self.last_name));
-        m.insert("gender".into(), s(&self.gender));
-        m.insert("birthday".into(), s(&self.birthday));
-        m.insert("phone_cc".into(), s(&self.phone_cc));
-        m.insert("phone".into(), s(&self.phone));
-        m.insert("address_1".into(), s(&self.address_1));
-        m.insert("address_2".into(), s(&self.address_2));
-        m.insert("city".into(), s(&self.city));
-        m.insert("state".into(), s(&self.state));
-        m.insert("postcode".into(), s(&self.postcode));
-        m.insert("country".into(), s(&self.country));
-        m.insert("currency".into(), s(&self.currency));
-        m.insert("notes".into(), s(&self.notes));
-        m.insert("created_at".into(), self.created_at.clone().into());
-        m.insert("document_nr".into(), s(&self.document_nr));
-        if with_balance {
-            m.insert("balance".into(), s(&self.balance));
+    pub fn view(&self, with_balance: bool) -> ClientView {
+        let custom = |name: &str| self.custom.get(name).filter(|v| !v.is_empty()).cloned();
+        ClientView {
+            id: self.id,
+            aid: self.aid.clone(),
+            email: self.email.clone(),
+            client_type: self.client_type.clone(),
+            group_id: self.group_id,
+            company: self.company.clone(),
+            company_vat: self.company_vat.clone(),
+            company_number: self.company_number.clone(),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            gender: self.gender.clone(),
+            birthday: self.birthday.clone(),
+            phone_cc: self.phone_cc.clone(),
+            phone: self.phone.clone(),
+            address_1: self.address_1.clone(),
+            address_2: self.address_2.clone(),
+            city: self.city.clone(),
+            state: self.state.clone(),
+            postcode: self.postcode.clone(),
+            country: self.country.clone(),
+            currency: self.currency.clone(),
+            notes: self.notes.clone(),
+            created_at: self.created_at.clone(),
+            document_nr: self.document_nr.clone(),
+            balance: with_balance.then(|| self.balance.clone()),
+            custom_1: custom("custom_1"),
+            custom_2: custom("custom_2"),
+            custom_3: custom("custom_3"),
+            custom_4: custom("custom_4"),
+            custom_5: custom("custom_5"),
+            custom_6: custom("custom_6"),
+            custom_7: custom("custom_7"),
+            custom_8: custom("custom_8"),
+            custom_9: custom("custom_9"),
+            custom_10: custom("custom_10"),
         }
-        for n in 1..=CUSTOM_FIELDS {
-            let name = format!("custom_{n}");
-            if let Some(v) = self.custom.get(&name).filter(|v| !v.is_empty()) {
-                m.insert(name, v.clone().into());
-            }
-        }
-        Value::Object(m)
     }
+}
+
+/// `[client]`, as BoxBilling answers it. `balance` is there only where the method adds it, and
+/// a custom field only when it holds something.
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct ClientView {
+    pub id: i64,
+    pub aid: Option<String>,
+    pub email: String,
+    #[serde(rename = "type")]
+    pub client_type: Option<String>,
+    pub group_id: Option<i64>,
+    pub company: Option<String>,
+    pub company_vat: Option<String>,
+    pub company_number: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub gender: Option<String>,
+    pub birthday: Option<String>,
+    pub phone_cc: Option<String>,
+    pub phone: Option<String>,
+    pub address_1: Option<String>,
+    pub address_2: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub postcode: Option<String>,
+    pub country: Option<String>,
+    pub currency: Option<String>,
+    pub notes: Option<String>,
+    pub created_at: String,
+    pub document_nr: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub balance: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_1: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_2: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_3: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_4: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_5: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_6: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_7: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_8: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_9: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_10: Option<String>,
 }
 
 /// Adds SET/REMOVE actions for every client-editable attribute of `c` (written whole, under
@@ -238,7 +293,7 @@ pub const VIEW_HEADERS: [&str; 4] = ["BAL#", "INV#", "ORD#", "TKT#"];
 /// Writes of the header items for the client's current view (other header attributes, such as
 /// the support module's `last_ticket_at`, are kept).
 pub fn header_ops(c: &ClientRecord) -> Result<Vec<crate::store::TxOp>, StoreError> {
-    let view = crate::store::Attr::from_json(&c.view(false));
+    let view = crate::store::Attr::from_json(&serde_json::json!(c.view(false)));
     Ok(VIEW_HEADERS
         .iter()
         .map(|prefix| {

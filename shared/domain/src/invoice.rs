@@ -39,7 +39,7 @@ pub fn invoice_key(client_id: i64, hash: &str) -> Key {
     Key::new(keys::client_partition(client_id), format!("{INVOICE_PREFIX}{hash}"))
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default, Answer)]
 pub struct Seller {
     pub company: Option<String>,
     pub company_vat: Option<String>,
@@ -50,7 +50,7 @@ pub struct Seller {
     pub account_number: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default, Answer)]
 pub struct Buyer {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -88,36 +88,37 @@ pub struct Line {
     pub status: LineStatus,
 }
 
-/// What an invoice line is for (BoxBilling's `invoice_item.type`).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum LineKind {
-    /// An order's period (`rel_id` is the order).
-    Order,
-    /// Money added to the client's balance.
-    Deposit,
-    /// Anything else (setup fees, discounts).
-    Custom,
+named! {
+    /// What an invoice line is for (BoxBilling's `invoice_item.type`).
+    pub enum LineKind {
+        /// An order's period (`rel_id` is the order).
+        Order = "order",
+        /// Money added to the client's balance.
+        Deposit = "deposit",
+        /// Anything else (setup fees, discounts).
+        Custom = "custom",
+    }
 }
 
-/// What paying the line does.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum LineTask {
-    /// Activates its order.
-    Activate,
-    /// Extends its order by a period.
-    Renew,
-    /// Nothing beyond the payment.
-    Void,
+named! {
+    /// What paying the line does.
+    pub enum LineTask {
+        /// Activates its order.
+        Activate = "activate",
+        /// Extends its order by a period.
+        Renew = "renew",
+        /// Nothing beyond the payment.
+        Void = "void",
+    }
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum LineStatus {
-    PendingPayment,
-    PendingSetup,
-    Executed,
+named! {
+    /// Where a line's work stands.
+    pub enum LineStatus {
+        PendingPayment = "pending_payment",
+        PendingSetup = "pending_setup",
+        Executed = "executed",
+    }
 }
 
 impl Line {
@@ -251,73 +252,143 @@ impl Invoice {
     }
 
     /// BoxBilling's `[invoice]` shape; `client` is the owner's `[client]`.
-    pub fn view(&self, client: &Value) -> Value {
-        let lines: Vec<Value> = self
+    pub fn view(&self, client: &Value) -> InvoiceView {
+        let lines = self
             .lines
             .iter()
-            .map(|l| {
-                json!({
-                    "id": l.id,
-                    "title": l.title,
-                    "period": l.period,
-                    "quantity": l.quantity,
-                    "unit": l.unit,
-                    "price": money::text(l.price),
-                    "tax": money::text(l.tax(self.taxrate)),
-                    "taxed": l.taxed,
-                    "charged": l.charged,
-                    "total": money::text(l.total()),
-                    "order_id": if l.kind == LineKind::Order { l.rel_id } else { None },
-                    "type": l.kind,
-                    "rel_id": l.rel_id,
-                    "task": l.task,
-                    "status": l.status,
-                })
+            .map(|l| InvoiceLineView {
+                id: l.id,
+                title: l.title.clone(),
+                period: l.period.clone(),
+                quantity: l.quantity,
+                unit: l.unit.clone(),
+                price: money::Money(l.price),
+                tax: money::Money(l.tax(self.taxrate)),
+                taxed: l.taxed,
+                charged: l.charged,
+                total: money::Money(l.total()),
+                order_id: if l.kind == LineKind::Order { l.rel_id } else { None },
+                kind: l.kind,
+                rel_id: l.rel_id,
+                task: l.task,
+                status: l.status,
             })
             .collect();
         let income = self.base_income.unwrap_or_default() - self.base_refund.unwrap_or_default();
         let subscribable = self.lines.len() == 1 && self.lines[0].period.as_deref().is_some_and(|p| !p.is_empty());
-        let mut view = json!({
-            "id": self.id,
-            "serie": self.serie,
-            "nr": self.nr,
-            "serie_nr": self.serie_nr(),
-            "hash": self.hash,
-            "gateway_id": self.gateway_id,
-            "taxname": self.taxname.clone().unwrap_or_default(),
-            "taxrate": self.taxrate.normalize().to_string(),
-            "currency": self.currency,
-            "currency_rate": self.currency_rate.map(|r| r.to_string()),
-            "tax": money::text(self.tax()),
-            "subtotal": money::text(self.subtotal()),
-            "total": money::text(self.total()),
-            "status": self.status,
-            "notes": self.notes,
-            "text_1": self.text_1,
-            "text_2": self.text_2,
-            "due_at": self.due_at,
-            "paid_at": self.paid_at,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "lines": lines,
-            "buyer": self.buyer,
-            "seller": self.seller,
-            "client": client,
-            "reminded_at": self.reminded_at,
-            "approved": self.approved,
-            "income": money::text(income),
-            "refund": self.refund.map(money::text),
-            "credit": self.credit.map(money::text),
-            "subscribable": subscribable,
-        });
-        if subscribable
-            && let Some(code) = &self.lines[0].period
-            && let Ok(p) = crate::period::Period::parse(code)
-        {
-            view["subscription"] = json!({"unit": p.unit.to_string(), "cycle": p.qty, "period": code});
+        let subscription = match self.lines.first().and_then(|l| l.period.as_ref()) {
+            Some(code) if subscribable => crate::period::Period::parse(code).ok().map(|p| SubscriptionView {
+                unit: p.unit.to_string(),
+                cycle: i64::from(p.qty),
+                period: code.clone(),
+            }),
+            _ => None,
+        };
+        InvoiceView {
+            id: self.id,
+            serie: self.serie.clone(),
+            nr: self.nr.clone(),
+            serie_nr: self.serie_nr(),
+            hash: self.hash.clone(),
+            gateway_id: self.gateway_id,
+            taxname: self.taxname.clone().unwrap_or_default(),
+            taxrate: self.taxrate.normalize().to_string(),
+            currency: self.currency.clone(),
+            currency_rate: self.currency_rate.map(|r| r.to_string()),
+            tax: money::Money(self.tax()),
+            subtotal: money::Money(self.subtotal()),
+            total: money::Money(self.total()),
+            status: self.status,
+            notes: self.notes.clone(),
+            text_1: self.text_1.clone(),
+            text_2: self.text_2.clone(),
+            due_at: self.due_at.clone(),
+            paid_at: self.paid_at.clone(),
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+            lines,
+            buyer: self.buyer.clone(),
+            seller: self.seller.clone(),
+            client: client.clone(),
+            reminded_at: self.reminded_at.clone(),
+            approved: self.approved,
+            income: money::Money(income),
+            refund: self.refund.map(money::Money),
+            credit: self.credit.map(money::Money),
+            subscribable,
+            subscription,
         }
-        view
     }
+}
+
+/// `[invoice]`, as BoxBilling answers it.
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct InvoiceView {
+    pub id: i64,
+    pub serie: Option<String>,
+    pub nr: Option<String>,
+    pub serie_nr: String,
+    pub hash: String,
+    pub gateway_id: Option<i64>,
+    pub taxname: String,
+    /// Percent, as decimal text.
+    pub taxrate: String,
+    pub currency: String,
+    pub currency_rate: Option<String>,
+    pub tax: money::Money,
+    pub subtotal: money::Money,
+    pub total: money::Money,
+    pub status: InvoiceStatus,
+    pub notes: Option<String>,
+    pub text_1: Option<String>,
+    pub text_2: Option<String>,
+    pub due_at: Option<String>,
+    pub paid_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub lines: Vec<InvoiceLineView>,
+    pub buyer: Buyer,
+    pub seller: Seller,
+    /// The owner's `[client]`.
+    pub client: Value,
+    pub reminded_at: Option<String>,
+    pub approved: bool,
+    pub income: money::Money,
+    pub refund: Option<money::Money>,
+    pub credit: Option<money::Money>,
+    /// One recurring line: the invoice can be paid by a subscription.
+    pub subscribable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscription: Option<SubscriptionView>,
+}
+
+/// A line of `[invoice]`.
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct InvoiceLineView {
+    pub id: i64,
+    pub title: String,
+    pub period: Option<String>,
+    pub quantity: i64,
+    pub unit: Option<String>,
+    pub price: money::Money,
+    pub tax: money::Money,
+    pub taxed: bool,
+    pub charged: bool,
+    pub total: money::Money,
+    pub order_id: Option<i64>,
+    #[serde(rename = "type")]
+    pub kind: LineKind,
+    pub rel_id: Option<i64>,
+    pub task: LineTask,
+    pub status: LineStatus,
+}
+
+/// The subscription a one-line recurring invoice offers.
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct SubscriptionView {
+    pub unit: String,
+    pub cycle: i64,
+    pub period: String,
 }
 
 /// Whether a client pays tax: the `tax_enabled` setting is on and the client is not exempt.

@@ -7,9 +7,10 @@
 use crate::clock::format_datetime;
 use crate::error::{ApiError, ApiResult};
 use crate::keys::{self, pad};
-use crate::money;
+use crate::money::Money;
 use crate::period::Period;
 use crate::store::Key;
+use bb_macros::Answer;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -125,55 +126,108 @@ impl Order {
     }
 
     /// BoxBilling's `[order]` shape, in its key order; `client` is the owner's `[client]`.
-    pub fn view(&self, client: &Value) -> Value {
-        let mut config = Value::Object(self.config.clone());
-        if self.config.is_empty() {
-            config = Value::Null;
+    pub fn view(&self, client: &Value) -> OrderView {
+        OrderView {
+            id: self.id,
+            client_id: self.client_id,
+            product_id: self.product_id,
+            form_id: self.form_id,
+            promo_id: self.promo_id,
+            promo_recurring: self.promo_recurring,
+            promo_used: self.promo_used,
+            group_id: self.group_id.clone(),
+            group_master: self.group_master,
+            invoice_option: self.invoice_option.clone(),
+            title: self.title.clone(),
+            currency: self.currency.clone(),
+            unpaid_invoice_id: self.unpaid_invoice_id,
+            service_id: self.service_id,
+            service_type: self.service_type.clone(),
+            period: self.period.clone(),
+            quantity: self.quantity,
+            unit: self.unit.clone(),
+            price: Money(self.price),
+            discount: self.discount.map(Money),
+            status: self.status,
+            reason: self.reason.clone(),
+            notes: self.notes.clone(),
+            config: (!self.config.is_empty()).then(|| self.config.clone()),
+            referred_by: self.referred_by.clone(),
+            expires_at: self.expires_at.clone(),
+            activated_at: self.activated_at.clone(),
+            suspended_at: self.suspended_at.clone(),
+            unsuspended_at: self.unsuspended_at.clone(),
+            canceled_at: self.canceled_at.clone(),
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+            total: Money(self.total()),
+            meta: PhpMap(self.meta.clone()),
+            active_tickets: self.active_tickets,
+            client: client.clone(),
         }
-        // BoxBilling's json_encode prints an empty map as [].
-        let meta = if self.meta.is_empty() {
-            json!([])
+    }
+}
+
+/// `[order]`, as BoxBilling answers it.
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct OrderView {
+    pub id: i64,
+    pub client_id: i64,
+    pub product_id: i64,
+    pub form_id: Option<i64>,
+    pub promo_id: Option<i64>,
+    pub promo_recurring: bool,
+    pub promo_used: i64,
+    pub group_id: String,
+    pub group_master: bool,
+    pub invoice_option: String,
+    pub title: String,
+    pub currency: String,
+    pub unpaid_invoice_id: Option<i64>,
+    pub service_id: Option<i64>,
+    pub service_type: String,
+    pub period: Option<String>,
+    pub quantity: i64,
+    pub unit: String,
+    pub price: Money,
+    pub discount: Option<Money>,
+    pub status: OrderStatus,
+    pub reason: Option<String>,
+    pub notes: Option<String>,
+    /// The options the client chose; null when none.
+    pub config: Option<Map<String, Value>>,
+    pub referred_by: Option<String>,
+    pub expires_at: Option<String>,
+    pub activated_at: Option<String>,
+    pub suspended_at: Option<String>,
+    pub unsuspended_at: Option<String>,
+    pub canceled_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub total: Money,
+    pub meta: PhpMap,
+    pub active_tickets: i64,
+    /// The owner's `[client]`.
+    pub client: Value,
+}
+
+/// A map that BoxBilling's `json_encode` prints as `[]` when it is empty.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhpMap(pub Map<String, Value>);
+
+impl Serialize for PhpMap {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.0.is_empty() {
+            Vec::<Value>::new().serialize(serializer)
         } else {
-            Value::Object(self.meta.clone())
-        };
-        json!({
-            "id": self.id,
-            "client_id": self.client_id,
-            "product_id": self.product_id,
-            "form_id": self.form_id,
-            "promo_id": self.promo_id,
-            "promo_recurring": self.promo_recurring,
-            "promo_used": self.promo_used,
-            "group_id": self.group_id,
-            "group_master": self.group_master,
-            "invoice_option": self.invoice_option,
-            "title": self.title,
-            "currency": self.currency,
-            "unpaid_invoice_id": self.unpaid_invoice_id,
-            "service_id": self.service_id,
-            "service_type": self.service_type,
-            "period": self.period,
-            "quantity": self.quantity,
-            "unit": self.unit,
-            "price": money::text(self.price),
-            "discount": self.discount.map(money::text),
-            "status": self.status,
-            "reason": self.reason,
-            "notes": self.notes,
-            "config": config,
-            "referred_by": self.referred_by,
-            "expires_at": self.expires_at,
-            "activated_at": self.activated_at,
-            "suspended_at": self.suspended_at,
-            "unsuspended_at": self.unsuspended_at,
-            "canceled_at": self.canceled_at,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "total": money::text(self.total()),
-            "meta": meta,
-            "active_tickets": self.active_tickets,
-            "client": client,
-        })
+            self.0.serialize(serializer)
+        }
+    }
+}
+
+impl bb_ports::answer::Answer for PhpMap {
+    fn schema() -> Value {
+        json!({"type": ["object", "array"], "maxItems": 0})
     }
 }
 

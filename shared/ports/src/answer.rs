@@ -62,15 +62,23 @@ impl Answer for Decimal {
     }
 }
 
+/// Null or the value; `anyOf`, since the value's own schema may admit null too.
 impl<T: Answer> Answer for Option<T> {
     fn schema() -> Value {
-        json!({"oneOf": [{"type": "null"}, T::schema()]})
+        json!({"anyOf": [{"type": "null"}, T::schema()]})
     }
 }
 
 impl<T: Answer> Answer for Vec<T> {
     fn schema() -> Value {
         json!({"type": "array", "items": T::schema()})
+    }
+}
+
+/// A map by name (a product's prices by period).
+impl<T: Answer> Answer for std::collections::BTreeMap<String, T> {
+    fn schema() -> Value {
+        json!({"type": "object", "additionalProperties": T::schema()})
     }
 }
 
@@ -89,7 +97,7 @@ mod tests {
     fn composite_schemas_nest_their_parts() {
         assert_eq!(
             <Vec<Option<i64>>>::schema(),
-            json!({"type": "array", "items": {"oneOf": [{"type": "null"}, {"type": "integer"}]}})
+            json!({"type": "array", "items": {"anyOf": [{"type": "null"}, {"type": "integer"}]}})
         );
         assert_eq!(<Value>::schema(), json!({}));
     }

@@ -175,7 +175,7 @@ pub async fn run_fanout(app: &App, key: &Key) -> ApiResult<usize> {
             .map(|c| {
                 let mut vars = job.vars.clone();
                 if let Value::Object(m) = &mut vars {
-                    m.insert("c".into(), c.view(false));
+                    m.insert("c".into(), serde_json::json!(c.view(false)));
                 }
                 Notice::to_client(job.template.clone(), c.id, &c.email, &c.full_name(), vars)
             })
