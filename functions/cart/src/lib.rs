@@ -147,7 +147,7 @@ async fn set_currency(ctx: GuestCtx, p: SetCurrencyParams) -> ApiResult<bool> {
     Ok(true)
 }
 
-async fn get_currency(ctx: GuestCtx, _: NoParams) -> ApiResult<Value> {
+async fn get_currency(ctx: GuestCtx, _: NoParams) -> ApiResult<bb_core::domain::catalog::CurrencyView> {
     let (owner, _) = owner(&ctx, false).await?;
     let (cart, _) = load(&ctx, &owner).await?;
     let catalog = ctx.app.catalog().await?;

@@ -19,18 +19,15 @@ pub fn module() -> Module {
 }
 
 /// `{code: title}`.
-async fn get_pairs(ctx: GuestCtx, _: NoParams) -> ApiResult<Value> {
+async fn get_pairs(ctx: GuestCtx, _: NoParams) -> ApiResult<PhpMap<String>> {
     let catalog = ctx.app.catalog().await?;
-    let pairs: ParamMap = catalog
-        .currencies
-        .iter()
-        .map(|c| (c.code.clone(), Value::String(c.title.clone())))
-        .collect();
-    Ok(if pairs.is_empty() {
-        json!([])
-    } else {
-        Value::Object(pairs)
-    })
+    Ok(PhpMap(
+        catalog
+            .currencies
+            .iter()
+            .map(|c| (c.code.clone(), c.title.clone()))
+            .collect(),
+    ))
 }
 
 #[derive(Params)]
@@ -39,7 +36,7 @@ struct GetParams {
     code: Option<String>,
 }
 
-async fn get(ctx: GuestCtx, p: GetParams) -> ApiResult<Value> {
+async fn get(ctx: GuestCtx, p: GetParams) -> ApiResult<bb_core::domain::catalog::CurrencyView> {
     let catalog = ctx.app.catalog().await?;
     let currency = match p.code.as_deref().filter(|c| !c.is_empty()) {
         Some(code) => catalog.currency(code),

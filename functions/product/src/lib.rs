@@ -74,19 +74,16 @@ async fn get(ctx: GuestCtx, p: GetParams) -> ApiResult<ProductView> {
 }
 
 /// `{id: title}` of products on sale.
-async fn get_pairs(ctx: GuestCtx, _: NoParams) -> ApiResult<Value> {
+async fn get_pairs(ctx: GuestCtx, _: NoParams) -> ApiResult<PhpMap<String>> {
     let catalog = ctx.app.catalog().await?;
-    let pairs: ParamMap = catalog
-        .products
-        .iter()
-        .filter(|x| x.is_public())
-        .map(|x| (x.id.to_string(), Value::String(x.title.clone())))
-        .collect();
-    Ok(if pairs.is_empty() {
-        json!([])
-    } else {
-        Value::Object(pairs)
-    })
+    Ok(PhpMap(
+        catalog
+            .products
+            .iter()
+            .filter(|x| x.is_public())
+            .map(|x| (x.id.to_string(), x.title.clone()))
+            .collect(),
+    ))
 }
 
 /// Categories with their products.

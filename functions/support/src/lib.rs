@@ -118,18 +118,15 @@ async fn ticket_get(ctx: ClientCtx, p: GetParams) -> ApiResult<TicketView> {
 }
 
 /// `{id: name}` of the helpdesks.
-async fn helpdesk_get_pairs(ctx: ClientCtx, _: NoParams) -> ApiResult<Value> {
+async fn helpdesk_get_pairs(ctx: ClientCtx, _: NoParams) -> ApiResult<PhpMap<String>> {
     let catalog = ctx.app.catalog().await?;
-    let pairs: ParamMap = catalog
-        .helpdesks
-        .iter()
-        .map(|h| (h.id.to_string(), Value::String(h.name.clone())))
-        .collect();
-    Ok(if pairs.is_empty() {
-        json!([])
-    } else {
-        Value::Object(pairs)
-    })
+    Ok(PhpMap(
+        catalog
+            .helpdesks
+            .iter()
+            .map(|h| (h.id.to_string(), h.name.clone()))
+            .collect(),
+    ))
 }
 
 #[derive(Params)]

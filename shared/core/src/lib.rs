@@ -33,6 +33,7 @@ pub mod route;
 
 /// What a module crate needs, in one import.
 pub mod prelude {
+    pub use crate::answer::PhpMap;
     pub use crate::app::App;
     pub use crate::context::{ClientCtx, Ctx, GuestCtx, Page, Paging};
     pub use crate::error::{ApiError, ApiResult};

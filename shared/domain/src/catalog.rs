@@ -32,18 +32,31 @@ pub struct Currency {
 
 impl Currency {
     /// `[currency]` (the rate as decimal text).
-    pub fn view(&self) -> Value {
+    pub fn view(&self) -> CurrencyView {
         let mut rate = self.conversion_rate;
         rate.rescale(6);
-        serde_json::json!({
-            "code": self.code,
-            "title": self.title,
-            "conversion_rate": rate.to_string(),
-            "format": self.format,
-            "price_format": self.price_format,
-            "default": self.is_default,
-        })
+        CurrencyView {
+            code: self.code.clone(),
+            title: self.title.clone(),
+            conversion_rate: rate.to_string(),
+            format: self.format.clone(),
+            price_format: self.price_format.clone(),
+            default: self.is_default,
+        }
     }
+}
+
+/// `[currency]`.
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct CurrencyView {
+    pub code: String,
+    pub title: String,
+    /// Units per unit of the default currency, six decimal places.
+    pub conversion_rate: String,
+    /// e.g. `${{price}}`.
+    pub format: String,
+    pub price_format: String,
+    pub default: bool,
 }
 
 fn one() -> Decimal {

@@ -11,9 +11,10 @@ use crate::money::Money;
 use crate::period::Period;
 use crate::store::Key;
 use bb_macros::Answer;
+use bb_ports::answer::PhpMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 named! {
@@ -161,7 +162,7 @@ impl Order {
             created_at: self.created_at.clone(),
             updated_at: self.updated_at.clone(),
             total: Money(self.total()),
-            meta: PhpMap(self.meta.clone()),
+            meta: PhpMap(self.meta.clone().into_iter().collect()),
             active_tickets: self.active_tickets,
             client: client.clone(),
         }
@@ -205,30 +206,10 @@ pub struct OrderView {
     pub created_at: String,
     pub updated_at: String,
     pub total: Money,
-    pub meta: PhpMap,
+    pub meta: PhpMap<Value>,
     pub active_tickets: i64,
     /// The owner's `[client]`.
     pub client: Value,
-}
-
-/// A map that BoxBilling's `json_encode` prints as `[]` when it is empty.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PhpMap(pub Map<String, Value>);
-
-impl Serialize for PhpMap {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if self.0.is_empty() {
-            Vec::<Value>::new().serialize(serializer)
-        } else {
-            self.0.serialize(serializer)
-        }
-    }
-}
-
-impl bb_ports::answer::Answer for PhpMap {
-    fn schema() -> Value {
-        json!({"type": ["object", "array"], "maxItems": 0})
-    }
 }
 
 /// A line of an order's status history.

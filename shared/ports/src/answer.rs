@@ -89,9 +89,45 @@ impl Answer for Value {
     }
 }
 
+/// A map in the order given, which BoxBilling's `json_encode` prints as `[]` when it is empty
+/// (the `get_pairs` answers, an order's `meta`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhpMap<V>(pub Vec<(String, V)>);
+
+impl<V: Serialize> Serialize for PhpMap<V> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        if self.0.is_empty() {
+            return serializer.collect_seq(std::iter::empty::<V>());
+        }
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+impl<V: Answer> Answer for PhpMap<V> {
+    fn schema() -> Value {
+        json!({"type": ["object", "array"], "additionalProperties": V::schema(), "maxItems": 0})
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_php_map_is_an_empty_array() {
+        let empty: PhpMap<String> = PhpMap(Vec::new());
+        assert_eq!(serde_json::to_string(&empty).unwrap(), "[]");
+        let pairs = PhpMap(vec![
+            ("2".to_string(), "b".to_string()),
+            ("1".to_string(), "a".to_string()),
+        ]);
+        assert_eq!(serde_json::to_string(&pairs).unwrap(), r#"{"2":"b","1":"a"}"#);
+    }
 
     #[test]
     fn composite_schemas_nest_their_parts() {
