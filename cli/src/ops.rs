@@ -194,10 +194,10 @@ pub async fn pay_invoice(
     let now_text = bb_core::clock::format_datetime(now);
     let mut ops = settlement.ops;
     inv.version += 1;
-    ops.push(TxOp::Put {
-        item: inv.to_item().map_err(|e| e.to_string())?,
-        cond: Some(Cond::eq("version", version).and(Cond::eq("status", invoice::InvoiceStatus::Unpaid))),
-    });
+    ops.push(
+        inv.put_when(Cond::eq("version", version).and(Cond::eq("status", invoice::InvoiceStatus::Unpaid)))
+            .map_err(|e| e.to_string())?,
+    );
     ops.push(TxOp::Update(clients::balance_update(
         &before_client,
         &client,
@@ -206,10 +206,7 @@ pub async fn pay_invoice(
     for order in orders.iter_mut().filter(|o| settlement.orders_changed.contains(&o.id)) {
         let before = versions.iter().find(|(id, _)| *id == order.id).map_or(0, |(_, v)| *v);
         order.version = before + 1;
-        ops.push(TxOp::Put {
-            item: order.to_item().map_err(|e| e.to_string())?,
-            cond: Some(Cond::eq("version", before)),
-        });
+        ops.push(order.put_when(Cond::eq("version", before)).map_err(|e| e.to_string())?);
     }
     let email_ids = ids.take(IdKind::Email, settlement.notices.len()).map_err(store_err)?;
     let commit = notifier::Commit::new(app, ops, &settlement.notices, &email_ids)
@@ -278,10 +275,7 @@ pub async fn order_action(app: &App, client_id: i64, order_id: i64, action: &str
         }
     }
     o.version = version + 1;
-    ops.push(TxOp::Put {
-        item: o.to_item().map_err(|e| e.to_string())?,
-        cond: Some(Cond::eq("version", version)),
-    });
+    ops.push(o.put_when(Cond::eq("version", version)).map_err(|e| e.to_string())?);
     let (ids, list): (Vec<i64>, Vec<Notice>) = notices.into_iter().unzip();
     let commit = notifier::Commit::new(app, ops, &list, &ids).await.map_err(err)?;
     commit.run(app).await.map_err(|e| e.to_string())?;
@@ -425,10 +419,7 @@ pub async fn close_invoice(app: &App, hash: &str, action: &str, to_balance: bool
     }
     inv.updated_at = now;
     inv.version += 1;
-    ops.push(TxOp::Put {
-        item: inv.to_item().map_err(|e| e.to_string())?,
-        cond: Some(Cond::eq("version", version)),
-    });
+    ops.push(inv.put_when(Cond::eq("version", version)).map_err(|e| e.to_string())?);
     app.store.transact(ops).await.map_err(|e| e.to_string())?;
     Ok(format!("invoice {} is now {}", inv.serie_nr(), inv.status))
 }

@@ -329,10 +329,8 @@ async fn renewal_invoice(ctx: ClientCtx, p: RenewalParams) -> ApiResult<String> 
         order.promo_used += 1;
     }
     order.version = before_order + 1;
-    let order_unchanged = ops.add(TxOp::Put {
-        item: order.to_item()?,
-        cond: Some(Cond::eq("version", before_order).and(Cond::NotExists("unpaid_invoice_hash".into()))),
-    });
+    let order_unchanged =
+        ops.add(order.put_when(Cond::eq("version", before_order).and(Cond::NotExists("unpaid_invoice_hash".into())))?);
     ops.push(TxOp::put_new(inv.to_item()?));
     ops.push(activity::log(
         &ctx.origin(),

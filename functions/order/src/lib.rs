@@ -236,10 +236,7 @@ async fn delete(ctx: ClientCtx, p: IdParams) -> ApiResult<bool> {
             } else {
                 inv.version += 1;
                 inv.updated_at = ctx.now_text();
-                ops.push(TxOp::Put {
-                    item: inv.to_item()?,
-                    cond: Some(Cond::eq("version", version)),
-                });
+                ops.push(inv.put_when(Cond::eq("version", version))?);
             }
         }
     }

@@ -187,10 +187,7 @@ async fn activate(ctx: ClientCtx, p: ActivateParams) -> ApiResult<Value> {
                 order.status = order::OrderStatus::FailedSetup;
                 order.record(order::OrderStatus::FailedSetup, &e.message, &ctx.now_text());
                 order.version = version + 1;
-                let put = TxOp::Put {
-                    item: order.to_item()?,
-                    cond: Some(Cond::eq("version", version)),
-                };
+                let put = order.put_when(Cond::eq("version", version))?;
                 ctx.store()
                     .transact(vec![put])
                     .await
@@ -222,10 +219,7 @@ async fn activate(ctx: ClientCtx, p: ActivateParams) -> ApiResult<Value> {
         })
         .collect();
     order.version = version + 1;
-    ops.push(TxOp::Put {
-        item: order.to_item()?,
-        cond: Some(Cond::eq("version", version)),
-    });
+    ops.push(order.put_when(Cond::eq("version", version))?);
     ops.push(activity::log(
         &ctx.origin(),
         ctx.client_id,

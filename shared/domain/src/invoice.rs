@@ -981,71 +981,60 @@ mod tests {
         .unwrap()
     }
 
-    fn settlement_ids() -> Ids {
-        Ids::given(IdKind::Balance, [1, 2])
-            .with(IdKind::Service, [1, 2])
-            .with(IdKind::Transaction, [1])
-    }
-
-    #[test]
-    fn paying_from_credit_charges_the_balance_and_activates_the_order() {
+    /// Settles on the default settings and an empty catalogue, with ids to spare.
+    fn pay(
+        client: &mut ClientRecord,
+        invoice: &mut Invoice,
+        orders: &mut [Order],
+        paid_by: &PaidBy,
+        ip: Option<&str>,
+    ) -> ApiResult<Settlement> {
         let (settings, catalog) = (Settings::default(), Catalog::default());
         let sealer = crate::crypto::Sealer::new(&[1; 32]).unwrap();
-        let mut client = client("25.00");
-        let mut invoice = invoice_for(&client, LineTask::Activate);
-        let mut orders = vec![order(OrderStatus::PendingSetup)];
         let terms = Terms {
             settings: &settings,
             catalog: &catalog,
             sealer: &sealer,
             now: at(),
-            ip: None,
+            ip,
         };
         let books = Books {
-            client: &mut client,
-            invoice: &mut invoice,
-            orders: &mut orders,
+            client,
+            invoice,
+            orders,
         };
-        let paid = settle(terms, books, &PaidBy::Credits, &mut settlement_ids()).unwrap();
+        let mut ids = Ids::given(IdKind::Balance, [1, 2])
+            .with(IdKind::Service, [1, 2])
+            .with(IdKind::Transaction, [1]);
+        settle(terms, books, paid_by, &mut ids)
+    }
+
+    #[test]
+    fn paying_from_credit_charges_the_balance_and_activates_the_order() {
+        let mut client = client("25.00");
+        let mut invoice = invoice_for(&client, LineTask::Activate);
+        let mut orders = vec![order(OrderStatus::PendingSetup)];
+        let paid = pay(&mut client, &mut invoice, &mut orders, &PaidBy::Credits, None).unwrap();
         assert_eq!(client.balance.as_deref(), Some("15.00"));
         assert_eq!(invoice.status, InvoiceStatus::Paid);
         assert_eq!(orders[0].status, OrderStatus::Active);
         assert_eq!(paid.orders_changed, vec![3]);
         assert!(!paid.notices.is_empty(), "the client hears of the payment");
         // Paying it again is refused: nothing is charged twice.
-        let books = Books {
-            client: &mut client,
-            invoice: &mut invoice,
-            orders: &mut orders,
-        };
-        assert!(settle(terms, books, &PaidBy::Credits, &mut settlement_ids()).is_err());
+        assert!(pay(&mut client, &mut invoice, &mut orders, &PaidBy::Credits, None).is_err());
         assert_eq!(client.balance.as_deref(), Some("15.00"));
     }
 
     #[test]
     fn a_gateway_payment_records_a_transaction_and_leaves_the_balance() {
-        let (settings, catalog) = (Settings::default(), Catalog::default());
-        let sealer = crate::crypto::Sealer::new(&[1; 32]).unwrap();
         let mut client = client("0.00");
         let mut invoice = invoice_for(&client, LineTask::Renew);
         let mut orders = vec![order(OrderStatus::Active)];
-        let terms = Terms {
-            settings: &settings,
-            catalog: &catalog,
-            sealer: &sealer,
-            now: at(),
-            ip: Some("192.0.2.1"),
-        };
-        let books = Books {
-            client: &mut client,
-            invoice: &mut invoice,
-            orders: &mut orders,
-        };
         let paid_by = PaidBy::Gateway {
             gateway_id: Some(1),
             txn_id: Some("T-1".into()),
         };
-        let paid = settle(terms, books, &paid_by, &mut settlement_ids()).unwrap();
+        let paid = pay(&mut client, &mut invoice, &mut orders, &paid_by, Some("192.0.2.1")).unwrap();
         assert_eq!(client.balance.as_deref(), Some("0.00"));
         assert_eq!(invoice.paid_txn.as_deref(), Some("T-1"));
         assert!(orders[0].expires_at.is_some(), "a renewal extends the order");

@@ -67,9 +67,15 @@ pub trait Record: Serialize + DeserializeOwned + Sized {
 
     /// A transaction operation creating the record, refused if its key is taken.
     fn put_new(&self) -> Result<TxOp, StoreError> {
+        self.put_when(Cond::absent())
+    }
+
+    /// A transaction operation writing the record if `cond` holds for what is stored (the
+    /// version it was read at, say).
+    fn put_when(&self, cond: Cond) -> Result<TxOp, StoreError> {
         Ok(TxOp::Put {
             item: self.to_item()?,
-            cond: Some(Cond::absent()),
+            cond: Some(cond),
         })
     }
 
