@@ -7,6 +7,7 @@ use bb_core::auth;
 use bb_core::crypto;
 use bb_core::domain::catalog;
 use bb_core::domain::client::{self as clients, ClientRecord, ClientStatus};
+use bb_core::domain::settings::StoredSettings;
 use bb_core::keys;
 use bb_core::notifier::Template;
 use bb_core::store::Record;
@@ -104,22 +105,14 @@ pub async fn load(app: &App, fixtures: &Fixtures, name: &str) -> Result<Report, 
     let err = |e: StoreError| e.to_string();
     if !fixtures.settings.is_empty() {
         // Settings merge into what is there, key by key.
-        let mut values: Map<String, Value> = match store.get(&keys::settings()).await.map_err(err)? {
-            Some(item) => match item.get("values").map(Attr::to_json) {
-                Some(Value::Object(m)) => m,
-                _ => Map::new(),
-            },
-            None => Map::new(),
+        let mut stored = match store.get(&keys::settings()).await.map_err(err)? {
+            Some(item) => StoredSettings::from_item(&item).map_err(err)?,
+            None => StoredSettings::default(),
         };
         for (k, v) in &fixtures.settings {
-            values.insert(k.clone(), v.clone());
+            stored.values.insert(k.clone(), v.clone());
         }
-        let key = keys::settings();
-        let mut item = Item::new();
-        item.insert("pk".into(), key.pk.into());
-        item.insert("sk".into(), key.sk.into());
-        item.insert("values".into(), Attr::from_json(&Value::Object(values)));
-        store.put(item, None).await.map_err(err)?;
+        store.put(stored.to_item().map_err(err)?, None).await.map_err(err)?;
         report.settings = fixtures.settings.len();
     }
     let templates = fixtures
@@ -268,10 +261,7 @@ async fn create_client(app: &App, f: &FixtureClient) -> Result<bool, String> {
         ..ClientRecord::default()
     };
     let mut tx = Tx::new();
-    let email_claim = tx.add(TxOp::Put {
-        item: clients::email_item(&email, id),
-        cond: Some(Cond::absent()),
-    });
+    let email_claim = tx.add(clients::email_claim(&email, id));
     if let Some(key) = &f.api_key {
         let new = auth::api_key_item(app, &client, key.clone(), app.clock.now().unix_timestamp())
             .map_err(|e| e.to_string())?;

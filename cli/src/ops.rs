@@ -4,9 +4,8 @@
 use bb_core::app::App;
 use bb_core::auth;
 use bb_core::domain::client::{self as clients, ClientRecord};
-use bb_core::keys;
-use bb_core::store::Record;
-use bb_core::store::{Cond, IdKind, TxOp, Update};
+use bb_core::store::{Cond, IdKind, TxOp};
+use bb_core::store::{Record, Versioned};
 
 /// Sets a client's status. Anything but `active` ends every session and stops the API key at
 /// once (the credential items carry the status the pipeline checks).
@@ -19,19 +18,18 @@ pub async fn set_client_status(app: &App, client_id: i64, status: &str) -> Resul
         .await
         .map_err(|_| format!("client #{client_id} not found"))?;
     let now = bb_core::clock::format_datetime(app.clock.now());
-    let mut update = clients::versioned_update(&client, &now).set("status", status);
+    let mut changed = client.clone();
+    changed.status = status;
     let mut ops = Vec::new();
     if status != clients::ClientStatus::Active {
-        update = update.set("sessions", clients::sessions_attr(&[]));
+        changed.sessions.clear();
         ops.extend(auth::end_sessions(&client.sessions));
     }
-    ops.push(TxOp::Update(update));
+    ops.push(TxOp::Update(
+        clients::update(&client, &changed, &now).map_err(|e| e.to_string())?,
+    ));
     if let Some(hash) = &client.api_key_hash {
-        ops.push(TxOp::Update(
-            Update::new(keys::api_key(hash))
-                .set("status", status)
-                .when(Cond::exists()),
-        ));
+        ops.push(auth::api_key_status(hash, status));
     }
     app.store.transact(ops).await.map_err(|e| e.to_string())?;
     clients::load(app.store.as_ref(), client_id)
@@ -195,18 +193,16 @@ pub async fn pay_invoice(
     let mut ops = settlement.ops;
     inv.version += 1;
     ops.push(
-        inv.put_when(Cond::eq("version", version).and(Cond::eq("status", invoice::InvoiceStatus::Unpaid)))
+        inv.put_when(Invoice::still_unpaid(version))
             .map_err(|e| e.to_string())?,
     );
-    ops.push(TxOp::Update(clients::balance_update(
-        &before_client,
-        &client,
-        &now_text,
-    )));
+    ops.push(TxOp::Update(
+        clients::update(&before_client, &client, &now_text).map_err(|e| e.to_string())?,
+    ));
     for order in orders.iter_mut().filter(|o| settlement.orders_changed.contains(&o.id)) {
         let before = versions.iter().find(|(id, _)| *id == order.id).map_or(0, |(_, v)| *v);
         order.version = before + 1;
-        ops.push(order.put_when(Cond::eq("version", before)).map_err(|e| e.to_string())?);
+        ops.push(order.put_when(Cond::version(before)).map_err(|e| e.to_string())?);
     }
     let email_ids = ids.take(IdKind::Email, settlement.notices.len()).map_err(store_err)?;
     let commit = notifier::Commit::new(app, ops, &settlement.notices, &email_ids)
@@ -275,7 +271,7 @@ pub async fn order_action(app: &App, client_id: i64, order_id: i64, action: &str
         }
     }
     o.version = version + 1;
-    ops.push(o.put_when(Cond::eq("version", version)).map_err(|e| e.to_string())?);
+    ops.push(o.put_when(Cond::version(version)).map_err(|e| e.to_string())?);
     let (ids, list): (Vec<i64>, Vec<Notice>) = notices.into_iter().unzip();
     let commit = notifier::Commit::new(app, ops, &list, &ids).await.map_err(err)?;
     commit.run(app).await.map_err(|e| e.to_string())?;
@@ -312,9 +308,11 @@ pub async fn add_funds(app: &App, client_id: i64, amount: &str, description: &st
         created_at: now.clone(),
     };
     let total = money::text(balance + entry.amount);
+    let mut changed = client.clone();
+    changed.balance = Some(total.clone());
     let ops = vec![
         entry.put_new().map_err(|e| e.to_string())?,
-        TxOp::Update(clients::versioned_update(&client, &now).set("balance", total.clone())),
+        TxOp::Update(clients::update(&client, &changed, &now).map_err(|e| e.to_string())?),
     ];
     app.store.transact(ops).await.map_err(|e| e.to_string())?;
     Ok(format!("client #{client_id} balance is now {total}"))
@@ -358,13 +356,10 @@ pub async fn close_invoice(app: &App, hash: &str, action: &str, to_balance: bool
                 {
                     let o = Order::from_item(item).map_err(|e| e.to_string())?;
                     if o.unpaid_invoice_hash.as_deref() == Some(inv.hash.as_str()) {
-                        ops.push(TxOp::Update(
-                            Update::new(o.key())
-                                .remove("unpaid_invoice_hash")
-                                .remove("unpaid_invoice_id")
-                                .add("version", 1)
-                                .when(Cond::eq("version", o.version)),
-                        ));
+                        let mut freed = o.clone();
+                        freed.unpaid_invoice_hash = None;
+                        freed.unpaid_invoice_id = None;
+                        ops.push(TxOp::Update(freed.update_from(&o).map_err(|e| e.to_string())?));
                     }
                 }
             }
@@ -410,8 +405,10 @@ pub async fn close_invoice(app: &App, hash: &str, action: &str, to_balance: bool
                     created_at: now.clone(),
                 };
                 ops.push(entry.put_new().map_err(|e| e.to_string())?);
+                let mut changed = client.clone();
+                changed.balance = Some(money::text(balance + delta));
                 ops.push(TxOp::Update(
-                    clients::versioned_update(&client, &now).set("balance", money::text(balance + delta)),
+                    clients::update(&client, &changed, &now).map_err(|e| e.to_string())?,
                 ));
             }
         }
@@ -419,7 +416,7 @@ pub async fn close_invoice(app: &App, hash: &str, action: &str, to_balance: bool
     }
     inv.updated_at = now;
     inv.version += 1;
-    ops.push(inv.put_when(Cond::eq("version", version)).map_err(|e| e.to_string())?);
+    ops.push(inv.put_when(Cond::version(version)).map_err(|e| e.to_string())?);
     app.store.transact(ops).await.map_err(|e| e.to_string())?;
     Ok(format!("invoice {} is now {}", inv.serie_nr(), inv.status))
 }
@@ -454,7 +451,7 @@ pub async fn set_service_fields(
         ));
     }
     let now = bb_core::clock::format_datetime(app.clock.now());
-    let mut update = Update::new(key).when(Cond::exists()).set("updated_at", now);
+    let mut update = bb_core::domain::service::staff_update(key, &now);
     for (name, value) in fields {
         if FIXED_SERVICE_FIELDS.contains(&name.as_str()) || name.ends_with("_sealed") {
             return Err(format!("{name} cannot be set"));

@@ -1,7 +1,7 @@
 //! Every answer a test sees is checked against its operation's schema in the OpenAPI document,
 //! so the document can only say what the API really answers. A small JSON Schema checker: the
 //! keywords the document uses (type, properties, required, additionalProperties, items, anyOf,
-//! oneOf, minimum, $ref to components).
+//! oneOf, const, enum, minimum, maxItems, $ref to components).
 
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -15,8 +15,11 @@ fn document() -> &'static Value {
 /// not describe, such as unknown methods, whose error answers are checked by the suites).
 pub fn violations(path: &str, answer: &Value) -> Vec<String> {
     let doc = document();
+    // A module that answers any method name is one templated path (`…/servicecustom/{method}`).
+    let templated = path.rsplit_once('/').map(|(module, _)| format!("{module}/{{method}}"));
     let Some(schema) = doc["paths"]
         .get(path)
+        .or_else(|| templated.and_then(|t| doc["paths"].get(t)))
         .map(|p| &p["post"]["responses"]["200"]["content"]["application/json"]["schema"])
     else {
         return Vec::new();
@@ -79,6 +82,21 @@ fn check(doc: &Value, schema: &Value, value: &Value, at: &str, out: &mut Vec<Str
         }
         _ => {}
     }
+    if let Some(expected) = schema.get("const")
+        && expected != value
+    {
+        out.push(format!("{at}: {value} is not {expected}"));
+    }
+    if let Some(names) = schema.get("enum").and_then(Value::as_array)
+        && !names.contains(value)
+    {
+        out.push(format!("{at}: {value} is none of {names:?}"));
+    }
+    if let (Some(most), Value::Array(items)) = (schema.get("maxItems").and_then(Value::as_u64), value)
+        && items.len() as u64 > most
+    {
+        out.push(format!("{at}: {} items, more than {most}", items.len()));
+    }
     if let (Some(minimum), Some(n)) = (schema.get("minimum").and_then(Value::as_f64), value.as_f64())
         && n < minimum
     {
@@ -94,10 +112,11 @@ fn check(doc: &Value, schema: &Value, value: &Value, at: &str, out: &mut Vec<Str
         for (name, field) in fields {
             match properties.and_then(|p| p.get(name)) {
                 Some(inner) => check(doc, inner, field, &format!("{at}.{name}"), out),
-                None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
-                    out.push(format!("{at}: `{name}` is not in the schema"));
-                }
-                None => {}
+                None => match schema.get("additionalProperties") {
+                    Some(Value::Bool(false)) => out.push(format!("{at}: `{name}` is not in the schema")),
+                    Some(rest @ Value::Object(_)) => check(doc, rest, field, &format!("{at}.{name}"), out),
+                    _ => {}
+                },
             }
         }
     }
@@ -128,6 +147,26 @@ mod tests {
             json!({"a": 1, "b": [1]}),
             json!([]),
         ] {
+            let mut out = Vec::new();
+            check(&doc, &schema, &bad, "", &mut out);
+            assert!(!out.is_empty(), "{bad} passed");
+        }
+    }
+
+    #[test]
+    fn the_checker_holds_values_to_constants_names_maps_and_empty_arrays() {
+        let doc = json!({});
+        let schema = json!({"anyOf": [
+            {"const": true},
+            {"enum": ["active", "pending_setup"]},
+            {"type": ["object", "array"], "additionalProperties": {"type": "string"}, "maxItems": 0}
+        ]});
+        for good in [json!(true), json!("active"), json!({"1": "a"}), json!([])] {
+            let mut out = Vec::new();
+            check(&doc, &schema, &good, "", &mut out);
+            assert!(out.is_empty(), "{good}: {out:?}");
+        }
+        for bad in [json!(false), json!("paid"), json!({"1": 2}), json!(["a"])] {
             let mut out = Vec::new();
             check(&doc, &schema, &bad, "", &mut out);
             assert!(!out.is_empty(), "{bad} passed");

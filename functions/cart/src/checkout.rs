@@ -19,11 +19,23 @@ use bb_core::notifier::{Notice, TemplateCode};
 use bb_core::prelude::*;
 use bb_core::store::Ids;
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
 #[derive(Params)]
 pub struct CheckoutParams {
     /// Payment gateway the invoice will be paid with.
     gateway_id: Option<i64>,
+}
+
+/// What a checkout answers (and what its idempotency records keep for a repeat).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Answer)]
+pub struct CheckoutAnswer {
+    pub gateway_id: Option<i64>,
+    /// The invoice to pay; none when the balance paid it or nothing was due.
+    pub invoice_hash: Option<String>,
+    /// The first (master) order.
+    pub order_id: i64,
+    pub orders: Vec<i64>,
 }
 
 /// The record of a checkout by its `Idempotency-Key`.
@@ -36,8 +48,9 @@ fn by_cart(client_id: i64, cart_id: &str) -> Key {
     idempotency::key(client_id, "cart", cart_id)
 }
 
-fn stored_result(item: Option<&Item>) -> Option<Value> {
+fn stored_result(item: Option<&Item>) -> Option<CheckoutAnswer> {
     item.and_then(idempotency::stored)
+        .and_then(|value| serde_json::from_value(value).ok())
 }
 
 fn promo_refused() -> ApiError {
@@ -47,7 +60,7 @@ fn promo_refused() -> ApiError {
     )
 }
 
-pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
+pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<CheckoutAnswer> {
     let client_id = ctx.client_id;
     let explicit = idempotency::header_key(&ctx.meta)?;
     let owner = CartOwner::Client(client_id);
@@ -67,7 +80,7 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
     let (cart, cart_cond) = match by_key(&owner.key()) {
         Some(item) => {
             let cart = bb_core::domain::cart::Cart::from_item(item)?;
-            let cond = Cond::eq("version", cart.version);
+            let cond = Cond::version(cart.version);
             (cart, cond)
         }
         None => load(&ctx, &owner).await?,
@@ -77,7 +90,7 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
     if cart.items.is_empty()
         && let Some(previous) = &cart.checked_out
         && let Some(item) = ctx.store().get(&by_cart(client_id, previous)).await?
-        && let Some(result) = idempotency::stored(&item)
+        && let Some(result) = stored_result(Some(&item))
     {
         return Ok(result);
     }
@@ -255,12 +268,13 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
         json!({"c": client.view(false), "order": orders.first().map(|o| o.view(&Value::Null)), "orders": orders.len()}),
     ));
 
-    let result = json!({
-        "gateway_id": p.gateway_id,
-        "invoice_hash": invoice.as_ref().filter(|i| i.is_unpaid()).map(|i| i.hash.clone()),
-        "order_id": master,
-        "orders": orders.iter().map(|o| o.id).collect::<Vec<_>>(),
-    });
+    let result = CheckoutAnswer {
+        gateway_id: p.gateway_id,
+        invoice_hash: invoice.as_ref().filter(|i| i.is_unpaid()).map(|i| i.hash.clone()),
+        order_id: master,
+        orders: orders.iter().map(|o| o.id).collect(),
+    };
+    let kept = serde_json::to_value(&result).map_err(|e| ApiError::internal(e.to_string()))?;
 
     for order in &orders {
         ops.push(TxOp::put_new(order.to_item()?));
@@ -270,20 +284,12 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
     }
     let mut promo_use = None;
     if let Some(promo) = promo {
-        let mut update = Update::new(bb_core::domain::catalog::promo_key(&promo.code)).add("used", n as i64);
-        update = update.when(Cond::exists());
-        if promo.maxuses > 0 {
-            update = update.when(Cond::Le("used".into(), Attr::from(promo.maxuses - n as i64)));
-        }
-        promo_use = Some(ops.add(TxOp::Update(update)));
+        promo_use = Some(ops.add(TxOp::Update(promo.used(n as i64))));
         if !client.promos_used.contains(&promo.id) {
             client.promos_used.push(promo.id);
         }
     }
-    let client_update = clients::balance_update(&before, &client, &now_text)
-        .set("currency", client.currency.clone())
-        .set("promos_used", Attr::from_json(&json!(client.promos_used)));
-    ops.push(TxOp::Update(client_update));
+    ops.push(TxOp::Update(clients::update(&before, &client, &now_text)?));
     if before.currency != client.currency {
         ops.extend(clients::header_ops(&client)?);
     }
@@ -294,10 +300,10 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<Value> {
         item: emptied.to_item(&owner, ctx.epoch())?,
         cond: Some(cart_cond),
     });
-    let natural_record = ops.add(idempotency::record(natural.clone(), &result, ctx.epoch()));
+    let natural_record = ops.add(idempotency::record(natural.clone(), &kept, ctx.epoch()));
     let explicit_record = explicit
         .as_ref()
-        .map(|k| ops.add(idempotency::record(by_header(client_id, k), &result, ctx.epoch())));
+        .map(|k| ops.add(idempotency::record(by_header(client_id, k), &kept, ctx.epoch())));
     ops.push(activity::log(&ctx.origin(), client_id, "Checked out shopping cart"));
     let email_ids = ids.take(IdKind::Email, notices.len())?;
     let commit = Commit::new(&ctx.app, ops.into_ops(), &notices, &email_ids).await?;

@@ -14,7 +14,7 @@ use bb_core::auth::{self, Credential};
 use bb_core::crypto;
 use bb_core::domain::cart::{Cart, CartItem, CartOwner};
 use bb_core::domain::catalog::{Catalog, Currency, ProductStatus};
-use bb_core::domain::money;
+use bb_core::domain::money::Money;
 use bb_core::prelude::*;
 use pricing::{price_cart, promo_usable_by};
 
@@ -70,7 +70,7 @@ pub(crate) async fn load(ctx: &Ctx, owner: &CartOwner) -> ApiResult<(Cart, Cond)
     match ctx.store().get(&owner.key()).await? {
         Some(item) => {
             let cart = Cart::from_item(&item)?;
-            let cond = Cond::eq("version", cart.version);
+            let cond = Cond::version(cart.version);
             Ok((cart, cond))
         }
         None => Ok((
@@ -102,21 +102,20 @@ pub(crate) fn cart_currency<'a>(catalog: &'a Catalog, cart: &Cart) -> ApiResult<
 }
 
 /// `[cart]`: amounts in the default currency, as BoxBilling shows them before checkout.
-async fn get(ctx: GuestCtx, _: NoParams) -> ApiResult<Value> {
+async fn get(ctx: GuestCtx, _: NoParams) -> ApiResult<pricing::CartView> {
     let (owner, _) = owner(&ctx, false).await?;
     let (cart, _) = load(&ctx, &owner).await?;
     let catalog = ctx.app.catalog().await?;
     let promo = cart.promo_code.as_deref().and_then(|c| catalog.promo(c));
     let priced = price_cart(&catalog, &cart, promo)?;
-    let items: Vec<Value> = priced.iter().map(pricing::Priced::view).collect();
-    Ok(json!({
-        "promocode": cart.promo_code,
-        "discount": money::text(priced.iter().map(|p| p.discount()).sum()),
-        "subtotal": money::text(priced.iter().map(|p| p.total + p.setup).sum()),
-        "total": money::text(priced.iter().map(|p| p.total + p.setup - p.discount()).sum()),
-        "items": items,
-        "currency": cart_currency(&catalog, &cart)?.view(),
-    }))
+    Ok(pricing::CartView {
+        promocode: cart.promo_code.clone(),
+        discount: Money(priced.iter().map(|p| p.discount()).sum()),
+        subtotal: Money(priced.iter().map(|p| p.total + p.setup).sum()),
+        total: Money(priced.iter().map(|p| p.total + p.setup - p.discount()).sum()),
+        items: priced.iter().map(pricing::Priced::view).collect(),
+        currency: cart_currency(&catalog, &cart)?.view(),
+    })
 }
 
 async fn reset(ctx: GuestCtx, _: NoParams) -> ApiResult<bool> {
@@ -263,16 +262,8 @@ async fn add_item(ctx: GuestCtx, p: AddItemParams) -> ApiResult<bool> {
     if product.stock_control && product.quantity_in_stock < quantity {
         return Err(ApiError::new("I'm afraid we are out of stock."));
     }
-    // The item's settings: what the client sent, minus what is not settings.
-    let mut config = (*ctx.params).clone();
-    for reserved in ["id", "addons", "multiple", "_url"] {
-        config.remove(reserved);
-    }
-    config.insert("quantity".into(), quantity.into());
-    match &period {
-        Some(p) if product.is_recurrent() => config.insert("period".into(), p.clone().into()),
-        _ => config.remove("period"),
-    };
+    let period_kept = period.as_deref().filter(|_| product.is_recurrent());
+    let config = CartItem::settings(&ctx.params, quantity, period_kept);
     if Value::Object(config.clone()).to_string().len() > MAX_ITEM_CONFIG {
         return Err(ApiError::new("Product settings are too large"));
     }
@@ -301,14 +292,11 @@ async fn add_item(ctx: GuestCtx, p: AddItemParams) -> ApiResult<bool> {
                 .price_for(Some(code))
                 .map_err(|_| ApiError::new("Selected billing period is not valid for addon"))?;
         }
-        let mut addon_config = ParamMap::new();
-        addon_config.insert("selected".into(), true.into());
-        if let Some(code) = addon_period.filter(|_| addon.is_recurrent()) {
-            addon_config.insert("period".into(), code.into());
-        }
-        addon_config.insert("quantity".into(), 1.into());
-        addon_config.insert("parent_id".into(), product.id.into());
-        addons.push((addon.id, addon_config));
+        let recurring = addon.is_recurrent();
+        addons.push((
+            addon.id,
+            CartItem::addon_settings(addon_period.filter(|_| recurring), product.id),
+        ));
     }
 
     let (owner, _) = owner(&ctx, true).await?;
@@ -324,13 +312,8 @@ async fn add_item(ctx: GuestCtx, p: AddItemParams) -> ApiResult<bool> {
         config,
     });
     let mut next = main_id + 1;
-    for (addon_id, mut addon_config) in addons {
-        addon_config.insert("parent_item".into(), main_id.into());
-        cart.items.push(CartItem {
-            id: next,
-            product_id: addon_id,
-            config: addon_config,
-        });
+    for (addon_id, addon_config) in addons {
+        cart.items.push(CartItem::addon(next, addon_id, addon_config, main_id));
         next += 1;
     }
     cart.next_item = next;

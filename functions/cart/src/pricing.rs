@@ -2,10 +2,13 @@
 //! quantity, and the promo's discount (BoxBilling's rules).
 
 use bb_core::domain::cart::{Cart, CartItem};
+use bb_core::domain::catalog::CurrencyView;
 use bb_core::domain::catalog::{Catalog, Product, Promo, PromoType};
-use bb_core::domain::money;
+use bb_core::domain::money::{self, Money};
 use bb_core::prelude::*;
 use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::Map;
 
 pub struct Priced<'a> {
     pub item: &'a CartItem,
@@ -27,29 +30,73 @@ impl Priced<'_> {
     }
 
     /// `[cart item]`: the stored settings merged with the computed keys.
-    pub fn view(&self) -> Value {
-        let mut v = self.item.config.clone();
-        let computed = json!({
-            "id": self.item.id,
-            "product_id": self.product.id,
-            "form_id": self.product.form_id,
-            "title": self.product.title,
-            "type": self.product.kind,
-            "quantity": self.quantity,
-            "unit": self.product.unit,
-            "period": self.period,
-            "price": money::text(self.price),
-            "setup_price": money::text(self.setup),
-            "discount": money::text(self.discount()),
-            "discount_price": money::text(self.discount_price),
-            "discount_setup": money::text(self.discount_setup),
-            "total": money::text(self.total),
-        });
-        if let Value::Object(c) = computed {
-            v.extend(c);
+    pub fn view(&self) -> CartItemView {
+        let computed = ItemFigures {
+            id: self.item.id,
+            product_id: self.product.id,
+            form_id: self.product.form_id,
+            title: self.product.title.clone(),
+            kind: self.product.kind.clone(),
+            quantity: self.quantity,
+            unit: self.product.unit.clone(),
+            period: self.period.clone(),
+            price: Money(self.price),
+            setup_price: Money(self.setup),
+            discount: Money(self.discount()),
+            discount_price: Money(self.discount_price),
+            discount_setup: Money(self.discount_setup),
+            total: Money(self.total),
+        };
+        let mut merged = self.item.config.clone();
+        if let Ok(Value::Object(figures)) = serde_json::to_value(computed) {
+            merged.extend(figures);
         }
-        Value::Object(v)
+        CartItemView(merged)
     }
+}
+
+/// What the cart computes for an item, over the settings it was added with.
+#[derive(Serialize, Answer)]
+struct ItemFigures {
+    id: i64,
+    product_id: i64,
+    form_id: Option<i64>,
+    title: String,
+    #[serde(rename = "type")]
+    kind: String,
+    quantity: i64,
+    unit: String,
+    period: Option<String>,
+    price: Money,
+    setup_price: Money,
+    discount: Money,
+    discount_price: Money,
+    discount_setup: Money,
+    total: Money,
+}
+
+/// `[cart item]`: the settings given to `add_item` (period, quantity, a domain's or hosting's
+/// own fields), with [`ItemFigures`] written over them.
+#[derive(Serialize)]
+pub struct CartItemView(Map<String, Value>);
+
+impl bb_ports::answer::Answer for CartItemView {
+    fn schema() -> Value {
+        let mut schema = ItemFigures::schema();
+        schema["additionalProperties"] = Value::Bool(true);
+        schema
+    }
+}
+
+/// `cart/get`: the items and the amounts in the cart's currency.
+#[derive(Serialize, Answer)]
+pub struct CartView {
+    pub promocode: Option<String>,
+    pub discount: Money,
+    pub subtotal: Money,
+    pub total: Money,
+    pub items: Vec<CartItemView>,
+    pub currency: CurrencyView,
 }
 
 pub fn promo_usable_by(promo: &Promo, now: &str) -> bool {

@@ -142,10 +142,7 @@ async fn create(ctx: GuestCtx, p: CreateParams) -> ApiResult<i64> {
     let ids = next_ids(ctx.store(), &[IdKind::Client, IdKind::Email, IdKind::Email]).await?;
     client.id = ids[0];
     let mut tx = Tx::new();
-    let email_claim = tx.add(TxOp::Put {
-        item: clients::email_item(&email, client.id),
-        cond: Some(Cond::absent()),
-    });
+    let email_claim = tx.add(clients::email_claim(&email, client.id));
     let session = if p.auto_login.unwrap_or(false) {
         let (session, session_ops) = start_session(&ctx, &mut client)?;
         tx.extend(session_ops);
@@ -265,8 +262,19 @@ fn login_failed() -> ApiError {
     ApiError::coded(403, "Please check your login details")
 }
 
+/// Who logged in, and the CSRF token the session's writes must carry.
+#[derive(serde::Serialize, Answer)]
+struct LoginAnswer {
+    id: i64,
+    email: String,
+    name: String,
+    /// Always `client` here.
+    role: &'static str,
+    csrf_token: String,
+}
+
 /// Login with e-mail and password: a session cookie, and the CSRF token its writes must carry.
-async fn login(ctx: GuestCtx, p: LoginParams) -> ApiResult<Value> {
+async fn login(ctx: GuestCtx, p: LoginParams) -> ApiResult<LoginAnswer> {
     let owner = ctx.store().get(&keys::client_email(&p.email)).await?;
     let client_id = owner.as_ref().and_then(|i| i.get("client_id")).and_then(Attr::as_i64);
     // The client, its cart and the cart a guest filled before logging in, in one read.
@@ -301,11 +309,8 @@ async fn login(ctx: GuestCtx, p: LoginParams) -> ApiResult<Value> {
     };
     let current = client.clone();
     let (session, mut ops) = start_session(&ctx, &mut client)?;
-    ops.push(TxOp::Update(
-        clients::versioned_update(&current, &ctx.now_text())
-            .set("sessions", clients::sessions_attr(&client.sessions))
-            .set("ip", ctx.meta.ip.clone()),
-    ));
+    client.ip = Some(ctx.meta.ip.clone());
+    ops.push(TxOp::Update(clients::update(&current, &client, &ctx.now_text())?));
     ops.push(activity::log(
         &ctx.origin(),
         client.id,
@@ -322,13 +327,13 @@ async fn login(ctx: GuestCtx, p: LoginParams) -> ApiResult<Value> {
     }
     ctx.store().transact(ops).await.map_err(changed_meanwhile("account"))?;
     announce_session(&ctx, &session);
-    Ok(json!({
-        "id": client.id,
-        "email": client.email,
-        "name": client.full_name(),
-        "role": "client",
-        "csrf_token": session.csrf,
-    }))
+    Ok(LoginAnswer {
+        id: client.id,
+        name: client.full_name(),
+        email: client.email,
+        role: "client",
+        csrf_token: session.csrf,
+    })
 }
 
 #[derive(Params)]
@@ -375,7 +380,7 @@ fn merge_guest_cart(
     let (mut cart, cond) = match own {
         Some(item) => {
             let cart = Cart::from_item(item)?;
-            let cond = Cond::eq("version", cart.version);
+            let cond = Cond::version(cart.version);
             (cart, cond)
         }
         None => (

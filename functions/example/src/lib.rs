@@ -22,12 +22,22 @@ struct InfoParams {
 }
 
 /// The parameters received, the version, the caller's profile and the system messages.
-async fn get_info(ctx: ClientCtx, _: InfoParams) -> ApiResult<Value> {
+async fn get_info(ctx: ClientCtx, _: InfoParams) -> ApiResult<Info> {
     let client = clients::load(ctx.store(), ctx.client_id).await?;
-    Ok(json!({
-        "data": Value::Object((*ctx.params).clone()),
-        "version": ctx.app.config.version,
-        "profile": client.view(false),
-        "messages": [],
-    }))
+    Ok(Info {
+        data: (*ctx.params).clone(),
+        version: ctx.app.config.version,
+        profile: client.view(false),
+        messages: Vec::new(),
+    })
+}
+
+#[derive(serde::Serialize, Answer)]
+struct Info {
+    /// The parameters of the call, echoed as they came.
+    data: serde_json::Map<String, Value>,
+    version: &'static str,
+    profile: clients::ClientView,
+    /// System messages of the requested type (none here).
+    messages: Vec<String>,
 }

@@ -12,13 +12,14 @@ use bb_core::crypto::sha256_hex;
 use bb_core::domain::activity;
 use bb_core::domain::client as clients;
 use bb_core::domain::forum::{
-    Favorite, Forum, ForumStatus, ForumView, Post, PostRow, Subscription, Summary, Topic, TopicRow, TopicSlug,
-    check_message, counted, forum_topics_partition, points_for, profile_update, slugify,
+    Favorite, Forum, ForumRef, ForumStatus, ForumView, Post, PostRow, ProfileView, Subscription, Summary, Topic,
+    TopicRow, TopicSlug, TopicView, check_message, counted, forum_topics_partition, points_for, profile_update,
+    slugify,
 };
 use bb_core::keys;
 use bb_core::notifier::{self, FanoutJob, TemplateCode};
 use bb_core::prelude::*;
-use bb_core::store::{Ids, Index, from_item, query_all, to_item};
+use bb_core::store::{Ids, Index, from_item, query_all};
 
 pub fn module() -> Module {
     Module::new("forum")
@@ -70,15 +71,16 @@ async fn get_list(ctx: ClientCtx, _: NoParams) -> ApiResult<Page<ForumView>> {
 }
 
 /// Forums by category: `{category: [forum, ...]}`.
-async fn get_categories(ctx: ClientCtx, _: NoParams) -> ApiResult<Value> {
-    let mut out = ParamMap::new();
+async fn get_categories(ctx: ClientCtx, _: NoParams) -> ApiResult<PhpMap<Vec<ForumView>>> {
+    let mut out: Vec<(String, Vec<ForumView>)> = Vec::new();
     for forum in forums(&ctx).await? {
         let category = forum.category.clone().unwrap_or_default();
-        if let Value::Array(list) = out.entry(category).or_insert_with(|| json!([])) {
-            list.push(json!(forum.view()));
+        match out.iter_mut().find(|(name, _)| *name == category) {
+            Some((_, list)) => list.push(forum.view()),
+            None => out.push((category, vec![forum.view()])),
         }
     }
-    Ok(if out.is_empty() { json!([]) } else { Value::Object(out) })
+    Ok(PhpMap(out))
 }
 
 #[derive(Params)]
@@ -148,7 +150,7 @@ fn topic_missing_by_id() -> ApiError {
 }
 
 /// A topic, counting the view.
-async fn get_topic(ctx: ClientCtx, p: IdOrSlug) -> ApiResult<Value> {
+async fn get_topic(ctx: ClientCtx, p: IdOrSlug) -> ApiResult<TopicView> {
     p.check()?;
     let id = match (p.id, p.slug.as_deref()) {
         (Some(id), _) => id,
@@ -157,12 +159,13 @@ async fn get_topic(ctx: ClientCtx, p: IdOrSlug) -> ApiResult<Value> {
             .store()
             .get(&keys::topic_slug(slug))
             .await?
-            .and_then(|i| i.get("topic_id").and_then(Attr::as_i64))
+            .map(|item| TopicSlug::from_item(&item))
+            .transpose()?
+            .map(|claim| claim.topic_id)
             .ok_or_else(|| ApiError::new("Forum Topic not found"))?,
         _ => return Err(ApiError::new("ID or slug is missing")),
     };
-    let update = Update::new(keys::topic(id)).add("views", 1).when(Cond::exists());
-    match ctx.store().update(update, Returning::AllNew).await {
+    match ctx.store().update(Topic::viewed(id), Returning::AllNew).await {
         Ok(Some(item)) => Ok(from_item::<Topic>(&item)?.view()),
         Ok(None) | Err(StoreError::ConditionFailed) => Err(topic_missing_by_id()),
         Err(e) => Err(e.into()),
@@ -187,7 +190,8 @@ struct StartParams {
 }
 
 /// Starts a topic with its first message; the author is subscribed to it.
-async fn start_topic(ctx: ClientCtx, p: StartParams) -> ApiResult<Value> {
+/// The new topic's id, or its slug when `return` is `slug`.
+async fn start_topic(ctx: ClientCtx, p: StartParams) -> ApiResult<OneOf<i64, String>> {
     let settings = ctx.app.settings().await?;
     check_message(&settings, &p.message)?;
     bb_core::validate::max_len("Topic", &p.topic, 255)?;
@@ -240,7 +244,12 @@ async fn start_topic(ctx: ClientCtx, p: StartParams) -> ApiResult<Value> {
         let topic = Topic {
             id: topic_id,
             forum_id: forum.id,
-            forum: json!({"id": forum.id, "slug": forum.slug, "title": forum.title, "category": forum.category}),
+            forum: ForumRef {
+                category: forum.category.clone(),
+                id: forum.id,
+                slug: forum.slug.clone(),
+                title: forum.title.clone(),
+            },
             title: p.topic.clone(),
             slug: slug.clone(),
             status: ForumStatus::Active,
@@ -262,7 +271,7 @@ async fn start_topic(ctx: ClientCtx, p: StartParams) -> ApiResult<Value> {
         tx.push(post.put_new()?);
         let forum_open = tx.add(TxOp::Check {
             key: forum_key.clone(),
-            cond: Cond::Ne("status".into(), ForumStatus::Locked.as_str().into()).and(Cond::exists()),
+            cond: Forum::open_for_topics(),
         });
         tx.extend([
             TxOp::Update(counted(forum.id, topic_id, 1, 1)),
@@ -282,9 +291,9 @@ async fn start_topic(ctx: ClientCtx, p: StartParams) -> ApiResult<Value> {
         match ctx.store().transact(tx.into_ops()).await {
             Ok(()) => {
                 return Ok(if p.answer.as_deref() == Some("slug") {
-                    Value::String(slug)
+                    OneOf::Second(slug)
                 } else {
-                    topic_id.into()
+                    OneOf::First(topic_id)
                 });
             }
             Err(e) if e.failed(slug_claim) => continue,
@@ -405,14 +414,7 @@ async fn post_message(ctx: ClientCtx, p: PostParams) -> ApiResult<i64> {
     );
     let mut tx = Tx::new();
     tx.push(post.put_new()?);
-    let moved = topic.activity_entry(&now).set_on(Update::new(key));
-    let topic_open = tx.add(TxOp::Update(
-        moved
-            .add("posts_count", 1)
-            .set("updated_at", now.clone())
-            .set("last", Attr::M(to_item(&last)?))
-            .when(Cond::eq("status", ForumStatus::Active.as_str())),
-    ));
+    let topic_open = tx.add(TxOp::Update(topic.replied(&last, &now)?));
     tx.extend([
         TxOp::Update(counted(topic.forum_id, id, 0, 1)),
         profile_update(ctx.client_id, points),
@@ -485,7 +487,7 @@ async fn unsubscribe(ctx: ClientCtx, p: TopicIdParams) -> ApiResult<bool> {
 }
 
 /// Every favourite topic of the caller.
-async fn favorites(ctx: ClientCtx, _: NoParams) -> ApiResult<Vec<Value>> {
+async fn favorites(ctx: ClientCtx, _: NoParams) -> ApiResult<Vec<TopicView>> {
     let items = query_all(
         ctx.store(),
         Query::partition(keys::client_partition(ctx.client_id)).prefix("FAV#"),
@@ -493,9 +495,8 @@ async fn favorites(ctx: ClientCtx, _: NoParams) -> ApiResult<Vec<Value>> {
     .await?;
     let topic_keys: Vec<Key> = items
         .iter()
-        .filter_map(|i| i.get("topic_id").and_then(Attr::as_i64))
-        .map(keys::topic)
-        .collect();
+        .map(|item| Favorite::from_item(item).map(|f| keys::topic(f.topic_id)))
+        .collect::<Result<_, _>>()?;
     let mut topics = Vec::new();
     for chunk in topic_keys.chunks(100) {
         for item in ctx.store().get_many(chunk).await?.items() {
@@ -541,7 +542,7 @@ async fn favorite_remove(ctx: ClientCtx, p: TopicIdParams) -> ApiResult<bool> {
 }
 
 /// The caller's forum profile: posts, points, avatar.
-async fn profile(ctx: ClientCtx, _: NoParams) -> ApiResult<Value> {
+async fn profile(ctx: ClientCtx, _: NoParams) -> ApiResult<ProfileView> {
     let found = ctx
         .store()
         .get_many(&[keys::client(ctx.client_id), keys::forum_profile(ctx.client_id)])
@@ -553,12 +554,15 @@ async fn profile(ctx: ClientCtx, _: NoParams) -> ApiResult<Value> {
     )?;
     let stats = found.get(&keys::forum_profile(ctx.client_id));
     let count = |name: &str| stats.and_then(|s| s.get(name)).and_then(Attr::as_i64).unwrap_or(0);
-    Ok(json!({
-        "id": client.id,
-        "posts": count("posts"),
-        "points": count("points"),
-        "gravatar": format!("https://gravatar.com/avatar/{}", sha256_hex(client.email.trim().to_lowercase().as_bytes())),
-        "name": client.full_name(),
-        "created_at": client.created_at,
-    }))
+    Ok(ProfileView {
+        id: client.id,
+        posts: count("posts"),
+        points: count("points"),
+        gravatar: format!(
+            "https://gravatar.com/avatar/{}",
+            sha256_hex(client.email.trim().to_lowercase().as_bytes())
+        ),
+        name: client.full_name(),
+        created_at: client.created_at.clone(),
+    })
 }

@@ -168,12 +168,10 @@ async fn update(ctx: ClientCtx, p: UpdateParams) -> ApiResult<bool> {
     if !catalog.gateway(gateway_id).is_some_and(|g| g.enabled) {
         return Err(ApiError::new("Payment method not found"));
     }
-    let update = Update::new(inv.key())
-        .set("gateway_id", gateway_id)
-        .set("updated_at", ctx.now_text())
-        .add("version", 1)
-        .when(Cond::eq("version", inv.version))
-        .when(Cond::eq("status", InvoiceStatus::Unpaid));
+    let mut changed = inv.clone();
+    changed.gateway_id = Some(gateway_id);
+    changed.updated_at = ctx.now_text();
+    let update = changed.unpaid_update_from(&inv)?;
     let ops = vec![
         TxOp::Update(update),
         activity::log(&ctx.origin(), ctx.client_id, format!("Updated invoice \"{}\"", inv.id)),
@@ -314,11 +312,7 @@ async fn renewal_invoice(ctx: ClientCtx, p: RenewalParams) -> ApiResult<String> 
         let s = invoice::settle(terms, books, &PaidBy::Credits, &mut ids)?;
         ops.extend(s.ops);
         notices.extend(s.notices);
-        ops.push(TxOp::Update(clients::balance_update(
-            &before_client,
-            &client,
-            &ctx.now_text(),
-        )));
+        ops.push(TxOp::Update(clients::update(&before_client, &client, &ctx.now_text())?));
     }
     order = orders_list.remove(0);
     if inv.is_unpaid() {
@@ -329,8 +323,7 @@ async fn renewal_invoice(ctx: ClientCtx, p: RenewalParams) -> ApiResult<String> 
         order.promo_used += 1;
     }
     order.version = before_order + 1;
-    let order_unchanged =
-        ops.add(order.put_when(Cond::eq("version", before_order).and(Cond::NotExists("unpaid_invoice_hash".into())))?);
+    let order_unchanged = ops.add(order.put_when(Order::without_unpaid_invoice(before_order))?);
     ops.push(TxOp::put_new(inv.to_item()?));
     ops.push(activity::log(
         &ctx.origin(),
@@ -491,7 +484,7 @@ async fn delete(ctx: ClientCtx, p: HashParams) -> ApiResult<bool> {
     let ops = vec![
         TxOp::Delete {
             key: inv.key(),
-            cond: Some(Cond::eq("version", inv.version).and(Cond::eq("status", InvoiceStatus::Unpaid))),
+            cond: Some(Invoice::still_unpaid(inv.version)),
         },
         activity::log(&ctx.origin(), ctx.client_id, format!("Removed invoice #{}", inv.id)),
     ];
@@ -566,31 +559,42 @@ struct GatewaysParams {
     format: Option<String>,
 }
 
-/// Enabled payment gateways, newest first (guest).
-async fn gateways(ctx: GuestCtx, p: GatewaysParams) -> ApiResult<Value> {
+/// A gateway as `invoice/gateways` lists it.
+#[derive(serde::Serialize, Answer)]
+struct GatewayView {
+    id: i64,
+    code: String,
+    title: String,
+    allow_single: bool,
+    allow_recurrent: bool,
+    /// Every currency when the gateway names none.
+    accepted_currencies: Vec<String>,
+}
+
+/// Enabled payment gateways, newest first (guest): `{id: name}` with `format=pairs`.
+async fn gateways(ctx: GuestCtx, p: GatewaysParams) -> ApiResult<OneOf<PhpMap<String>, Vec<GatewayView>>> {
     let catalog = ctx.app.catalog().await?;
     let mut list: Vec<_> = catalog.gateways.iter().filter(|g| g.enabled).collect();
     list.sort_by_key(|x| std::cmp::Reverse(x.id));
     if p.format.as_deref() == Some("pairs") {
-        let pairs: ParamMap = list.iter().map(|g| (g.id.to_string(), g.name.clone().into())).collect();
-        return Ok(if pairs.is_empty() {
-            json!([])
-        } else {
-            Value::Object(pairs)
-        });
+        return Ok(OneOf::First(PhpMap(
+            list.iter().map(|g| (g.id.to_string(), g.name.clone())).collect(),
+        )));
     }
     let all: Vec<String> = catalog.currencies.iter().map(|c| c.code.clone()).collect();
-    Ok(Value::Array(
+    Ok(OneOf::Second(
         list.iter()
-            .map(|g| {
-                json!({
-                    "id": g.id,
-                    "code": g.gateway,
-                    "title": g.name,
-                    "allow_single": g.allow_single,
-                    "allow_recurrent": g.allow_recurrent,
-                    "accepted_currencies": if g.accepted_currencies.is_empty() { all.clone() } else { g.accepted_currencies.clone() },
-                })
+            .map(|g| GatewayView {
+                id: g.id,
+                code: g.gateway.clone(),
+                title: g.name.clone(),
+                allow_single: g.allow_single,
+                allow_recurrent: g.allow_recurrent,
+                accepted_currencies: if g.accepted_currencies.is_empty() {
+                    all.clone()
+                } else {
+                    g.accepted_currencies.clone()
+                },
             })
             .collect(),
     ))

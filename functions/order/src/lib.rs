@@ -8,6 +8,7 @@ use bb_core::domain::activity;
 use bb_core::domain::client as clients;
 use bb_core::domain::invoice::{self, Invoice, LineKind, LineStatus};
 use bb_core::domain::order::{self as orders, ORDER_PREFIX, Order, OrderView};
+use bb_core::domain::service::ServiceShown;
 use bb_core::error::changed_meanwhile;
 use bb_core::prelude::*;
 use rust_decimal::Decimal;
@@ -160,49 +161,49 @@ async fn addons(ctx: ClientCtx, p: IdParams) -> ApiResult<Vec<OrderView>> {
 }
 
 /// The order's service record (null until the order is set up).
-async fn service(ctx: ClientCtx, p: IdParams) -> ApiResult<Value> {
+async fn service(ctx: ClientCtx, p: IdParams) -> ApiResult<Option<ServiceShown>> {
     let key = orders::order_key(ctx.client_id, p.id);
     let svc = orders::service_key(ctx.client_id, p.id);
     let items = ctx.store().get_many(&[key.clone(), svc.clone()]).await?;
     let order = Order::from_item(items.get(&key).ok_or_else(not_found)?)?;
     match order.status {
-        orders::OrderStatus::PendingSetup | orders::OrderStatus::FailedSetup => return Ok(Value::Null),
+        orders::OrderStatus::PendingSetup | orders::OrderStatus::FailedSetup => return Ok(None),
         orders::OrderStatus::Active => {}
         _ => return Err(ApiError::new("Order is not activated")),
     }
     let Some(record) = items.get(&svc) else {
-        return Ok(Value::Null);
+        return Ok(None);
     };
     let map = match bb_core::store::Attr::M(record.clone()).to_json() {
         Value::Object(m) => m,
         _ => ParamMap::new(),
     };
-    match bb_core::domain::service::kind(&order.service_type) {
-        Some(kind) => kind.show(ctx.store(), &ctx.app.sealer, &map).await,
-        None => Ok(Value::Null),
-    }
+    let Some(kind) = bb_core::domain::service::kind(&order.service_type) else {
+        return Ok(None);
+    };
+    Ok(match kind.show(ctx.store(), &ctx.app.sealer, &map).await? {
+        Value::Object(fields) => Some(ServiceShown(fields)),
+        _ => None,
+    })
 }
 
 /// Products the order's product may be upgraded to: `{id: title}`.
-async fn upgradables(ctx: ClientCtx, p: IdParams) -> ApiResult<Value> {
+async fn upgradables(ctx: ClientCtx, p: IdParams) -> ApiResult<PhpMap<String>> {
     let (order, _) = load(&ctx, p.id).await?;
     let catalog = ctx.app.catalog().await?;
     let product = catalog
         .product(order.product_id)
         .ok_or_else(|| ApiError::new("Product not found"))?;
-    let pairs: ParamMap = product
-        .upgrades
-        .iter()
-        .filter(|id| **id != product.id)
-        .filter_map(|id| catalog.product(*id))
-        .filter(|p| p.status == bb_core::domain::catalog::ProductStatus::Enabled)
-        .map(|p| (p.id.to_string(), Value::String(p.title.clone())))
-        .collect();
-    Ok(if pairs.is_empty() {
-        json!([])
-    } else {
-        Value::Object(pairs)
-    })
+    Ok(PhpMap(
+        product
+            .upgrades
+            .iter()
+            .filter(|id| **id != product.id)
+            .filter_map(|id| catalog.product(*id))
+            .filter(|p| p.status == bb_core::domain::catalog::ProductStatus::Enabled)
+            .map(|p| (p.id.to_string(), p.title.clone()))
+            .collect(),
+    ))
 }
 
 /// Deletes a pending or failed order; its lines leave its unpaid invoice (an invoice left with
@@ -215,7 +216,7 @@ async fn delete(ctx: ClientCtx, p: IdParams) -> ApiResult<bool> {
     }
     let mut ops = vec![TxOp::Delete {
         key: order.key(),
-        cond: Some(Cond::eq("version", order.version)),
+        cond: Some(Cond::version(order.version)),
     }];
     ops.push(TxOp::delete(orders::service_key(ctx.client_id, order.id)));
     if let Some(hash) = &order.unpaid_invoice_hash
@@ -231,12 +232,12 @@ async fn delete(ctx: ClientCtx, p: IdParams) -> ApiResult<bool> {
             {
                 ops.push(TxOp::Delete {
                     key: inv.key(),
-                    cond: Some(Cond::eq("version", version)),
+                    cond: Some(Cond::version(version)),
                 });
             } else {
                 inv.version += 1;
                 inv.updated_at = ctx.now_text();
-                ops.push(inv.put_when(Cond::eq("version", version))?);
+                ops.push(inv.put_when(Cond::version(version))?);
             }
         }
     }
@@ -245,12 +246,9 @@ async fn delete(ctx: ClientCtx, p: IdParams) -> ApiResult<bool> {
             .iter()
             .filter(|o| o.group_id == order.group_id && !o.group_master && o.id != order.id)
         {
-            ops.push(TxOp::Update(
-                Update::new(addon.key())
-                    .set("group_master", true)
-                    .add("version", 1)
-                    .when(Cond::eq("version", addon.version)),
-            ));
+            let mut master = addon.clone();
+            master.group_master = true;
+            ops.push(TxOp::Update(master.update_from(addon)?));
         }
     }
     ops.push(activity::log(

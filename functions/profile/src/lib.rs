@@ -71,20 +71,11 @@ async fn update(ctx: ClientCtx, p: UpdateParams) -> ApiResult<bool> {
     p.fields.apply(&mut client)?;
 
     let mut tx = Tx::new();
-    tx.push(TxOp::Update(clients::write_profile(
-        &client,
-        clients::versioned_update(&current, &ctx.now_text()).set("email", client.email.clone()),
-    )?));
+    tx.push(TxOp::Update(clients::update(&current, &client, &ctx.now_text())?));
     let mut email_claim = None;
     if let Some(email) = &email_change {
-        email_claim = Some(tx.add(TxOp::Put {
-            item: clients::email_item(email, client.id),
-            cond: Some(Cond::absent()),
-        }));
-        tx.push(TxOp::Delete {
-            key: keys::client_email(&current.email),
-            cond: Some(Cond::eq("client_id", client.id)),
-        });
+        email_claim = Some(tx.add(clients::email_claim(email, client.id)));
+        tx.push(clients::email_release(&current.email, client.id));
     }
     tx.extend(clients::header_ops(&client)?);
     tx.push(activity::log(&ctx.origin(), client.id, "Updated profile"));
@@ -115,13 +106,12 @@ async fn api_key_get(ctx: ClientCtx, _: NoParams) -> ApiResult<Option<String>> {
 async fn api_key_reset(ctx: ClientCtx, _: NoParams) -> ApiResult<String> {
     let client = clients::load(ctx.store(), ctx.client_id).await?;
     let new = auth::new_api_key(&ctx.app, &client, ctx.epoch())?;
+    let mut changed = client.clone();
+    changed.api_key_hash = Some(new.hash);
+    changed.api_key_sealed = Some(new.sealed);
     let mut ops = vec![
         TxOp::put_new(new.item),
-        TxOp::Update(
-            clients::versioned_update(&client, &ctx.now_text())
-                .set("api_key_hash", new.hash)
-                .set("api_key_sealed", new.sealed),
-        ),
+        TxOp::Update(clients::update(&client, &changed, &ctx.now_text())?),
         activity::log(&ctx.origin(), client.id, "Generated new API key"),
     ];
     if let Some(old) = &client.api_key_hash {
@@ -158,12 +148,11 @@ async fn change_password(ctx: ClientCtx, p: ChangePasswordParams) -> ApiResult<b
     validate::password_strength(&p.password)?;
     let hash = crypto::hash_password(&p.password).map_err(|e| ApiError::internal(e.to_string()))?;
     let (kept, ended) = split_sessions(&client, &ctx.credential, ctx.epoch());
+    let mut changed = client.clone();
+    changed.password_hash = hash;
+    changed.sessions = kept;
     let mut ops = vec![
-        TxOp::Update(
-            clients::versioned_update(&client, &ctx.now_text())
-                .set("password_hash", hash)
-                .set("sessions", clients::sessions_attr(&kept)),
-        ),
+        TxOp::Update(clients::update(&client, &changed, &ctx.now_text())?),
         activity::log(&ctx.origin(), client.id, "Changed profile password"),
     ];
     ops.extend(auth::end_sessions(&ended));

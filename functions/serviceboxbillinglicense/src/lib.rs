@@ -22,7 +22,7 @@ struct ResetParams {
     order_id: Option<OrderRef>,
 }
 
-async fn reset(ctx: ClientCtx, p: ResetParams) -> ApiResult<Value> {
+async fn reset(ctx: ClientCtx, p: ResetParams) -> ApiResult<bool> {
     let lookup = Lookup::Extension {
         not_found: "BoxBilling license order not found",
         not_activated_with_id: false,
@@ -41,6 +41,6 @@ async fn reset(ctx: ClientCtx, p: ResetParams) -> ApiResult<Value> {
         .call("partner_order_reset", &[("order_id", &oid)])
         .await?;
     let line = format!("Reset license information. Order ID #{}", found.order.id);
-    service::commit(ctx.store(), &ctx.origin(), &found, Value::Null, line).await?;
-    Ok(Value::Bool(true))
+    service::commit(ctx.store(), &ctx.origin(), &found, None, line).await?;
+    Ok(true)
 }

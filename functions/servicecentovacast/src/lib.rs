@@ -47,18 +47,20 @@ async fn account(ctx: &ClientCtx, order_id: Option<OrderRef>) -> ApiResult<(Foun
 }
 
 /// A failure as the answer, when the client asked to `try`.
-fn softened(result: ApiResult<Value>, attempt: Option<bool>) -> ApiResult<Value> {
+fn softened<T>(result: ApiResult<T>, attempt: Option<bool>) -> ApiResult<OneOf<T, String>> {
     match result {
-        Err(e) if attempt == Some(true) && !e.is_internal() => Ok(Value::String(e.message.into_owned())),
-        other => other,
+        Ok(answer) => Ok(OneOf::First(answer)),
+        Err(e) if attempt == Some(true) && !e.is_internal() => Ok(OneOf::Second(e.message.into_owned())),
+        Err(e) => Err(e),
     }
 }
 
-async fn control_panel_url(ctx: ClientCtx, p: AccountParams) -> ApiResult<Value> {
-    let url = account(&ctx, p.order_id)
-        .await
-        .map(|(_, server)| Value::String(server.url));
-    softened(url, p.attempt)
+/// The URL, or with `try` the message of why there is none.
+async fn control_panel_url(ctx: ClientCtx, p: AccountParams) -> ApiResult<String> {
+    let url = account(&ctx, p.order_id).await.map(|(_, server)| server.url);
+    Ok(match softened(url, p.attempt)? {
+        OneOf::First(text) | OneOf::Second(text) => text,
+    })
 }
 
 /// Runs a server-class method as the account.
@@ -69,57 +71,57 @@ async fn run(ctx: &ClientCtx, found: &Found<CentovaService>, server: &CentovaSer
         .await
 }
 
-async fn control(ctx: ClientCtx, p: AccountParams, method: &str, done: &str) -> ApiResult<Value> {
+async fn control(ctx: ClientCtx, p: AccountParams, method: &str, done: &str) -> ApiResult<bool> {
     let (found, server) = account(&ctx, p.order_id).await?;
     run(&ctx, &found, &server, method).await?;
     let line = format!("{done} server {}", found.order.id);
-    service::commit(ctx.store(), &ctx.origin(), &found, Value::Null, line).await?;
-    Ok(Value::Bool(true))
+    service::commit(ctx.store(), &ctx.origin(), &found, None, line).await?;
+    Ok(true)
 }
 
-async fn start(ctx: ClientCtx, p: AccountParams) -> ApiResult<Value> {
+async fn start(ctx: ClientCtx, p: AccountParams) -> ApiResult<bool> {
     control(ctx, p, "start", "Started").await
 }
 
-async fn stop(ctx: ClientCtx, p: AccountParams) -> ApiResult<Value> {
+async fn stop(ctx: ClientCtx, p: AccountParams) -> ApiResult<bool> {
     // BoxBilling's spelling of the log line.
     control(ctx, p, "stop", "Stoped").await
 }
 
-async fn restart(ctx: ClientCtx, p: AccountParams) -> ApiResult<Value> {
+async fn restart(ctx: ClientCtx, p: AccountParams) -> ApiResult<bool> {
     control(ctx, p, "restart", "Restarted").await
 }
 
-async fn reload(ctx: ClientCtx, p: AccountParams) -> ApiResult<Value> {
+async fn reload(ctx: ClientCtx, p: AccountParams) -> ApiResult<bool> {
     control(ctx, p, "reload", "Reloaded").await
 }
 
 /// A read of the account: lookup errors stay errors; the server's may be softened by `try`.
-async fn read(ctx: ClientCtx, p: AccountParams, method: &str, pick: fn(Value) -> Value) -> ApiResult<Value> {
+async fn read<T>(ctx: ClientCtx, p: AccountParams, method: &str, pick: fn(Value) -> T) -> ApiResult<OneOf<T, String>> {
     let (found, server) = account(&ctx, p.order_id).await?;
     softened(run(&ctx, &found, &server, method).await.map(pick), p.attempt)
 }
 
-async fn getaccount(ctx: ClientCtx, p: AccountParams) -> ApiResult<Value> {
+async fn getaccount(ctx: ClientCtx, p: AccountParams) -> ApiResult<OneOf<Relayed, String>> {
     read(ctx, p, "getaccount", |data| {
-        data.get("account").cloned().unwrap_or(Value::Null)
+        Relayed(data.get("account").cloned().unwrap_or(Value::Null))
     })
     .await
 }
 
-async fn getstatus(ctx: ClientCtx, p: AccountParams) -> ApiResult<Value> {
+async fn getstatus(ctx: ClientCtx, p: AccountParams) -> ApiResult<OneOf<Relayed, String>> {
     read(ctx, p, "getstatus", |data| {
-        data.get("status").cloned().unwrap_or(Value::Null)
+        Relayed(data.get("status").cloned().unwrap_or(Value::Null))
     })
     .await
 }
 
 /// The recent songs, always a list (one song is a list of one).
-async fn getsongs(ctx: ClientCtx, p: AccountParams) -> ApiResult<Value> {
+async fn getsongs(ctx: ClientCtx, p: AccountParams) -> ApiResult<OneOf<Vec<Relayed>, String>> {
     read(ctx, p, "getsongs", |data| match data.pointer("/songs/row") {
-        Some(Value::Array(rows)) => Value::Array(rows.clone()),
-        Some(row @ Value::Object(_)) => Value::Array(vec![row.clone()]),
-        _ => json!([]),
+        Some(Value::Array(rows)) => rows.iter().cloned().map(Relayed).collect(),
+        Some(row @ Value::Object(_)) => vec![Relayed(row.clone())],
+        _ => Vec::new(),
     })
     .await
 }

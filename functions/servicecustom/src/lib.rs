@@ -54,7 +54,7 @@ struct ForwardParams {
     order_id: Option<OrderRef>,
 }
 
-async fn forward(ctx: ClientCtx, p: ForwardParams) -> ApiResult<Value> {
+async fn forward(ctx: ClientCtx, p: ForwardParams) -> ApiResult<Relayed> {
     // Method names arrive lower-cased (PHP's are case-insensitive).
     let method = ctx.meta.method.clone();
     if NOT_METHODS.iter().any(|n| n.eq_ignore_ascii_case(&method)) {
@@ -72,7 +72,7 @@ async fn forward(ctx: ClientCtx, p: ForwardParams) -> ApiResult<Value> {
     }
     let s = &found.service;
     let Some(plugin) = s.plugin.clone().filter(|p| !p.trim().is_empty()) else {
-        return Ok(Value::Null);
+        return Ok(Relayed(Value::Null));
     };
     let config = match service::open(&ctx.app.sealer, s.plugin_config_sealed.as_deref())? {
         text if text.is_empty() => serde_json::Map::new(),
@@ -106,4 +106,5 @@ async fn forward(ctx: ClientCtx, p: ForwardParams) -> ApiResult<Value> {
         },
     )
     .await
+    .map(Relayed)
 }

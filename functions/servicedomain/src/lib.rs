@@ -14,7 +14,7 @@ use bb_core::error::changed_meanwhile;
 use bb_core::keys;
 use bb_core::prelude::*;
 use bb_core::store::next_ids;
-use bb_integrations::registrar::{self, Domain, Operation};
+use bb_integrations::registrar::{self, Domain, Operation, Outcome};
 
 pub fn module() -> Module {
     Module::new("servicedomain")
@@ -98,25 +98,23 @@ fn registrar_view(ctx: &ClientCtx, d: &DomainService, profile: &ClientRecord) ->
     })
 }
 
-/// Asks the registrar for `operation` on the domain as `changed`; then stores `fields` (when
-/// any) with the log line and the registrar's mail, all or nothing. Returns the registrar's
-/// answer.
+/// Asks the registrar for `operation` on the domain as `changed`; then stores what changed
+/// with the log line (when any) and the registrar's mail, all or nothing. Returns the
+/// registrar's answer.
 async fn carry_out(
     ctx: &ClientCtx,
     found: &Found<DomainService>,
     changed: &DomainService,
     operation: Operation,
-    fields: Option<Value>,
     log: Option<String>,
-) -> ApiResult<Value> {
+) -> ApiResult<Outcome> {
     let (account, profile) = account_and_profile(ctx, &found.service).await?;
     let adapter = registrar::for_account(&account, ctx.app.outbound.clone())?;
     let domain = registrar_view(ctx, changed, &profile)?;
     let reply = adapter.perform(operation, &domain).await?;
     let mut ops = Vec::new();
-    if let Some(Value::Object(mut fields)) = fields {
-        fields.insert("updated_at".into(), ctx.now_text().into());
-        ops.push(TxOp::Update(service::set_fields(found.update(), &fields)));
+    if let Some(update) = found.changes(changed, &ctx.now_text())? {
+        ops.push(TxOp::Update(update));
     }
     if let Some(line) = log {
         ops.push(activity::log(&ctx.origin(), ctx.client_id, line));
@@ -143,7 +141,7 @@ struct NameserverParams {
     ns4: Option<String>,
 }
 
-async fn update_nameservers(ctx: ClientCtx, p: NameserverParams) -> ApiResult<Value> {
+async fn update_nameservers(ctx: ClientCtx, p: NameserverParams) -> ApiResult<bool> {
     let found = find(&ctx, p.order_id).await?;
     let ns1 = p.ns1.ok_or_else(|| ApiError::new("Nameserver 1 is required"))?;
     let ns2 = p.ns2.ok_or_else(|| ApiError::new("Nameserver 2 is required"))?;
@@ -152,10 +150,9 @@ async fn update_nameservers(ctx: ClientCtx, p: NameserverParams) -> ApiResult<Va
     changed.ns2 = Some(ns2.trim().to_string());
     changed.ns3 = p.ns3.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
     changed.ns4 = p.ns4.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
-    let fields = json!({"ns1": changed.ns1, "ns2": changed.ns2, "ns3": changed.ns3, "ns4": changed.ns4});
     let log = format!("Updated domain #{} nameservers", found.service.id);
-    carry_out(&ctx, &found, &changed, Operation::Nameservers, Some(fields), Some(log)).await?;
-    Ok(Value::Bool(true))
+    carry_out(&ctx, &found, &changed, Operation::Nameservers, Some(log)).await?;
+    Ok(true)
 }
 
 #[derive(Params)]
@@ -166,7 +163,7 @@ struct ContactParams {
     contact: Option<Value>,
 }
 
-async fn update_contacts(ctx: ClientCtx, p: ContactParams) -> ApiResult<Value> {
+async fn update_contacts(ctx: ClientCtx, p: ContactParams) -> ApiResult<bool> {
     let found = find(&ctx, p.order_id).await?;
     let missing = |name: &str| ApiError::new(format!("Required field {name} is missing"));
     let given = match p.contact {
@@ -185,18 +182,10 @@ async fn update_contacts(ctx: ClientCtx, p: ContactParams) -> ApiResult<Value> {
     let contact: Contact =
         serde_json::from_value(Value::Object(contact.clone())).map_err(|e| ApiError::internal(e.to_string()))?;
     let mut changed = found.service.clone();
-    changed.contact = contact.clone();
+    changed.contact = contact;
     let log = format!("Updated domain #{} WHOIS details", found.service.id);
-    carry_out(
-        &ctx,
-        &found,
-        &changed,
-        Operation::Contact,
-        Some(json!({"contact": contact})),
-        Some(log),
-    )
-    .await?;
-    Ok(Value::Bool(true))
+    carry_out(&ctx, &found, &changed, Operation::Contact, Some(log)).await?;
+    Ok(true)
 }
 
 #[derive(Params)]
@@ -205,49 +194,43 @@ struct OrderParams {
 }
 
 /// A flag change (privacy or lock) told to the registrar, then stored.
-async fn flag(ctx: ClientCtx, p: OrderParams, operation: Operation, log: fn(i64) -> String) -> ApiResult<Value> {
+async fn flag(ctx: ClientCtx, p: OrderParams, operation: Operation, log: fn(i64) -> String) -> ApiResult<bool> {
     let found = find(&ctx, p.order_id).await?;
     let mut changed = found.service.clone();
-    let fields = match operation {
-        Operation::PrivacyOn | Operation::PrivacyOff => {
-            changed.privacy = operation == Operation::PrivacyOn;
-            json!({"privacy": changed.privacy})
-        }
-        _ => {
-            changed.locked = operation == Operation::Lock;
-            json!({"locked": changed.locked})
-        }
-    };
+    match operation {
+        Operation::PrivacyOn | Operation::PrivacyOff => changed.privacy = operation == Operation::PrivacyOn,
+        _ => changed.locked = operation == Operation::Lock,
+    }
     let line = log(found.service.id);
-    carry_out(&ctx, &found, &changed, operation, Some(fields), Some(line)).await?;
-    Ok(Value::Bool(true))
+    carry_out(&ctx, &found, &changed, operation, Some(line)).await?;
+    Ok(true)
 }
 
-async fn enable_privacy_protection(ctx: ClientCtx, p: OrderParams) -> ApiResult<Value> {
+async fn enable_privacy_protection(ctx: ClientCtx, p: OrderParams) -> ApiResult<bool> {
     flag(ctx, p, Operation::PrivacyOn, |id| {
         format!("Enabled privacy protection of #{id} domain")
     })
     .await
 }
 
-async fn disable_privacy_protection(ctx: ClientCtx, p: OrderParams) -> ApiResult<Value> {
+async fn disable_privacy_protection(ctx: ClientCtx, p: OrderParams) -> ApiResult<bool> {
     flag(ctx, p, Operation::PrivacyOff, |id| {
         format!("Disabled privacy protection of #{id} domain")
     })
     .await
 }
 
-async fn lock(ctx: ClientCtx, p: OrderParams) -> ApiResult<Value> {
+async fn lock(ctx: ClientCtx, p: OrderParams) -> ApiResult<bool> {
     flag(ctx, p, Operation::Lock, |id| format!("Locking domain #{id}")).await
 }
 
-async fn unlock(ctx: ClientCtx, p: OrderParams) -> ApiResult<Value> {
+async fn unlock(ctx: ClientCtx, p: OrderParams) -> ApiResult<bool> {
     flag(ctx, p, Operation::Unlock, |id| format!("Unlocking domain #{id}")).await
 }
 
 /// The registrar's transfer (EPP) code; `true` from registrars that hand it over by hand.
-async fn get_transfer_code(ctx: ClientCtx, p: OrderParams) -> ApiResult<Value> {
+async fn get_transfer_code(ctx: ClientCtx, p: OrderParams) -> ApiResult<Outcome> {
     let found = find(&ctx, p.order_id).await?;
     let current = found.service.clone();
-    carry_out(&ctx, &found, &current, Operation::TransferCode, None, None).await
+    carry_out(&ctx, &found, &current, Operation::TransferCode, None).await
 }

@@ -31,7 +31,7 @@ fn unavailable() -> ApiError {
     ApiError::coded(404, "File can not be downloaded at the moment. Please contact support")
 }
 
-async fn send_file(ctx: ClientCtx, p: SendParams) -> ApiResult<Value> {
+async fn send_file(ctx: ClientCtx, p: SendParams) -> ApiResult<String> {
     let found =
         service::find::<DownloadableService>(ctx.store(), ctx.client_id, p.order_id, "downloadable", Lookup::Core)
             .await?;
@@ -52,7 +52,7 @@ async fn send_file(ctx: ClientCtx, p: SendParams) -> ApiResult<Value> {
             unavailable()
         })?;
     // Counted once per link handed out, with its log line.
-    let update = found.update().add("downloads", 1).set("updated_at", ctx.now_text());
+    let update = found.download_counted(&ctx.now_text());
     let log = activity::log(
         &ctx.origin(),
         ctx.client_id,
@@ -63,5 +63,5 @@ async fn send_file(ctx: ClientCtx, p: SendParams) -> ApiResult<Value> {
         .await
         .map_err(changed_meanwhile("download"))?;
     ctx.redirect(&url);
-    Ok(Value::String(url))
+    Ok(url)
 }

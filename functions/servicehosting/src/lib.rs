@@ -46,7 +46,7 @@ struct UsernameParams {
     username: Option<String>,
 }
 
-async fn change_username(ctx: ClientCtx, p: UsernameParams) -> ApiResult<Value> {
+async fn change_username(ctx: ClientCtx, p: UsernameParams) -> ApiResult<bool> {
     let found = find(&ctx, p.order_id).await?;
     let username = p
         .username
@@ -56,8 +56,10 @@ async fn change_username(ctx: ClientCtx, p: UsernameParams) -> ApiResult<Value> 
     let (panel, account) = panel_for(&ctx, &found.service).await?;
     panel.change_username(&account, &username).await?;
     let log = format!("Changed hosting account {} username", found.service.id);
-    service::commit(ctx.store(), &ctx.origin(), &found, json!({ "username": username }), log).await?;
-    Ok(Value::Bool(true))
+    let mut changed = found.service.clone();
+    changed.username = username;
+    service::commit(ctx.store(), &ctx.origin(), &found, Some(&changed), log).await?;
+    Ok(true)
 }
 
 #[derive(Params)]
@@ -71,7 +73,7 @@ struct DomainParams {
     tld: Option<String>,
 }
 
-async fn change_domain(ctx: ClientCtx, p: DomainParams) -> ApiResult<Value> {
+async fn change_domain(ctx: ClientCtx, p: DomainParams) -> ApiResult<bool> {
     let found = find(&ctx, p.order_id).await?;
     let clean = |v: Option<String>| v.map(|s| s.trim().to_ascii_lowercase()).filter(|s| !s.is_empty());
     let (Some(sld), Some(tld)) = (clean(p.sld), clean(p.tld)) else {
@@ -81,15 +83,11 @@ async fn change_domain(ctx: ClientCtx, p: DomainParams) -> ApiResult<Value> {
     let (panel, account) = panel_for(&ctx, &found.service).await?;
     panel.change_domain(&account, &format!("{sld}{tld}")).await?;
     let log = format!("Changed hosting account {} domain", found.service.id);
-    service::commit(
-        ctx.store(),
-        &ctx.origin(),
-        &found,
-        json!({ "sld": sld, "tld": tld }),
-        log,
-    )
-    .await?;
-    Ok(Value::Bool(true))
+    let mut changed = found.service.clone();
+    changed.sld = sld;
+    changed.tld = tld;
+    service::commit(ctx.store(), &ctx.origin(), &found, Some(&changed), log).await?;
+    Ok(true)
 }
 
 #[derive(Params)]
@@ -99,7 +97,7 @@ struct PasswordParams {
     password_confirm: Option<String>,
 }
 
-async fn change_password(ctx: ClientCtx, p: PasswordParams) -> ApiResult<Value> {
+async fn change_password(ctx: ClientCtx, p: PasswordParams) -> ApiResult<bool> {
     let found = find(&ctx, p.order_id).await?;
     let password = match (p.password, p.password_confirm) {
         (Some(a), Some(b)) if a == b => a,
@@ -109,29 +107,15 @@ async fn change_password(ctx: ClientCtx, p: PasswordParams) -> ApiResult<Value> 
     panel.change_password(&account, &password).await?;
     let sealed = service::seal(&ctx.app.sealer, &password)?;
     let log = format!("Changed hosting account {} password", found.service.id);
-    service::commit(
-        ctx.store(),
-        &ctx.origin(),
-        &found,
-        json!({ "pass_sealed": sealed }),
-        log,
-    )
-    .await?;
-    Ok(Value::Bool(true))
+    let mut changed = found.service.clone();
+    changed.pass_sealed = sealed;
+    service::commit(ctx.store(), &ctx.origin(), &found, Some(&changed), log).await?;
+    Ok(true)
 }
 
 /// Every hosting plan, `{"<id>": "<name>"}` (`[]` when there are none, as BoxBilling prints).
-async fn hp_get_pairs(ctx: ClientCtx, _: NoParams) -> ApiResult<Value> {
-    let plans = staff::list::<HostingPlan>(ctx.store(), &ctx.app.sealer).await?;
-    if plans.is_empty() {
-        return Ok(json!([]));
-    }
-    let mut sorted = plans;
-    sorted.sort_by_key(|p| p.id);
-    Ok(Value::Object(
-        sorted
-            .into_iter()
-            .map(|p| (p.id.to_string(), Value::String(p.name)))
-            .collect(),
-    ))
+async fn hp_get_pairs(ctx: ClientCtx, _: NoParams) -> ApiResult<PhpMap<String>> {
+    let mut plans = staff::list::<HostingPlan>(ctx.store(), &ctx.app.sealer).await?;
+    plans.sort_by_key(|p| p.id);
+    Ok(PhpMap(plans.into_iter().map(|p| (p.id.to_string(), p.name)).collect()))
 }

@@ -19,7 +19,7 @@ struct ResetParams {
     order_id: Option<OrderRef>,
 }
 
-async fn reset(ctx: ClientCtx, p: ResetParams) -> ApiResult<Value> {
+async fn reset(ctx: ClientCtx, p: ResetParams) -> ApiResult<bool> {
     // This module checks the id strictly, as BoxBilling does: blank text is missing too.
     let blank = match ctx.params.get("order_id") {
         Some(Value::String(s)) => s.trim().is_empty(),
@@ -32,8 +32,12 @@ async fn reset(ctx: ClientCtx, p: ResetParams) -> ApiResult<Value> {
     }
     let found =
         service::find::<LicenseService>(ctx.store(), ctx.client_id, p.order_id, "license", Lookup::Core).await?;
-    let forgotten = json!({"ips": [], "hosts": [], "paths": [], "versions": []});
+    let mut forgotten = found.service.clone();
+    forgotten.ips.clear();
+    forgotten.hosts.clear();
+    forgotten.paths.clear();
+    forgotten.versions.clear();
     let line = format!("Reset license {} information", found.service.id);
-    service::commit(ctx.store(), &ctx.origin(), &found, forgotten, line).await?;
-    Ok(Value::Bool(true))
+    service::commit(ctx.store(), &ctx.origin(), &found, Some(&forgotten), line).await?;
+    Ok(true)
 }

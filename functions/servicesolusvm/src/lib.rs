@@ -53,51 +53,56 @@ struct OrderParams {
     order_id: Option<OrderRef>,
 }
 
-async fn power(ctx: ClientCtx, p: OrderParams, action: &str, done: &str) -> ApiResult<Value> {
+async fn power(ctx: ClientCtx, p: OrderParams, action: &str, done: &str) -> ApiResult<bool> {
     let (found, vserverid) = vps(&ctx, p.order_id).await?;
     master(&ctx, &found.service)
         .await?
         .call(action, &[("vserverid", &vserverid)])
         .await?;
     let line = format!("{done}. Order ID #{}", found.order.id);
-    service::commit(ctx.store(), &ctx.origin(), &found, Value::Null, line).await?;
-    Ok(Value::Bool(true))
+    service::commit(ctx.store(), &ctx.origin(), &found, None, line).await?;
+    Ok(true)
 }
 
-async fn reboot(ctx: ClientCtx, p: OrderParams) -> ApiResult<Value> {
+async fn reboot(ctx: ClientCtx, p: OrderParams) -> ApiResult<bool> {
     power(ctx, p, "vserver-reboot", "Rebooted VPS").await
 }
 
-async fn boot(ctx: ClientCtx, p: OrderParams) -> ApiResult<Value> {
+async fn boot(ctx: ClientCtx, p: OrderParams) -> ApiResult<bool> {
     power(ctx, p, "vserver-boot", "Booted VPS").await
 }
 
-async fn shutdown(ctx: ClientCtx, p: OrderParams) -> ApiResult<Value> {
+async fn shutdown(ctx: ClientCtx, p: OrderParams) -> ApiResult<bool> {
     power(ctx, p, "vserver-shutdown", "Shut down VPS").await
 }
 
 /// `online`, `offline` or `disabled`.
-async fn status(ctx: ClientCtx, p: OrderParams) -> ApiResult<Value> {
+async fn status(ctx: ClientCtx, p: OrderParams) -> ApiResult<Option<String>> {
     let (found, vserverid) = vps(&ctx, p.order_id).await?;
     let reply = master(&ctx, &found.service)
         .await?
         .call("vserver-status", &[("vserverid", &vserverid)])
         .await?;
-    Ok(reply.get("statusmsg").cloned().unwrap_or(Value::Null))
+    Ok(reply.get("statusmsg").and_then(Value::as_str).map(str::to_string))
 }
 
 /// Everything SolusVM reports about the VPS, flat; `[]` when it cannot say.
-async fn info(ctx: ClientCtx, p: OrderParams) -> ApiResult<Value> {
+async fn info(ctx: ClientCtx, p: OrderParams) -> ApiResult<PhpMap<String>> {
     let (found, vserverid) = vps(&ctx, p.order_id).await?;
     let reply = match master(&ctx, &found.service).await {
         Ok(m) => m.call("vserver-infoall", &[("vserverid", &vserverid)]).await,
         Err(e) => Err(e),
     };
     Ok(match reply {
-        Ok(map) => Value::Object(map),
+        // SolusVM's fields are text (its answer is tag soup).
+        Ok(map) => PhpMap(
+            map.into_iter()
+                .filter_map(|(name, value)| value.as_str().map(|text| (name, text.to_string())))
+                .collect(),
+        ),
         Err(e) => {
             tracing::info!(target: "bb::solusvm", error = %e.message, "vserver-infoall failed; answering []");
-            json!([])
+            PhpMap(Vec::new())
         }
     })
 }
@@ -108,7 +113,7 @@ struct PasswordParams {
     password: Option<String>,
 }
 
-async fn set_root_password(ctx: ClientCtx, p: PasswordParams) -> ApiResult<Value> {
+async fn set_root_password(ctx: ClientCtx, p: PasswordParams) -> ApiResult<bool> {
     let (found, vserverid) = vps(&ctx, p.order_id).await?;
     let password = p
         .password
@@ -123,15 +128,10 @@ async fn set_root_password(ctx: ClientCtx, p: PasswordParams) -> ApiResult<Value
         .await?;
     // The new root password is never kept.
     let line = format!("Changed VPS root password. Order ID #{}", found.order.id);
-    service::commit(
-        ctx.store(),
-        &ctx.origin(),
-        &found,
-        json!({"rootpassword_sealed": null}),
-        line,
-    )
-    .await?;
-    Ok(Value::Bool(true))
+    let mut changed = found.service.clone();
+    changed.rootpassword_sealed = None;
+    service::commit(ctx.store(), &ctx.origin(), &found, Some(&changed), line).await?;
+    Ok(true)
 }
 
 #[derive(Params)]
@@ -140,7 +140,7 @@ struct HostnameParams {
     hostname: Option<String>,
 }
 
-async fn set_hostname(ctx: ClientCtx, p: HostnameParams) -> ApiResult<Value> {
+async fn set_hostname(ctx: ClientCtx, p: HostnameParams) -> ApiResult<bool> {
     let (found, vserverid) = vps(&ctx, p.order_id).await?;
     let hostname = p
         .hostname
@@ -155,12 +155,14 @@ async fn set_hostname(ctx: ClientCtx, p: HostnameParams) -> ApiResult<Value> {
         )
         .await?;
     let line = format!("Changed VPS hostname. Order ID #{}", found.order.id);
-    service::commit(ctx.store(), &ctx.origin(), &found, json!({"hostname": hostname}), line).await?;
-    Ok(Value::Bool(true))
+    let mut changed = found.service.clone();
+    changed.hostname = Some(hostname);
+    service::commit(ctx.store(), &ctx.origin(), &found, Some(&changed), line).await?;
+    Ok(true)
 }
 
 /// The SolusVM client-area password.
-async fn change_password(ctx: ClientCtx, p: PasswordParams) -> ApiResult<Value> {
+async fn change_password(ctx: ClientCtx, p: PasswordParams) -> ApiResult<bool> {
     let (found, _) = vps(&ctx, p.order_id).await?;
     let password = p
         .password
@@ -179,15 +181,10 @@ async fn change_password(ctx: ClientCtx, p: PasswordParams) -> ApiResult<Value> 
         .await?;
     let sealed = service::seal(&ctx.app.sealer, &password)?;
     let line = format!("Changed SolusVM client area password. Order ID #{}", found.order.id);
-    service::commit(
-        ctx.store(),
-        &ctx.origin(),
-        &found,
-        json!({"password_sealed": sealed}),
-        line,
-    )
-    .await?;
-    Ok(Value::Bool(true))
+    let mut changed = found.service.clone();
+    changed.password_sealed = sealed;
+    service::commit(ctx.store(), &ctx.origin(), &found, Some(&changed), line).await?;
+    Ok(true)
 }
 
 #[derive(Params)]
@@ -196,7 +193,7 @@ struct RebuildParams {
     template: Option<String>,
 }
 
-async fn rebuild(ctx: ClientCtx, p: RebuildParams) -> ApiResult<Value> {
+async fn rebuild(ctx: ClientCtx, p: RebuildParams) -> ApiResult<bool> {
     let (found, vserverid) = vps(&ctx, p.order_id).await?;
     let template = p
         .template
@@ -208,6 +205,8 @@ async fn rebuild(ctx: ClientCtx, p: RebuildParams) -> ApiResult<Value> {
         .call("vserver-rebuild", &[("vserverid", &vserverid), ("template", &template)])
         .await?;
     let line = format!("Changed VPS template. Order ID #{}", found.order.id);
-    service::commit(ctx.store(), &ctx.origin(), &found, json!({"template": template}), line).await?;
-    Ok(Value::Bool(true))
+    let mut changed = found.service.clone();
+    changed.template = Some(template);
+    service::commit(ctx.store(), &ctx.origin(), &found, Some(&changed), line).await?;
+    Ok(true)
 }

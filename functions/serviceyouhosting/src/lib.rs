@@ -10,12 +10,12 @@ use bb_core::domain::activity;
 use bb_core::domain::client;
 use bb_core::domain::order::{self, Order};
 use bb_core::domain::service::staff::{self, ModuleAccess};
-use bb_core::domain::service::youhosting::{YouhostingService, client_link_key};
+use bb_core::domain::service::youhosting::{ClientLink, YouhostingInfo, YouhostingService, client_link_key};
 use bb_core::domain::service::{self, Lookup, OrderRef, config_text};
 use bb_core::error::changed_meanwhile;
 use bb_core::notifier::Notice;
 use bb_core::prelude::*;
-use bb_core::store::{from_item, next_ids};
+use bb_core::store::{from_item, next_ids, to_item};
 use bb_integrations::youhosting::{CLIENT_EXISTS, YouHosting, id_text};
 
 pub fn module() -> Module {
@@ -37,11 +37,11 @@ async fn api(ctx: &ClientCtx) -> ApiResult<YouHosting<'_>> {
 
 /// The client's YouHosting client id, once signed up.
 async fn yh_client_id(ctx: &ClientCtx) -> ApiResult<Option<String>> {
-    Ok(ctx
-        .store()
-        .get(&client_link_key(ctx.client_id))
-        .await?
-        .and_then(|i| i.get("yh_client_id").and_then(Attr::as_str).map(String::from)))
+    let link = ctx.store().get(&client_link_key(ctx.client_id)).await?;
+    Ok(link
+        .map(|item| ClientLink::from_item(&item))
+        .transpose()?
+        .map(|l| l.yh_client_id))
 }
 
 /// The caller's YouHosting order (any status) and its record, if set up.
@@ -69,20 +69,24 @@ struct OrderParams {
 
 /// Whether the client has signed up with YouHosting, and the order's account with the
 /// nameservers to point a domain at.
-async fn info(ctx: ClientCtx, p: OrderParams) -> ApiResult<Value> {
+async fn info(ctx: ClientCtx, p: OrderParams) -> ApiResult<YouhostingInfo> {
     let (_, record) = order_of(&ctx, p.order_id).await?;
-    let mut answer = json!({"is_youhosting_client": yh_client_id(&ctx).await?.is_some()});
+    let mut answer = YouhostingInfo {
+        is_youhosting_client: yh_client_id(&ctx).await?.is_some(),
+        account: None,
+        ns: None,
+    };
     if let Some(account) = account_id(&record) {
         let yh = api(&ctx).await?;
-        answer["account"] = yh.account(&account).await?;
-        answer["ns"] = yh.nameservers().await?;
+        answer.account = Some(Relayed(yh.account(&account).await?));
+        answer.ns = Some(Relayed(yh.nameservers().await?));
     }
     Ok(answer)
 }
 
 /// A captcha to solve before signing up or activating: `{id, url}`.
-async fn captcha(ctx: ClientCtx, _: NoParams) -> ApiResult<Value> {
-    api(&ctx).await?.captcha().await
+async fn captcha(ctx: ClientCtx, _: NoParams) -> ApiResult<Relayed> {
+    api(&ctx).await?.captcha().await.map(Relayed)
 }
 
 #[derive(Params)]
@@ -98,7 +102,7 @@ fn given(v: Option<String>, missing: &'static str) -> ApiResult<String> {
 }
 
 /// Creates the client's YouHosting client (or finds it by e-mail) and remembers it.
-async fn signup(ctx: ClientCtx, p: SignupParams) -> ApiResult<Value> {
+async fn signup(ctx: ClientCtx, p: SignupParams) -> ApiResult<bool> {
     let captcha_id = given(p.captcha_id, "Captcha id is missing")?;
     let solution = given(p.captcha_solution, "captcha_solution is missing")?;
     let yh = api(&ctx).await?;
@@ -122,14 +126,13 @@ async fn signup(ctx: ClientCtx, p: SignupParams) -> ApiResult<Value> {
         Err(e) => return Err(e),
     }
     .ok_or_else(|| ApiError::new("YouHosting did not return a client id"))?;
-    let key = client_link_key(ctx.client_id);
-    let mut item = Item::new();
-    item.insert("pk".into(), key.pk.into());
-    item.insert("sk".into(), key.sk.into());
-    item.insert("yh_client_id".into(), id.into());
-    item.insert("updated_at".into(), ctx.now_text().into());
-    ctx.store().put(item, None).await?;
-    Ok(Value::Bool(true))
+    let link = ClientLink {
+        client_id: ctx.client_id,
+        yh_client_id: id,
+        updated_at: ctx.now_text(),
+    };
+    ctx.store().put(link.to_item()?, None).await?;
+    Ok(true)
 }
 
 #[derive(Params)]
@@ -141,7 +144,7 @@ struct ActivateParams {
 
 /// Creates the order's account on YouHosting and activates the order. A refused creation
 /// leaves the order `failed_setup` (it can be activated again).
-async fn activate(ctx: ClientCtx, p: ActivateParams) -> ApiResult<Value> {
+async fn activate(ctx: ClientCtx, p: ActivateParams) -> ApiResult<bool> {
     let captcha_id = given(p.captcha_id, "Captcha id is missing")?;
     let order_id = p.order_id.ok_or_else(|| ApiError::new("order_id is missing"))?;
     let solution = given(p.captcha_solution, "captcha_solution is missing")?;
@@ -187,7 +190,7 @@ async fn activate(ctx: ClientCtx, p: ActivateParams) -> ApiResult<Value> {
                 order.status = order::OrderStatus::FailedSetup;
                 order.record(order::OrderStatus::FailedSetup, &e.message, &ctx.now_text());
                 order.version = version + 1;
-                let put = order.put_when(Cond::eq("version", version))?;
+                let put = order.put_when(Cond::version(version))?;
                 ctx.store()
                     .transact(vec![put])
                     .await
@@ -204,22 +207,22 @@ async fn activate(ctx: ClientCtx, p: ActivateParams) -> ApiResult<Value> {
     let activation = bb_core::domain::activation::activate(&mut order, product, ids[0], ctx.now(), &ctx.app.sealer)?;
     let svc_key = service::service_key(order.client_id, order.id);
     let sealed = service::seal(&ctx.app.sealer, &password)?;
-    let mut ops: Vec<TxOp> = activation
-        .ops
-        .into_iter()
-        .map(|op| match op {
+    // The service record activation writes, with what YouHosting created.
+    let mut ops = Vec::new();
+    for op in activation.ops {
+        ops.push(match op {
             TxOp::Put { mut item, cond } if Key::of(&item).as_ref() == Some(&svc_key) => {
-                item.insert("yh_account_id".into(), account_id.clone().into());
-                if let Some(s) = &sealed {
-                    item.insert("password_sealed".into(), s.clone().into());
-                }
+                let mut record: YouhostingService = from_item(&item)?;
+                record.yh_account_id = Some(account_id.clone());
+                record.password_sealed = sealed.clone();
+                item.extend(to_item(&record)?);
                 TxOp::Put { item, cond }
             }
             other => other,
-        })
-        .collect();
+        });
+    }
     order.version = version + 1;
-    ops.push(order.put_when(Cond::eq("version", version))?);
+    ops.push(order.put_when(Cond::version(version))?);
     ops.push(activity::log(
         &ctx.origin(),
         ctx.client_id,
@@ -235,16 +238,16 @@ async fn activate(ctx: ClientCtx, p: ActivateParams) -> ApiResult<Value> {
     );
     let commit = Commit::new(&ctx.app, ops, &[notice], &ids[1..2]).await?;
     commit.run(&ctx.app).await.map_err(changed_meanwhile("order"))?;
-    Ok(Value::Bool(true))
+    Ok(true)
 }
 
 /// A login link to the order's YouHosting control panel.
-async fn cpanel_url(ctx: ClientCtx, p: OrderParams) -> ApiResult<Value> {
+async fn cpanel_url(ctx: ClientCtx, p: OrderParams) -> ApiResult<Relayed> {
     let (_, record) = order_of(&ctx, p.order_id).await?;
     let account = account_id(&record).ok_or_else(|| ApiError::new("Order is not activated"))?;
-    api(&ctx).await?.login_url(&account).await
+    api(&ctx).await?.login_url(&account).await.map(Relayed)
 }
 
-async fn is_yh_client(ctx: ClientCtx, _: NoParams) -> ApiResult<Value> {
-    Ok(Value::Bool(yh_client_id(&ctx).await?.is_some()))
+async fn is_yh_client(ctx: ClientCtx, _: NoParams) -> ApiResult<bool> {
+    Ok(yh_client_id(&ctx).await?.is_some())
 }

@@ -10,7 +10,8 @@ use bb_core::domain::activity;
 use bb_core::domain::client as clients;
 use bb_core::domain::order;
 use bb_core::domain::support::{
-    Message, RequestStatus, Ticket, TicketRequest, TicketStatus, TicketView, message_limit,
+    Message, RequestStatus, Ticket, TicketRequest, TicketStatus, TicketView, header_key, last_ticket_at, message_limit,
+    ticket_opened,
 };
 use bb_core::error::changed_meanwhile;
 use bb_core::keys::{self, TICKET_PREFIX};
@@ -30,10 +31,6 @@ pub fn module() -> Module {
 
 fn not_found() -> ApiError {
     ApiError::new("Ticket not found")
-}
-
-fn header_key(client_id: i64) -> Key {
-    Key::new(keys::client_partition(client_id), TICKET_PREFIX)
 }
 
 #[derive(Params)]
@@ -187,10 +184,7 @@ async fn ticket_create(ctx: ClientCtx, p: CreateParams) -> ApiResult<i64> {
         .get("wait_hours")
         .and_then(|v| v.as_f64().or_else(|| v.as_str()?.parse().ok()))
         && hours > 0.0
-        && let Some(last) = header
-            .and_then(|h| h.get("last_ticket_at"))
-            .and_then(Attr::as_str)
-            .and_then(parse_datetime)
+        && let Some(last) = header.and_then(last_ticket_at).and_then(parse_datetime)
     {
         let elapsed = (ctx.now() - last).as_seconds_f64() / 3600.0;
         if elapsed < hours {
@@ -303,9 +297,7 @@ async fn ticket_create(ctx: ClientCtx, p: CreateParams) -> ApiResult<i64> {
         };
         request_guard = Some(tx.add(claim.put_new()?));
     }
-    tx.push(TxOp::Update(
-        Update::new(header_key(ctx.client_id)).set("last_ticket_at", now.clone()),
-    ));
+    tx.push(TxOp::Update(ticket_opened(ctx.client_id, &now)));
     tx.extend(ticket.order_counter(1));
     tx.push(activity::log(
         &ctx.origin(),

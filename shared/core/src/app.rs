@@ -13,8 +13,7 @@ use bb_ports::error::ApiResult;
 use bb_ports::files::FileStore;
 use bb_ports::mail::Mailer;
 use bb_ports::outbound::Outbound;
-use bb_ports::store::{Attr, Query, Store, StoreResult, query_all};
-use serde_json::{Map, Value};
+use bb_ports::store::{Query, Record, Store, StoreResult, query_all};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -87,15 +86,11 @@ impl App {
         if let Some(s) = self.settings.fresh() {
             return Ok(s);
         }
-        let item = self.store.get(&keys::settings()).await?;
-        let values = match item.as_ref().and_then(|i| i.get("values")) {
-            Some(attr @ Attr::M(_)) => match attr.to_json() {
-                Value::Object(m) => m,
-                _ => Map::new(),
-            },
-            _ => Map::new(),
+        let stored = match self.store.get(&keys::settings()).await? {
+            Some(item) => bb_domain::settings::StoredSettings::from_item(&item)?,
+            None => Default::default(),
         };
-        Ok(self.settings.store(Settings(values)))
+        Ok(self.settings.store(Settings(stored.values)))
     }
 
     /// E-mail templates, cached like the settings.

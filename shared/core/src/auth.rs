@@ -218,6 +218,15 @@ pub fn end_sessions(sessions: &[SessionRef]) -> Vec<TxOp> {
     sessions.iter().map(|s| TxOp::delete(keys::session(&s.hash))).collect()
 }
 
+/// Carries a client's new status to its API key's lookup item, which the pipeline checks.
+pub fn api_key_status(hash: &str, status: bb_domain::client::ClientStatus) -> TxOp {
+    TxOp::Update(
+        crate::store::Update::new(keys::api_key(hash))
+            .set("status", status)
+            .when(crate::store::Cond::exists()),
+    )
+}
+
 /// A freshly generated API key with its lookup item and its sealed copy.
 pub struct NewApiKey {
     pub key: String,

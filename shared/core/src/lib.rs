@@ -33,7 +33,7 @@ pub mod route;
 
 /// What a module crate needs, in one import.
 pub mod prelude {
-    pub use crate::answer::PhpMap;
+    pub use crate::answer::{OneOf, PhpMap, Relayed};
     pub use crate::app::App;
     pub use crate::context::{ClientCtx, Ctx, GuestCtx, Page, Paging};
     pub use crate::error::{ApiError, ApiResult};
@@ -42,6 +42,8 @@ pub mod prelude {
     pub use crate::params::{Ignored, NoParams, ParamMap, Params, Patch};
     pub use crate::store::{
         Attr, Cond, IdKind, Item, Key, OpHandle, Query, Record, Returning, Store, StoreError, Tx, TxOp, Update,
+        Versioned,
     };
+    pub use bb_macros::Answer;
     pub use serde_json::{Value, json};
 }

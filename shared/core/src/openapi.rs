@@ -70,9 +70,16 @@ pub fn answer_schema(result: Value) -> Value {
 pub fn document(registry: &Registry, version: &str) -> Value {
     let mut paths = Map::new();
     for (role, module, def) in registry.routes() {
-        let path = format!("/api/{}/{}/{}", role.as_str(), module, def.name);
+        // A dispatcher answers every method name, so it is one templated path; its own
+        // registered name (BoxBilling's `__call`) is not callable.
+        let method = if def.dispatcher { "{method}" } else { def.name };
+        let path = format!("/api/{}/{}/{}", role.as_str(), module, method);
         let params = (def.params)();
-        let operation_id = format!("{}_{}_{}", role.as_str(), module, def.name);
+        let operation_id = if def.dispatcher {
+            format!("{}_{}_any_method", role.as_str(), module)
+        } else {
+            format!("{}_{}_{}", role.as_str(), module, def.name)
+        };
         let envelope = json!({"$ref": "#/components/schemas/Envelope"});
         let answer = answer_schema((def.result)());
         let mut responses = json!({
@@ -82,7 +89,8 @@ pub fn document(registry: &Registry, version: &str) -> Value {
             "429": {"description": "Rate limited; see `Retry-After`.", "content": {"application/json": {"schema": envelope}}},
             "500": {"description": "A fault of ours (code 9998).", "content": {"application/json": {"schema": envelope}}},
         });
-        let mut security = json!([{}]);
+        // Guest methods need no credential: an empty list, which generators read as "none".
+        let mut security = json!([]);
         if role == Role::Client {
             responses["401"] = json!({"description": "Authentication failed (codes 201-206).", "content": {"application/json": {"schema": envelope}}});
             security = json!([{"apiKey": []}, {"session": []}]);
@@ -92,6 +100,9 @@ pub fn document(registry: &Registry, version: &str) -> Value {
         }
         let tags = json!([module]);
         let mut header_params = Vec::new();
+        if def.dispatcher {
+            header_params.push(json!({"name": "method", "in": "path", "required": true, "description": format!("Any method the module forwards (lower-cased on arrival); `{}` itself is not one.", def.name), "schema": {"type": "string"}}));
+        }
         if role == Role::Client && def.access != Access::Read {
             header_params.push(json!({"name": "X-CSRF-Token", "in": "header", "required": false, "description": "The session's CSRF token (cookie sessions only).", "schema": {"type": "string"}}));
         }

@@ -41,6 +41,41 @@ pub struct CartItem {
     pub config: Map<String, Value>,
 }
 
+impl CartItem {
+    /// An item's settings: what `add_item` was sent, less what is not settings, with its
+    /// quantity and, for a recurring product, its period.
+    pub fn settings(sent: &Map<String, Value>, quantity: i64, period: Option<&str>) -> Map<String, Value> {
+        let mut config = sent.clone();
+        for reserved in ["id", "addons", "multiple", "_url"] {
+            config.remove(reserved);
+        }
+        config.insert("quantity".into(), quantity.into());
+        match period {
+            Some(code) => config.insert("period".into(), code.into()),
+            None => config.remove("period"),
+        };
+        config
+    }
+
+    /// The settings of an addon chosen with product `parent_id` (its period when recurring).
+    pub fn addon_settings(period: Option<String>, parent_id: i64) -> Map<String, Value> {
+        let mut config = Map::new();
+        config.insert("selected".into(), true.into());
+        if let Some(code) = period {
+            config.insert("period".into(), code.into());
+        }
+        config.insert("quantity".into(), 1.into());
+        config.insert("parent_id".into(), parent_id.into());
+        config
+    }
+
+    /// An addon's item, under the cart item of its product.
+    pub fn addon(id: i64, product_id: i64, mut config: Map<String, Value>, parent_item: i64) -> CartItem {
+        config.insert("parent_item".into(), parent_item.into());
+        CartItem { id, product_id, config }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Cart {
     /// A fresh id per cart: the group of the orders it becomes, and checkout's natural

@@ -427,6 +427,20 @@ pub struct Promo {
 }
 
 impl Promo {
+    /// Counts `uses` uses of the promo in the checkout's transaction, refused if they would
+    /// pass its `maxuses` (the catalogue may be stale; the count is not).
+    pub fn used(&self, uses: i64) -> crate::store::Update {
+        use crate::store::{Attr, Cond, Update};
+        let update = Update::new(promo_key(&self.code))
+            .add("used", uses)
+            .when(Cond::exists());
+        if self.maxuses > 0 {
+            update.when(Cond::Le("used".into(), Attr::from(self.maxuses - uses)))
+        } else {
+            update
+        }
+    }
+
     /// Active, uses left, inside its date window.
     pub fn is_usable(&self, now: &str) -> bool {
         self.active

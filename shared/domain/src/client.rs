@@ -3,7 +3,7 @@
 use crate::error::{ApiError, ApiResult};
 use crate::keys;
 use crate::store::Record;
-use crate::store::{Cond, Item, Key, StoreError, Update, from_item};
+use crate::store::{Item, Key, StoreError, Update, from_item};
 use bb_macros::Answer;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -106,6 +106,15 @@ pub const EDITABLE_FIELDS: &[&str] = &[
 ];
 
 pub const CUSTOM_FIELDS: usize = 10;
+
+impl crate::store::Versioned for ClientRecord {
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn set_version(&mut self, version: i64) {
+        self.version = version;
+    }
+}
 
 impl crate::store::Record for ClientRecord {
     fn key(&self) -> Key {
@@ -220,40 +229,34 @@ pub struct ClientView {
     pub custom_10: Option<String>,
 }
 
-/// Adds SET/REMOVE actions for every client-editable attribute of `c` (written whole, under
-/// the record's version check).
-pub fn write_profile(c: &ClientRecord, mut update: Update) -> Result<Update, StoreError> {
-    let item = c.to_item()?;
-    for field in EDITABLE_FIELDS.iter().copied().chain(["custom"]) {
-        update = match item.get(field) {
-            Some(value) => update.set(field, value.clone()),
-            None => update.remove(field),
-        };
-    }
-    Ok(update)
-}
-
 /// Loads the caller's record. A credential whose client is gone authenticates nobody.
 pub async fn load(store: &dyn crate::store::Store, id: i64) -> ApiResult<ClientRecord> {
     let item = store.get(&keys::client(id)).await?.ok_or_else(|| ApiError::auth(201))?;
     Ok(ClientRecord::from_item(&item)?)
 }
 
-/// The update of a client record guarded by its version (optimistic locking).
-pub fn versioned_update(c: &ClientRecord, now: &str) -> Update {
-    Update::new(c.key())
-        .set("updated_at", now)
-        .add("version", 1)
-        .when(Cond::eq("version", c.version))
+/// The write of a client from `before` (as it was read) to `after`: the fields that changed,
+/// `updated_at` and the next version, refused if the client changed since it was read
+/// (optimistic locking).
+pub fn update(before: &ClientRecord, after: &ClientRecord, now: &str) -> Result<Update, StoreError> {
+    let mut after = after.clone();
+    after.updated_at = now.to_string();
+    crate::store::Versioned::update_from(&after, before)
 }
 
-/// The update that records what a payment did to a client's balance, refused if the client
-/// changed since `before` was read.
-pub fn balance_update(before: &ClientRecord, after: &ClientRecord, now: &str) -> Update {
-    let update = versioned_update(before, now);
-    match &after.balance {
-        Some(balance) => update.set("balance", balance.as_str()),
-        None => update,
+/// Claims `email` for the client (refused when another client holds it).
+pub fn email_claim(email: &str, client_id: i64) -> crate::store::TxOp {
+    crate::store::TxOp::Put {
+        item: email_item(email, client_id),
+        cond: Some(crate::store::Cond::absent()),
+    }
+}
+
+/// Gives up the client's claim on `email` (only if it is still the client's).
+pub fn email_release(email: &str, client_id: i64) -> crate::store::TxOp {
+    crate::store::TxOp::Delete {
+        key: keys::client_email(email),
+        cond: Some(crate::store::Cond::eq("client_id", client_id)),
     }
 }
 
@@ -265,24 +268,6 @@ pub fn email_item(email: &str, client_id: i64) -> Item {
     item.insert("sk".into(), key.sk.into());
     item.insert("client_id".into(), client_id.into());
     item
-}
-
-/// The `sessions` attribute for a list of live sessions.
-pub fn sessions_attr(sessions: &[SessionRef]) -> crate::store::Attr {
-    crate::store::Attr::L(
-        sessions
-            .iter()
-            .map(|s| {
-                crate::store::Attr::M(
-                    [
-                        ("hash".to_string(), s.hash.clone().into()),
-                        ("expires".to_string(), s.expires.into()),
-                    ]
-                    .into(),
-                )
-            })
-            .collect(),
-    )
 }
 
 /// Collections whose answers embed the owner's `[client]`. Each starts with a header item

@@ -9,10 +9,10 @@
 use crate::error::{ApiError, ApiResult};
 use crate::keys::{self, pad};
 use crate::settings::Settings;
-use crate::store::{Index, IndexEntry, Key, Record, TxOp, Update};
+use crate::store::{Attr, Cond, Index, IndexEntry, Key, Record, StoreError, TxOp, Update, to_item};
 use bb_macros::Answer;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Longest message by default (`mod_forum.max_message_length` changes it).
 pub const MESSAGE_MAX: usize = 20_000;
@@ -80,6 +80,11 @@ pub struct ForumStats {
 }
 
 impl Forum {
+    /// A transaction's check that the forum still exists and is not locked.
+    pub fn open_for_topics() -> Cond {
+        Cond::Ne("status".into(), ForumStatus::Locked.as_str().into()).and(Cond::exists())
+    }
+
     /// `[forum]`.
     pub fn view(&self) -> ForumView {
         ForumView {
@@ -118,7 +123,7 @@ pub struct Topic {
     pub id: i64,
     pub forum_id: i64,
     /// The forum's handle, title and category, as the topic shows them.
-    pub forum: Value,
+    pub forum: ForumRef,
     pub title: String,
     pub slug: String,
     pub status: ForumStatus,
@@ -137,39 +142,57 @@ pub struct Topic {
 }
 
 impl Topic {
-    pub fn summary_view(&self, s: &Summary) -> Value {
-        json!({
-            "id": s.id,
-            "forum_topic_id": self.id,
-            "message": s.message,
-            "created_at": s.created_at,
-            "updated_at": s.updated_at,
-            "author": {"id": s.client_id, "name": s.author_name},
-            "forum_slug": self.forum.get("slug"),
-            "forum_topic_slug": self.slug,
-        })
+    /// Counts one view of topic `id` (an atomic add: concurrent readers each count).
+    pub fn viewed(id: i64) -> Update {
+        Update::new(keys::topic(id)).add("views", 1).when(Cond::exists())
+    }
+
+    /// A reply at `now`: `last` becomes the topic's last message and its activity, the post is
+    /// counted (atomically), refused once the topic is no longer active.
+    pub fn replied(&self, last: &Summary, now: &str) -> Result<Update, StoreError> {
+        Ok(self
+            .activity_entry(now)
+            .set_on(Update::new(self.key()))
+            .add("posts_count", 1)
+            .set("updated_at", now)
+            .set("last", Attr::M(to_item(last)?))
+            .when(Cond::eq("status", ForumStatus::Active.as_str())))
+    }
+
+    pub fn summary_view(&self, s: &Summary) -> SummaryView {
+        SummaryView {
+            id: s.id,
+            forum_topic_id: self.id,
+            message: s.message.clone(),
+            created_at: s.created_at.clone(),
+            updated_at: s.updated_at.clone(),
+            author: Author {
+                id: s.client_id,
+                name: s.author_name.clone(),
+            },
+            forum_slug: self.forum.slug.clone(),
+            forum_topic_slug: self.slug.clone(),
+        }
     }
 
     /// `[topic]`.
-    pub fn view(&self) -> Value {
-        let mut v = json!({
-            "id": self.id,
-            "title": self.title,
-            "slug": self.slug,
-            "status": self.status.as_str(),
-            "sticky": self.sticky,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "forum": self.forum,
-            "stats": {"posts_count": self.posts_count, "views_count": self.views},
-        });
-        if let Some(first) = &self.first {
-            v["first"] = self.summary_view(first);
+    pub fn view(&self) -> TopicView {
+        TopicView {
+            id: self.id,
+            title: self.title.clone(),
+            slug: self.slug.clone(),
+            status: self.status,
+            sticky: self.sticky,
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+            forum: self.forum.clone(),
+            stats: TopicStats {
+                posts_count: self.posts_count,
+                views_count: self.views,
+            },
+            first: self.first.as_ref().map(|m| self.summary_view(m)),
+            last: self.last.as_ref().map(|m| self.summary_view(m)),
         }
-        if let Some(last) = &self.last {
-            v["last"] = self.summary_view(last);
-        }
-        v
     }
 
     /// The row `get_topic_list` answers (BoxBilling's raw topic columns).
@@ -196,6 +219,64 @@ impl Topic {
             format!("{}#{last_activity}#{}", if self.sticky { 1 } else { 0 }, pad(self.id)),
         )
     }
+}
+
+/// The forum a topic belongs to, as the topic shows it (fields in the stored map's order,
+/// which is the wire's).
+#[derive(Debug, Clone, Serialize, Deserialize, Answer, PartialEq, Default)]
+pub struct ForumRef {
+    pub category: Option<String>,
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+}
+
+/// `forum/get_topic`: the topic with its forum and its first and last messages.
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct TopicView {
+    pub id: i64,
+    pub title: String,
+    pub slug: String,
+    pub status: ForumStatus,
+    pub sticky: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    pub forum: ForumRef,
+    pub stats: TopicStats,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first: Option<SummaryView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last: Option<SummaryView>,
+}
+
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct TopicStats {
+    pub posts_count: i64,
+    pub views_count: i64,
+}
+
+/// A topic's first or last message.
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct SummaryView {
+    pub id: i64,
+    pub forum_topic_id: i64,
+    pub message: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub author: Author,
+    pub forum_slug: String,
+    pub forum_topic_slug: String,
+}
+
+/// `forum/profile`: the caller's posts, points and avatar.
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct ProfileView {
+    pub id: i64,
+    pub posts: i64,
+    pub points: i64,
+    pub gravatar: String,
+    pub name: String,
+    pub created_at: String,
 }
 
 /// A row of `get_topic_list`.
@@ -420,7 +501,7 @@ mod tests {
         let topic = |id, sticky| Topic {
             id,
             forum_id: 3,
-            forum: Value::Null,
+            forum: ForumRef::default(),
             title: "t".into(),
             slug: "t".into(),
             status: ForumStatus::Active,
@@ -440,7 +521,7 @@ mod tests {
 
     #[test]
     fn points_need_the_setting_the_forum_and_the_length() {
-        let config = json!({
+        let config = serde_json::json!({
             "mod_forum": {"forum_points_enable": "1", "points": 5, "points_forums": [3], "post_length": 4}
         });
         let settings = Settings(config.as_object().cloned().unwrap_or_default());

@@ -13,7 +13,7 @@ use crate::money;
 use crate::notice::{Notice, TemplateCode};
 use crate::order::{self, Order};
 use crate::settings::Settings;
-use crate::store::{IdKind, Ids, Key, Record, TxOp};
+use crate::store::{Cond, IdKind, Ids, Key, Record, StoreError, TxOp, Update};
 use bb_macros::Answer;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -201,6 +201,15 @@ pub struct Invoice {
     pub version: i64,
 }
 
+impl crate::store::Versioned for Invoice {
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn set_version(&mut self, version: i64) {
+        self.version = version;
+    }
+}
+
 impl crate::store::Record for Invoice {
     const KIND: Option<&'static str> = Some("invoice");
     fn key(&self) -> Key {
@@ -249,6 +258,18 @@ impl Invoice {
 
     pub fn is_unpaid(&self) -> bool {
         self.status == InvoiceStatus::Unpaid
+    }
+
+    /// A write's guard: the invoice is still at the version it was read at, and unpaid.
+    pub fn still_unpaid(read_at: i64) -> Cond {
+        Cond::version(read_at).and(Cond::eq("status", InvoiceStatus::Unpaid))
+    }
+
+    /// The write from `before` (as read) to `self`, refused unless the invoice is still at
+    /// the version it was read at and unpaid.
+    pub fn unpaid_update_from(&self, before: &Invoice) -> Result<Update, StoreError> {
+        let update = crate::store::Versioned::update_from(self, before)?;
+        Ok(update.when(Cond::eq("status", InvoiceStatus::Unpaid)))
     }
 
     /// BoxBilling's `[invoice]` shape; `client` is the owner's `[client]`.

@@ -113,6 +113,23 @@ pub struct Order {
     pub version: i64,
 }
 
+impl Order {
+    /// A write's guard: the order is still at the version it was read at and has no unpaid
+    /// invoice (a renewal invoice is issued once).
+    pub fn without_unpaid_invoice(read_at: i64) -> crate::store::Cond {
+        crate::store::Cond::version(read_at).and(crate::store::Cond::NotExists("unpaid_invoice_hash".into()))
+    }
+}
+
+impl crate::store::Versioned for Order {
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn set_version(&mut self, version: i64) {
+        self.version = version;
+    }
+}
+
 impl crate::store::Record for Order {
     const KIND: Option<&'static str> = Some("order");
     fn key(&self) -> Key {
@@ -162,7 +179,16 @@ impl Order {
             created_at: self.created_at.clone(),
             updated_at: self.updated_at.clone(),
             total: Money(self.total()),
-            meta: PhpMap(self.meta.clone().into_iter().collect()),
+            // BoxBilling keeps meta values as text.
+            meta: PhpMap(
+                self.meta
+                    .iter()
+                    .map(|(name, value)| {
+                        let text = value.as_str().map_or_else(|| value.to_string(), str::to_string);
+                        (name.clone(), text)
+                    })
+                    .collect(),
+            ),
             active_tickets: self.active_tickets,
             client: client.clone(),
         }
@@ -206,7 +232,7 @@ pub struct OrderView {
     pub created_at: String,
     pub updated_at: String,
     pub total: Money,
-    pub meta: PhpMap<Value>,
+    pub meta: PhpMap<String>,
     pub active_tickets: i64,
     /// The owner's `[client]`.
     pub client: Value,

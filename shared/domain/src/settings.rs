@@ -1,6 +1,22 @@
 //! BoxBilling's settings and module configurations, as data the rules take as an argument.
 
+use crate::keys;
+use crate::store::{Key, Record};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+/// How the settings are kept: one item (`keys::settings()`) whose `values` map holds them all.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StoredSettings {
+    #[serde(default)]
+    pub values: Map<String, Value>,
+}
+
+impl Record for StoredSettings {
+    fn key(&self) -> Key {
+        keys::settings()
+    }
+}
 
 /// BoxBilling's settings (`company_name`, `invoice_series`, ...) and module configs
 /// (`mod_client`, `mod_support`, ...), as one JSON object.

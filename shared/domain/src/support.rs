@@ -198,7 +198,7 @@ impl Ticket {
     pub fn put_if_version(&self, read_version: i64) -> ApiResult<TxOp> {
         Ok(TxOp::Put {
             item: self.sized_item()?,
-            cond: Some(Cond::eq("version", read_version)),
+            cond: Some(Cond::version(read_version)),
         })
     }
 
@@ -261,6 +261,22 @@ impl Record for TicketRequest {
 }
 
 /// The longest message `mod_support` allows.
+/// The header item of a client's tickets (`C#<id>` / `TKT#`): the owner's `[client]` view for
+/// the list answers, and when the client last opened a ticket (the `wait_hours` rule).
+pub fn header_key(client_id: i64) -> Key {
+    Key::new(keys::client_partition(client_id), keys::TICKET_PREFIX)
+}
+
+/// When the client last opened a ticket, from the header item.
+pub fn last_ticket_at(header: &Item) -> Option<&str> {
+    header.get("last_ticket_at").and_then(crate::store::Attr::as_str)
+}
+
+/// Records a ticket opened at `now` on the header item.
+pub fn ticket_opened(client_id: i64, now: &str) -> Update {
+    Update::new(header_key(client_id)).set("last_ticket_at", now)
+}
+
 pub fn message_limit(settings: &Settings) -> usize {
     settings
         .module("support")

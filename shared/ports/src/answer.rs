@@ -89,6 +89,39 @@ impl Answer for Value {
     }
 }
 
+/// One of two shapes, as BoxBilling answers some methods (a transfer code or `true`, a panel's
+/// record or the message of a softened failure).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum OneOf<A, B> {
+    First(A),
+    Second(B),
+}
+
+impl<A: Answer, B: Answer> Answer for OneOf<A, B> {
+    fn schema() -> Value {
+        json!({"anyOf": [A::schema(), B::schema()]})
+    }
+}
+
+/// An external system's own answer, passed on as it came (a plugin's result, a panel's
+/// account data): any JSON, and the schema says so rather than nothing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct Relayed(pub Value);
+
+impl Answer for Relayed {
+    fn schema() -> Value {
+        json!({
+            "description": "The external system's own answer, passed on unchanged.",
+            "anyOf": [
+                {"type": "object"}, {"type": "array", "items": {}}, {"type": "string"},
+                {"type": "number"}, {"type": "boolean"}, {"type": "null"}
+            ]
+        })
+    }
+}
+
 /// A map in the order given, which BoxBilling's `json_encode` prints as `[]` when it is empty
 /// (the `get_pairs` answers, an order's `meta`).
 #[derive(Debug, Clone, PartialEq)]
@@ -110,7 +143,8 @@ impl<V: Serialize> Serialize for PhpMap<V> {
 
 impl<V: Answer> Answer for PhpMap<V> {
     fn schema() -> Value {
-        json!({"type": ["object", "array"], "additionalProperties": V::schema(), "maxItems": 0})
+        // `items` too, though the array is always empty: generators refuse an array without it.
+        json!({"type": ["object", "array"], "additionalProperties": V::schema(), "maxItems": 0, "items": {}})
     }
 }
 

@@ -21,6 +21,14 @@ pub struct DownloadableService {
 
 pub struct Kind;
 
+impl super::Found<DownloadableService> {
+    /// Counts one download link handed out at `now` (an atomic add: concurrent downloads
+    /// each count).
+    pub fn download_counted(&self, now: &str) -> crate::store::Update {
+        self.update().add("downloads", 1).set("updated_at", now)
+    }
+}
+
 impl ServiceKind for Kind {
     fn name(&self) -> &'static str {
         "downloadable"

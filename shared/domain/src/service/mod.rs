@@ -22,7 +22,7 @@ use crate::crypto::Sealer;
 use crate::error::{ApiError, ApiResult};
 use crate::order::{self, Order, OrderStatus};
 use crate::store::Record;
-use crate::store::{Attr, Cond, Item, Key, Store, TxOp, Update, from_item, to_item};
+use crate::store::{Cond, Item, Key, Store, TxOp, Update, from_item, to_item};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -56,6 +56,21 @@ pub trait ServiceKind: Send + Sync {
     async fn show(&self, store: &dyn Store, sealer: &Sealer, record: &Map<String, Value>) -> ApiResult<Value> {
         let _ = (store, sealer);
         Ok(self.view(record))
+    }
+}
+
+/// A service record as `order/service` shows it. Its fields depend on the product type (see
+/// each kind's `show`), so its schema is an object of that type's fields.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(transparent)]
+pub struct ServiceShown(pub Map<String, Value>);
+
+impl bb_ports::answer::Answer for ServiceShown {
+    fn schema() -> Value {
+        serde_json::json!({
+            "type": "object",
+            "description": "The service record as its product type shows it (hosting: domain, username, server, hosting_plan; domain: sld, tld, nameservers, contact; solusvm: vserverid, hostname, IPs; licence: key and its checks; ...). Secrets of other systems are never shown.",
+        })
     }
 }
 
@@ -135,6 +150,21 @@ impl<T> Found<T> {
     }
 }
 
+impl<T: serde::Serialize> Found<T> {
+    /// The update from the record as found to `changed`: the fields that differ, and
+    /// `updated_at`; none when nothing differs. Callers change the typed record and never
+    /// name an attribute.
+    pub fn changes(&self, changed: &T, now: &str) -> ApiResult<Option<Update>> {
+        let before = crate::store::to_item(&self.service)?;
+        let after = crate::store::to_item(changed)?;
+        let update = crate::store::changes(self.key.clone(), &before, &after)?;
+        if update.ops.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(update.set("updated_at", now).when(Cond::exists())))
+    }
+}
+
 /// Finds the caller's active order `order_id` of `service_type` and its record, in one read.
 /// Another client's order is not found, exactly like a missing one.
 pub async fn find<T: DeserializeOwned>(
@@ -192,30 +222,26 @@ pub async fn load_order(
     Ok((order, record))
 }
 
-/// Sets typed fields of a record: `fields` is the JSON of the changed values.
-pub fn set_fields(mut update: Update, fields: &Map<String, Value>) -> Update {
-    for (name, value) in fields {
-        update = match value {
-            Value::Null => update.remove(name),
-            v => update.set(name, Attr::from_json(v)),
-        };
-    }
-    update
+/// An update of the service record at `key` made at `now` by staff (`bb service set`, whose
+/// operator names the fields), refused if the record is gone.
+pub fn staff_update(key: Key, now: &str) -> Update {
+    Update::new(key).when(Cond::exists()).set("updated_at", now)
 }
 
-/// Stores what an action changed: the record's `fields` (a JSON object; `updated_at` is added;
-/// `Value::Null` when only the log line is written) with the activity line, in one transaction.
-pub async fn commit<T>(
+/// Stores what an action changed (`changed`, the record after it; none when only the log line
+/// is written) with the activity line, in one transaction.
+pub async fn commit<T: serde::Serialize>(
     store: &dyn Store,
     origin: &Origin,
     found: &Found<T>,
-    fields: Value,
+    changed: Option<&T>,
     line: String,
 ) -> ApiResult<()> {
     let mut ops = Vec::new();
-    if let Value::Object(mut fields) = fields {
-        fields.insert("updated_at".into(), origin.at.clone().into());
-        ops.push(TxOp::Update(set_fields(found.update(), &fields)));
+    if let Some(changed) = changed
+        && let Some(update) = found.changes(changed, &origin.at)?
+    {
+        ops.push(TxOp::Update(update));
     }
     ops.push(activity::log(origin, found.order.client_id, line));
     store

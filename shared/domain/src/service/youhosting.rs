@@ -4,7 +4,9 @@
 use super::{ServiceInit, ServiceKind, record_map};
 use crate::error::ApiResult;
 use crate::keys;
-use crate::store::Key;
+use crate::store::{Key, Record};
+use bb_macros::Answer;
+use bb_ports::answer::Relayed;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -23,6 +25,32 @@ pub struct YouhostingService {
 /// The client's YouHosting client id (`C#<id>` / `YOUHOSTING`), set by `signup`.
 pub fn client_link_key(client_id: i64) -> Key {
     Key::new(keys::client_partition(client_id), "YOUHOSTING")
+}
+
+/// Which YouHosting client a client signed up as.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ClientLink {
+    #[serde(skip)]
+    pub client_id: i64,
+    pub yh_client_id: String,
+    pub updated_at: String,
+}
+
+impl Record for ClientLink {
+    fn key(&self) -> Key {
+        client_link_key(self.client_id)
+    }
+}
+
+/// `serviceyouhosting/info`: whether the client has signed up, and the order's account with
+/// the nameservers to point a domain at (both as YouHosting answers them), once it has one.
+#[derive(Debug, Clone, Serialize, Answer)]
+pub struct YouhostingInfo {
+    pub is_youhosting_client: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<Relayed>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ns: Option<Relayed>,
 }
 
 pub struct Kind;

@@ -1,7 +1,7 @@
 //! The `Email` registrar: each request becomes an e-mail to the configured address, for staff
 //! to carry out by hand. In test mode requests are only logged.
 
-use super::{Domain, Operation, Registrar, Reply, setting};
+use super::{Domain, Operation, Outcome, Registrar, Reply, setting};
 use async_trait::async_trait;
 use bb_domain::notice::{Notice, TemplateCode};
 use bb_domain::service::staff::Registrar as RegistrarAccount;
@@ -105,7 +105,7 @@ impl Registrar for Email {
             return Ok(Reply::done());
         }
         Ok(Reply {
-            value: serde_json::Value::Bool(true),
+            value: Outcome::Done,
             notice: Some(Notice::to_address(
                 TEMPLATE,
                 &self.to,

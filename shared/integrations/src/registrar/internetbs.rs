@@ -1,13 +1,12 @@
 //! Internet.bs: `POST <base>/<resource>` with multipart fields `apikey`, `password` and the
 //! operation's, answered in `key=value` lines (`status=SUCCESS|FAILURE|PENDING`).
 
-use super::{Domain, Operation, Registrar, Reply, setting};
+use super::{Domain, Operation, Outcome, Registrar, Reply, setting};
 use crate::exchange;
 use async_trait::async_trait;
 use bb_domain::service::staff::Registrar as RegistrarAccount;
 use bb_ports::error::{ApiError, ApiResult};
 use bb_ports::outbound::{Outbound, OutboundRequest, join_url};
-use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -133,7 +132,7 @@ impl Registrar for InternetBs {
                     ));
                 }
                 return Ok(Reply {
-                    value: Value::String(info.get("transferauthinfo").cloned().unwrap_or_default()),
+                    value: Outcome::TransferCode(info.get("transferauthinfo").cloned().unwrap_or_default()),
                     notice: None,
                 });
             }

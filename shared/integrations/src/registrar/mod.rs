@@ -69,16 +69,39 @@ impl Domain {
 /// registrar's request to staff).
 #[derive(Debug, Clone)]
 pub struct Reply {
-    pub value: Value,
+    pub value: Outcome,
     pub notice: Option<Notice>,
 }
 
 impl Reply {
     pub fn done() -> Reply {
         Reply {
-            value: Value::Bool(true),
+            value: Outcome::Done,
             notice: None,
         }
+    }
+}
+
+/// What a registrar answers the client: `true` when done (or when staff will do it by hand),
+/// or the transfer code it handed over.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Done,
+    TransferCode(String),
+}
+
+impl serde::Serialize for Outcome {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Outcome::Done => serializer.serialize_bool(true),
+            Outcome::TransferCode(code) => serializer.serialize_str(code),
+        }
+    }
+}
+
+impl bb_ports::answer::Answer for Outcome {
+    fn schema() -> Value {
+        serde_json::json!({"anyOf": [{"type": "string"}, {"const": true}]})
     }
 }
 

@@ -1,7 +1,7 @@
 //! ResellerClub and its OrderBox white labels (ResellBiz, NetEarthOne, ResellerID): the
 //! `httpapi.com` JSON API, `<command>.json` with `auth-userid`/`api-key` on every request.
 
-use super::{Domain, Operation, Registrar, Reply, setting};
+use super::{Domain, Operation, Outcome, Registrar, Reply, setting};
 use crate::exchange;
 use async_trait::async_trait;
 use bb_domain::service::staff::Registrar as RegistrarAccount;
@@ -211,7 +211,7 @@ impl Registrar for OrderBox {
                             .await?;
                         return match details.get("domsecret").and_then(Value::as_str) {
                             Some(code) if !code.is_empty() => Ok(Reply {
-                                value: Value::String(code.to_string()),
+                                value: Outcome::TransferCode(code.to_string()),
                                 notice: None,
                             }),
                             _ => Err(ApiError::new("Domain EPP code can be retrieved from domain registrar")),

@@ -14,7 +14,7 @@ mod resilient;
 
 pub use attr::{Attr, Item, from_item, to_item};
 pub use eval::{apply_update, condition_holds, is_expired};
-pub use record::{IndexEntry, Record};
+pub use record::{IndexEntry, Record, Versioned, changes};
 pub use resilient::{Backoff, Resilient};
 
 use async_trait::async_trait;
@@ -30,6 +30,8 @@ pub const GSI2_SK: &str = "gsi2sk";
 pub const KIND: &str = "kind";
 /// Epoch seconds after which the item is treated as absent (and eventually deleted).
 pub const TTL: &str = "ttl";
+/// Bumped by every write of a versioned record; writes are conditional on the version read.
+pub const VERSION: &str = "version";
 
 /// The primary key of an item.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -117,6 +119,10 @@ impl Cond {
     }
     pub fn eq(name: &str, value: impl Into<Attr>) -> Cond {
         Cond::Eq(name.into(), value.into())
+    }
+    /// The stored record is still at the version it was read at (optimistic locking).
+    pub fn version(read_at: i64) -> Cond {
+        Cond::eq(VERSION, read_at)
     }
     pub fn and(self, other: Cond) -> Cond {
         match self {

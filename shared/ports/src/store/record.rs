@@ -86,6 +86,43 @@ pub trait Record: Serialize + DeserializeOwned + Sized {
             cond: None,
         })
     }
+
+    /// The update that turns the stored `before` into `self`, attribute by attribute: what
+    /// differs is set, what `self` no longer has is removed, and index entries follow. Callers
+    /// change the typed record and never name an attribute; attributes the type does not know
+    /// are left as they are.
+    fn changes_from(&self, before: &Self) -> Result<Update, StoreError> {
+        changes(self.key(), &before.to_item()?, &self.to_item()?)
+    }
+}
+
+/// A record written under optimistic locking: every write bumps its version and is refused
+/// if the stored record is no longer at the version it was read at.
+pub trait Versioned: Record + Clone {
+    fn version(&self) -> i64;
+    fn set_version(&mut self, version: i64);
+
+    /// The write from `before` (as it was read) to `self`: the fields that differ and the next
+    /// version, refused if the record changed since `before` was read.
+    fn update_from(&self, before: &Self) -> Result<Update, StoreError> {
+        let mut after = self.clone();
+        after.set_version(before.version() + 1);
+        Ok(after.changes_from(before)?.when(Cond::version(before.version())))
+    }
+}
+
+/// The update of the item at `key` from `before` to `after` (key attributes never change).
+pub fn changes(key: Key, before: &Item, after: &Item) -> Result<Update, StoreError> {
+    let mut update = Update::new(key);
+    for (name, value) in after {
+        if name != super::PK && name != super::SK && before.get(name) != Some(value) {
+            update = update.set(name, value.clone());
+        }
+    }
+    for name in before.keys().filter(|name| !after.contains_key(*name)) {
+        update = update.remove(name);
+    }
+    Ok(update)
 }
 
 #[cfg(test)]
@@ -122,6 +159,34 @@ mod tests {
         assert_eq!(item.get(super::super::GSI2_SK), Some(&Attr::from("hello")));
         assert_eq!(Note::from_item(&item).unwrap(), note);
         assert!(matches!(note.put_new().unwrap(), TxOp::Put { cond: Some(_), .. }));
+    }
+
+    #[test]
+    fn changes_name_only_what_differs() {
+        let before = Note {
+            id: 7,
+            text: "hello".into(),
+        };
+        let after = Note {
+            id: 7,
+            text: "bye".into(),
+        };
+        assert_eq!(
+            after.changes_from(&before).unwrap(),
+            Update::new(Key::new("NOTES", "N#7"))
+                .set("gsi2sk", "bye")
+                .set("text", "bye")
+        );
+        assert_eq!(
+            before.changes_from(&before).unwrap(),
+            Update::new(Key::new("NOTES", "N#7"))
+        );
+        let mut item = before.to_item().unwrap();
+        item.insert("gone".into(), Attr::from(1));
+        assert_eq!(
+            changes(before.key(), &item, &before.to_item().unwrap()).unwrap(),
+            Update::new(before.key()).remove("gone")
+        );
     }
 
     #[test]
