@@ -162,3 +162,38 @@ fn every_template_code_sent_has_a_base_template() {
         );
     }
 }
+
+// Records say where their attributes are (`Record`, `Versioned`, the domain's updates): no
+// module crate or operator command writes or conditions on an attribute by its name.
+#[test]
+fn no_module_or_command_names_a_stored_attribute() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    let mut dirs = vec![root.join("functions"), root.join("cli/src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() > 20, "found only {} sources", files.len());
+    let by_name = [
+        ".set(\"", ".add(\"", ".set_if_absent(\"", "Cond::eq(\"", "Cond::Eq(\"", "Cond::Ne(\"", "Cond::Le(\"",
+        "Cond::Lt(\"", "Cond::Ge(\"", "Cond::Gt(\"", "Cond::NotExists(\"", "\"pk\".into()", "\"sk\".into()",
+    ];
+    let mut found = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            if by_name.iter().any(|p| code.contains(p)) {
+                found.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "attributes named by hand:\n{}", found.join("\n"));
+}
