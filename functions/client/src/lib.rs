@@ -16,7 +16,7 @@ use bb_core::module::PASSWORD_HASHING_MEMORY_MB;
 use bb_core::notifier::{Notice, TemplateCode};
 use bb_core::prelude::*;
 use bb_core::store::next_ids;
-use bb_core::validate;
+use bb_core::validate::{self, GivenEmail};
 
 pub fn module() -> Module {
     Module::new("client")
@@ -30,7 +30,7 @@ pub fn module() -> Module {
 #[derive(Params)]
 struct CreateParams {
     #[param(required = "Email required")]
-    email: String,
+    email: GivenEmail,
     #[param(required = "First name required")]
     first_name: String,
     /// At least 7 characters with a digit and a lower-case letter.
@@ -115,10 +115,9 @@ async fn create(ctx: GuestCtx, p: CreateParams) -> ApiResult<i64> {
     if p.password != p.password_confirm {
         return Err(ApiError::new("Passwords do not match."));
     }
-    let email = p.email.trim().to_lowercase();
     validate::max_len("First name", &p.first_name, 255)?;
     let mut client = ClientRecord {
-        email: email.clone(),
+        email: p.email.as_str().to_string(),
         status: ClientStatus::Active,
         first_name: Some(capitalise_words(p.first_name.trim())),
         ip: Some(ctx.meta.ip.clone()),
@@ -136,7 +135,7 @@ async fn create(ctx: GuestCtx, p: CreateParams) -> ApiResult<i64> {
     p.fields.apply(&mut client)?;
     check_required_fields(&config, &client)?;
     validate::password_strength(&p.password)?;
-    validate::email(&email)?;
+    let email = p.email.parse()?.into_string();
     client.password_hash = crypto::hash_password(&p.password).map_err(|e| ApiError::internal(e.to_string()))?;
 
     let ids = next_ids(ctx.store(), &[IdKind::Client, IdKind::Email, IdKind::Email]).await?;
@@ -250,7 +249,7 @@ fn announce_session(ctx: &Ctx, session: &NewSession) {
 #[derive(Params)]
 struct LoginParams {
     #[param(required = "Email required")]
-    email: String,
+    email: GivenEmail,
     #[param(required = "Password required")]
     password: String,
     /// Accepted for compatibility; sessions last as configured.
@@ -275,7 +274,7 @@ struct LoginAnswer {
 
 /// Login with e-mail and password: a session cookie, and the CSRF token its writes must carry.
 async fn login(ctx: GuestCtx, p: LoginParams) -> ApiResult<LoginAnswer> {
-    let owner = ctx.store().get(&keys::client_email(&p.email)).await?;
+    let owner = ctx.store().get(&keys::client_email(p.email.as_str())).await?;
     let client_id = owner.as_ref().and_then(|i| i.get("client_id")).and_then(Attr::as_i64);
     // The client, its cart and the cart a guest filled before logging in, in one read.
     let guest_cart = ctx

@@ -12,7 +12,7 @@ use bb_core::forms::ProfileFields;
 use bb_core::keys;
 use bb_core::module::PASSWORD_HASHING_MEMORY_MB;
 use bb_core::prelude::*;
-use bb_core::validate;
+use bb_core::validate::{self, GivenEmail};
 
 pub fn module() -> Module {
     Module::new("profile")
@@ -35,7 +35,7 @@ async fn get(ctx: ClientCtx, _: NoParams) -> ApiResult<bb_core::domain::client::
 #[derive(Params)]
 struct UpdateParams {
     /// New e-mail address (must be unused; refused when the operator disabled e-mail changes).
-    email: Patch<String>,
+    email: Patch<GivenEmail>,
     first_name: Patch<String>,
     /// Ignored: the alternative id is set by staff only.
     #[param(rename = "aid")]
@@ -48,17 +48,16 @@ async fn update(ctx: ClientCtx, p: UpdateParams) -> ApiResult<bool> {
     let current = clients::load(ctx.store(), ctx.client_id).await?;
     let mut client = current.clone();
     let mut email_change = None;
-    if let Patch::Set(email) = &p.email {
-        let email = email.trim().to_lowercase();
-        if email != current.email {
-            let settings = ctx.app.settings().await?;
-            if settings.module("client").is_switched_off("allow_change_email") {
-                return Err(ApiError::new("Email can not be changed"));
-            }
-            validate::email(&email)?;
-            client.email = email.clone();
-            email_change = Some(email);
+    if let Patch::Set(email) = p.email
+        && email.as_str() != current.email
+    {
+        let settings = ctx.app.settings().await?;
+        if settings.module("client").is_switched_off("allow_change_email") {
+            return Err(ApiError::new("Email can not be changed"));
         }
+        let email = email.parse()?.into_string();
+        client.email = email.clone();
+        email_change = Some(email);
     }
     match &p.first_name {
         Patch::Set(name) => {

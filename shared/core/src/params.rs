@@ -262,6 +262,16 @@ impl FromParam for String {
     }
 }
 
+/// Trimmed and lower-cased as it is read.
+impl FromParam for bb_domain::validate::GivenEmail {
+    fn from_param(name: &str, value: Option<&Value>) -> Result<Self, ApiError> {
+        String::from_param(name, value).map(|text| bb_domain::validate::GivenEmail::new(&text))
+    }
+    fn param_type() -> ParamType {
+        ParamType::String
+    }
+}
+
 impl FromParam for i64 {
     fn from_param(name: &str, value: Option<&Value>) -> Result<Self, ApiError> {
         let err = || type_error(name, "an integer");

@@ -20,11 +20,43 @@ pub fn is_email(text: &str) -> bool {
     text.len() <= 254 && local_ok && domain_ok
 }
 
-pub fn email(text: &str) -> ApiResult<()> {
-    if is_email(text) {
-        Ok(())
-    } else {
-        Err(ApiError::new("Email is not valid"))
+/// An e-mail address as a request gave it, trimmed and lower-cased where it is parsed (at the
+/// edge: BoxBilling compares addresses that way). Whether it is an address at all is decided
+/// by [`GivenEmail::parse`] where BoxBilling decides it, so errors keep BoxBilling's order
+/// (sign-up checks the password first; login never checks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GivenEmail(String);
+
+impl GivenEmail {
+    pub fn new(text: &str) -> GivenEmail {
+        GivenEmail(text.trim().to_lowercase())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The address, if it is one ("Email is not valid" otherwise).
+    pub fn parse(self) -> ApiResult<Email> {
+        if is_email(&self.0) {
+            Ok(Email(self.0))
+        } else {
+            Err(ApiError::new("Email is not valid"))
+        }
+    }
+}
+
+/// A valid e-mail address, lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
     }
 }
 
@@ -57,6 +89,16 @@ pub fn max_len(field: &str, text: &str, max: usize) -> ApiResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_given_email_is_normalised_then_parsed() {
+        let given = GivenEmail::new("  John@Example.COM ");
+        assert_eq!(given.as_str(), "john@example.com");
+        assert_eq!(given.parse().unwrap().as_str(), "john@example.com");
+        let wrong = GivenEmail::new(" not an address ");
+        assert_eq!(wrong.as_str(), "not an address");
+        assert_eq!(wrong.parse().unwrap_err().message, "Email is not valid");
+    }
 
     #[test]
     fn emails() {

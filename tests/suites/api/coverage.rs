@@ -182,8 +182,19 @@ fn no_module_or_command_names_a_stored_attribute() {
     }
     assert!(files.len() > 20, "found only {} sources", files.len());
     let by_name = [
-        ".set(\"", ".add(\"", ".set_if_absent(\"", "Cond::eq(\"", "Cond::Eq(\"", "Cond::Ne(\"", "Cond::Le(\"",
-        "Cond::Lt(\"", "Cond::Ge(\"", "Cond::Gt(\"", "Cond::NotExists(\"", "\"pk\".into()", "\"sk\".into()",
+        ".set(\"",
+        ".add(\"",
+        ".set_if_absent(\"",
+        "Cond::eq(\"",
+        "Cond::Eq(\"",
+        "Cond::Ne(\"",
+        "Cond::Le(\"",
+        "Cond::Lt(\"",
+        "Cond::Ge(\"",
+        "Cond::Gt(\"",
+        "Cond::NotExists(\"",
+        "\"pk\".into()",
+        "\"sk\".into()",
     ];
     let mut found = Vec::new();
     for file in files {
