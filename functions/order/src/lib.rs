@@ -181,10 +181,7 @@ async fn service(ctx: ClientCtx, p: IdParams) -> ApiResult<Option<ServiceShown>>
     let Some(kind) = bb_core::domain::service::kind(&order.service_type) else {
         return Ok(None);
     };
-    Ok(match kind.show(ctx.store(), &ctx.app.sealer, &map).await? {
-        Value::Object(fields) => Some(ServiceShown(fields)),
-        _ => None,
-    })
+    kind.show(ctx.store(), &ctx.app.sealer, &map).await.map(Some)
 }
 
 /// Products the order's product may be upgraded to: `{id: title}`.

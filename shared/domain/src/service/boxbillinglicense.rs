@@ -1,10 +1,11 @@
 //! `boxbillinglicense` products: a licence ordered from the BoxBilling partner API; `oid` is the
 //! partner's order id, recorded by staff.
 
-use super::{ServiceInit, ServiceKind, record_map};
-use crate::error::ApiResult;
+use super::{ServiceInit, ServiceKind, ServiceShown, record_map};
+use crate::error::{ApiError, ApiResult};
+use bb_macros::Answer;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct PartnerLicenseService {
@@ -33,7 +34,19 @@ impl ServiceKind for Kind {
         })
     }
 
-    fn view(&self, record: &Map<String, Value>) -> Value {
-        json!({ "id": record.get("id"), "oid": record.get("oid") })
+    fn view(&self, record: &Map<String, Value>) -> ApiResult<ServiceShown> {
+        let l: PartnerLicenseService = serde_json::from_value(Value::Object(record.clone()))
+            .map_err(|e| ApiError::internal(format!("{} record: {e}", self.name())))?;
+        Ok(ServiceShown::PartnerLicense(PartnerLicenseShown {
+            id: l.id,
+            oid: l.oid,
+        }))
     }
+}
+
+/// A partner licence order as `order/service` shows it: the partner's order id once set.
+#[derive(Debug, Clone, PartialEq, Serialize, Answer)]
+pub struct PartnerLicenseShown {
+    pub id: i64,
+    pub oid: Option<String>,
 }

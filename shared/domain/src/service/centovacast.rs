@@ -1,11 +1,11 @@
 //! `centovacast` products: a streaming account on a CentovaCast server.
 
-use super::{ServiceInit, ServiceKind, config_id, open, record_map, seal};
+use super::{ServiceInit, ServiceKind, ServiceShown, config_id, open, record_map, seal};
 use crate::crypto::{Sealer, random_alphanumeric};
 use crate::error::{ApiError, ApiResult};
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CentovaService {
@@ -50,17 +50,29 @@ impl ServiceKind for Kind {
         })
     }
 
-    async fn show(&self, _store: &dyn Store, sealer: &Sealer, record: &Map<String, Value>) -> ApiResult<Value> {
+    async fn show(&self, _store: &dyn Store, sealer: &Sealer, record: &Map<String, Value>) -> ApiResult<ServiceShown> {
         let c: CentovaService = serde_json::from_value(Value::Object(record.clone()))
             .map_err(|e| ApiError::internal(format!("centovacast record: {e}")))?;
-        Ok(json!({
-            "id": c.id,
-            "client_id": c.client_id,
-            "server_id": c.server_id,
-            "username": c.username,
-            "pass": open(sealer, c.pass_sealed.as_deref())?,
-            "created_at": c.created_at,
-            "updated_at": c.updated_at,
+        Ok(ServiceShown::Centovacast(CentovaShown {
+            id: c.id,
+            client_id: c.client_id,
+            server_id: c.server_id,
+            username: c.username,
+            pass: open(sealer, c.pass_sealed.as_deref())?,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
         }))
     }
+}
+
+/// A stream as `order/service` shows it, with its panel login.
+#[derive(Debug, Clone, PartialEq, Serialize, bb_macros::Answer)]
+pub struct CentovaShown {
+    pub id: i64,
+    pub client_id: i64,
+    pub server_id: i64,
+    pub username: String,
+    pub pass: String,
+    pub created_at: String,
+    pub updated_at: String,
 }

@@ -1,14 +1,14 @@
 //! `domain` products: the registered name, its nameservers, WHOIS contact, lock and privacy
 //! flags, and the registrar account that manages it.
 
-use super::{ServiceInit, ServiceKind, config_id, config_text, record_map, seal};
+use super::{ServiceInit, ServiceKind, ServiceShown, config_id, config_text, record_map, seal};
 use crate::error::{ApiError, ApiResult};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 /// The WHOIS contact a client may set (`servicedomain/update_contacts`); empty fields fall back
 /// to the client's profile when the registrar is told.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, bb_macros::Answer)]
 pub struct Contact {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -145,24 +145,42 @@ impl ServiceKind for Kind {
         })
     }
 
-    fn view(&self, record: &Map<String, Value>) -> Value {
-        let Ok(d) = serde_json::from_value::<DomainService>(Value::Object(record.clone())) else {
-            return Value::Null;
-        };
-        json!({
-            "domain": d.name(),
-            "sld": d.sld,
-            "tld": d.tld,
-            "ns1": d.ns1,
-            "ns2": d.ns2,
-            "ns3": d.ns3,
-            "ns4": d.ns4,
-            "period": d.period,
-            "privacy": d.privacy,
-            "locked": d.locked,
-            "registered_at": d.registered_at,
-            "expires_at": d.expires_at,
-            "contact": d.contact,
-        })
+    fn view(&self, record: &Map<String, Value>) -> ApiResult<ServiceShown> {
+        let d: DomainService = serde_json::from_value(Value::Object(record.clone()))
+            .map_err(|e| ApiError::internal(format!("{} record: {e}", self.name())))?;
+        Ok(ServiceShown::Domain(DomainShown {
+            domain: d.name(),
+            sld: d.sld,
+            tld: d.tld,
+            ns1: d.ns1,
+            ns2: d.ns2,
+            ns3: d.ns3,
+            ns4: d.ns4,
+            period: d.period,
+            privacy: d.privacy,
+            locked: d.locked,
+            registered_at: d.registered_at,
+            expires_at: d.expires_at,
+            contact: d.contact,
+        }))
     }
+}
+
+/// A domain as `order/service` shows it (never its transfer code).
+#[derive(Debug, Clone, PartialEq, Serialize, bb_macros::Answer)]
+pub struct DomainShown {
+    pub domain: String,
+    pub sld: String,
+    pub tld: String,
+    pub ns1: Option<String>,
+    pub ns2: Option<String>,
+    pub ns3: Option<String>,
+    pub ns4: Option<String>,
+    /// Years.
+    pub period: i64,
+    pub privacy: bool,
+    pub locked: bool,
+    pub registered_at: Option<String>,
+    pub expires_at: Option<String>,
+    pub contact: Contact,
 }

@@ -1,9 +1,9 @@
 //! `downloadable` products: a file in the file store, offered under its display name.
 
-use super::{ServiceInit, ServiceKind, config_text, record_map};
+use super::{ServiceInit, ServiceKind, ServiceShown, config_text, record_map};
 use crate::error::{ApiError, ApiResult};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct DownloadableService {
@@ -52,7 +52,15 @@ impl ServiceKind for Kind {
         })
     }
 
-    fn view(&self, record: &Map<String, Value>) -> Value {
-        json!({ "filename": record.get("filename") })
+    fn view(&self, record: &Map<String, Value>) -> ApiResult<ServiceShown> {
+        let d: DownloadableService = serde_json::from_value(Value::Object(record.clone()))
+            .map_err(|e| ApiError::internal(format!("{} record: {e}", self.name())))?;
+        Ok(ServiceShown::Downloadable(DownloadShown { filename: d.filename }))
     }
+}
+
+/// A download as `order/service` shows it (the file itself is `servicedownloadable/send_file`).
+#[derive(Debug, Clone, PartialEq, Serialize, bb_macros::Answer)]
+pub struct DownloadShown {
+    pub filename: String,
 }

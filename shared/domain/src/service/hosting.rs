@@ -1,12 +1,13 @@
 //! `hosting` products: an account on a hosting server's control panel.
 
 use super::staff::{self, HostingPlan, HostingServer};
-use super::{ServiceInit, ServiceKind, config_flag, config_id, config_text, record_map, seal};
+use super::{ServiceInit, ServiceKind, ServiceShown, config_flag, config_id, config_text, record_map, seal};
 use crate::crypto::{Sealer, random_alphanumeric};
 use crate::error::{ApiError, ApiResult};
 use crate::store::Store;
+use bb_ports::answer::OneOf;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct HostingService {
@@ -105,61 +106,95 @@ impl ServiceKind for Kind {
         })
     }
 
-    async fn show(&self, store: &dyn Store, sealer: &Sealer, record: &Map<String, Value>) -> ApiResult<Value> {
+    async fn show(&self, store: &dyn Store, sealer: &Sealer, record: &Map<String, Value>) -> ApiResult<ServiceShown> {
         let h: HostingService = serde_json::from_value(Value::Object(record.clone()))
             .map_err(|e| ApiError::internal(format!("hosting record: {e}")))?;
         let server = staff::load::<HostingServer>(store, sealer, &h.server_id.to_string()).await?;
         let plan = staff::load::<HostingPlan>(store, sealer, &h.hosting_plan_id.to_string()).await?;
         let server = server.map(|s| {
             let host = s.hostname.clone().or_else(|| s.ip.clone()).unwrap_or_default();
-            let (panel, reseller_panel) = panel_urls(&s.manager, &host);
-            json!({
-                "name": s.name,
-                "hostname": s.hostname,
-                "ip": s.ip,
-                "ns1": s.ns1, "ns2": s.ns2, "ns3": s.ns3, "ns4": s.ns4,
-                "cpanel_url": panel,
-                "reseller_cpanel_url": reseller_panel,
-            })
+            let (cpanel_url, reseller_cpanel_url) = panel_urls(&s.manager, &host);
+            ServerShown {
+                name: s.name,
+                hostname: s.hostname,
+                ip: s.ip,
+                ns1: s.ns1,
+                ns2: s.ns2,
+                ns3: s.ns3,
+                ns4: s.ns4,
+                cpanel_url,
+                reseller_cpanel_url,
+            }
         });
-        Ok(json!({
-            "ip": h.ip,
-            "sld": h.sld,
-            "tld": h.tld,
-            "domain": h.domain(),
-            "username": h.username,
-            "reseller": h.reseller,
-            "server": server,
-            "hosting_plan": plan,
-            "domain_order_id": h.domain_order_id,
+        Ok(ServiceShown::Hosting(HostingShown {
+            ip: h.ip.clone(),
+            domain: h.domain(),
+            sld: h.sld,
+            tld: h.tld,
+            username: h.username,
+            reseller: h.reseller,
+            server,
+            hosting_plan: plan,
+            domain_order_id: h.domain_order_id,
         }))
     }
 }
 
+/// A hosting account as `order/service` shows it: the account, its server and its plan.
+#[derive(Debug, Clone, PartialEq, Serialize, bb_macros::Answer)]
+pub struct HostingShown {
+    pub ip: Option<String>,
+    pub sld: String,
+    pub tld: String,
+    pub domain: String,
+    pub username: String,
+    pub reseller: bool,
+    pub server: Option<ServerShown>,
+    pub hosting_plan: Option<HostingPlan>,
+    pub domain_order_id: Option<i64>,
+}
+
+/// The account's server, with where to log in.
+#[derive(Debug, Clone, PartialEq, Serialize, bb_macros::Answer)]
+pub struct ServerShown {
+    pub name: String,
+    pub hostname: Option<String>,
+    pub ip: Option<String>,
+    pub ns1: Option<String>,
+    pub ns2: Option<String>,
+    pub ns3: Option<String>,
+    pub ns4: Option<String>,
+    pub cpanel_url: PanelUrl,
+    pub reseller_cpanel_url: PanelUrl,
+}
+
+/// A panel's login address, or `false` where BoxBilling knows none.
+pub type PanelUrl = OneOf<String, bool>;
+
 /// Where a client logs in to the panel (and its reseller side), as BoxBilling shows them.
-fn panel_urls(manager: &str, host: &str) -> (Value, Value) {
+fn panel_urls(manager: &str, host: &str) -> (PanelUrl, PanelUrl) {
     match manager.to_ascii_lowercase().as_str() {
         "whm" => (
-            json!(format!("http://{host}/cpanel")),
-            json!(format!("http://{host}/whm")),
+            OneOf::First(format!("http://{host}/cpanel")),
+            OneOf::First(format!("http://{host}/whm")),
         ),
         "directadmin" => (
-            json!(format!("https://{host}:2222")),
-            json!(format!("https://{host}:2222")),
+            OneOf::First(format!("https://{host}:2222")),
+            OneOf::First(format!("https://{host}:2222")),
         ),
         "plesk" => (
-            json!(format!("https://{host}:8443")),
-            json!(format!("https://{host}:8443")),
+            OneOf::First(format!("https://{host}:8443")),
+            OneOf::First(format!("https://{host}:8443")),
         ),
-        "cwp" => (json!(format!("https://{host}:2083")), json!(false)),
+        "cwp" => (OneOf::First(format!("https://{host}:2083")), OneOf::Second(false)),
         "hestia" | "vesta" => (
-            json!(format!("https://{host}:8083")),
-            json!(format!("https://{host}:8083")),
+            OneOf::First(format!("https://{host}:8083")),
+            OneOf::First(format!("https://{host}:8083")),
         ),
         "virtualmin" => (
-            json!(format!("https://{host}:10000")),
-            json!(format!("https://{host}:10000")),
+            OneOf::First(format!("https://{host}:10000")),
+            OneOf::First(format!("https://{host}:10000")),
         ),
-        _ => (json!(false), json!(false)),
+        _ => (OneOf::Second(false), OneOf::Second(false)),
     }
 }

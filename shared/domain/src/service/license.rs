@@ -1,10 +1,10 @@
 //! `license` products: a licence key and what the licence check has learnt about where it runs.
 
-use super::{ServiceInit, ServiceKind, config_flag, config_text, record_map};
+use super::{ServiceInit, ServiceKind, ServiceShown, config_flag, config_text, record_map};
 use crate::crypto::random_alphanumeric;
 use crate::error::{ApiError, ApiResult};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LicenseService {
@@ -65,21 +65,35 @@ impl ServiceKind for Kind {
         })
     }
 
-    fn view(&self, record: &Map<String, Value>) -> Value {
-        let Ok(l) = serde_json::from_value::<LicenseService>(Value::Object(record.clone())) else {
-            return Value::Null;
-        };
-        json!({
-            "license_key": l.license_key,
-            "validate_ip": l.validate_ip,
-            "validate_host": l.validate_host,
-            "validate_path": l.validate_path,
-            "validate_version": l.validate_version,
-            "ips": l.ips,
-            "hosts": l.hosts,
-            "paths": l.paths,
-            "versions": l.versions,
-            "pinged_at": l.pinged_at,
-        })
+    fn view(&self, record: &Map<String, Value>) -> ApiResult<ServiceShown> {
+        let l: LicenseService = serde_json::from_value(Value::Object(record.clone()))
+            .map_err(|e| ApiError::internal(format!("{} record: {e}", self.name())))?;
+        Ok(ServiceShown::License(LicenseShown {
+            license_key: l.license_key,
+            validate_ip: l.validate_ip,
+            validate_host: l.validate_host,
+            validate_path: l.validate_path,
+            validate_version: l.validate_version,
+            ips: l.ips,
+            hosts: l.hosts,
+            paths: l.paths,
+            versions: l.versions,
+            pinged_at: l.pinged_at,
+        }))
     }
+}
+
+/// A licence as `order/service` shows it: its key, what it checks and what it has seen.
+#[derive(Debug, Clone, PartialEq, Serialize, bb_macros::Answer)]
+pub struct LicenseShown {
+    pub license_key: String,
+    pub validate_ip: bool,
+    pub validate_host: bool,
+    pub validate_path: bool,
+    pub validate_version: bool,
+    pub ips: Vec<String>,
+    pub hosts: Vec<String>,
+    pub paths: Vec<String>,
+    pub versions: Vec<String>,
+    pub pinged_at: Option<String>,
 }

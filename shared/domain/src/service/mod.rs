@@ -43,34 +43,52 @@ pub trait ServiceKind: Send + Sync {
     fn name(&self) -> &'static str;
     /// The service record created when an order of this type activates.
     fn create(&self, init: &ServiceInit) -> ApiResult<Map<String, Value>>;
-    /// The record as `order/service` shows it (secrets and keys never).
-    fn view(&self, record: &Map<String, Value>) -> Value {
+    /// The record as `order/service` shows it (secrets and keys never); by default the record
+    /// as it is (a custom product's settings).
+    fn view(&self, record: &Map<String, Value>) -> ApiResult<ServiceShown> {
         let mut shown = record.clone();
         for internal in ["pk", "sk", "kind", "service_type"] {
             shown.remove(internal);
         }
         shown.retain(|k, _| !k.ends_with("_sealed"));
-        Value::Object(shown)
+        Ok(ServiceShown::Custom(shown))
     }
     /// The record with what it refers to (server, plan, ...), as `order/service` shows it.
-    async fn show(&self, store: &dyn Store, sealer: &Sealer, record: &Map<String, Value>) -> ApiResult<Value> {
+    async fn show(&self, store: &dyn Store, sealer: &Sealer, record: &Map<String, Value>) -> ApiResult<ServiceShown> {
         let _ = (store, sealer);
-        Ok(self.view(record))
+        self.view(record)
     }
 }
 
-/// A service record as `order/service` shows it. Its fields depend on the product type (see
-/// each kind's `show`), so its schema is an object of that type's fields.
+/// A service record as `order/service` shows it: its product type's own view.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(transparent)]
-pub struct ServiceShown(pub Map<String, Value>);
+#[serde(untagged)]
+pub enum ServiceShown {
+    Domain(domain::DomainShown),
+    Hosting(hosting::HostingShown),
+    Solusvm(solusvm::SolusvmShown),
+    Centovacast(centovacast::CentovaShown),
+    License(license::LicenseShown),
+    Downloadable(downloadable::DownloadShown),
+    PartnerLicense(boxbillinglicense::PartnerLicenseShown),
+    Youhosting(youhosting::YouhostingShown),
+    /// A custom product's record: the settings its product defines.
+    Custom(Map<String, Value>),
+}
 
 impl bb_ports::answer::Answer for ServiceShown {
     fn schema() -> Value {
-        serde_json::json!({
-            "type": "object",
-            "description": "The service record as its product type shows it (hosting: domain, username, server, hosting_plan; domain: sld, tld, nameservers, contact; solusvm: vserverid, hostname, IPs; licence: key and its checks; ...). Secrets of other systems are never shown.",
-        })
+        serde_json::json!({"anyOf": [
+            domain::DomainShown::schema(),
+            hosting::HostingShown::schema(),
+            solusvm::SolusvmShown::schema(),
+            centovacast::CentovaShown::schema(),
+            license::LicenseShown::schema(),
+            downloadable::DownloadShown::schema(),
+            boxbillinglicense::PartnerLicenseShown::schema(),
+            youhosting::YouhostingShown::schema(),
+            {"type": "object", "description": "A custom product's service record: the settings its product defines."},
+        ]})
     }
 }
 

@@ -2,12 +2,12 @@
 //! server's id (`vserverid`) when they provision it; until then the order is not activated.
 
 use super::staff::{self, SolusvmMaster};
-use super::{ServiceInit, ServiceKind, config_text, open, record_map, seal};
+use super::{ServiceInit, ServiceKind, ServiceShown, config_text, open, record_map, seal};
 use crate::crypto::{Sealer, random_alphanumeric};
 use crate::error::{ApiError, ApiResult};
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct SolusvmService {
@@ -87,7 +87,7 @@ impl ServiceKind for Kind {
         })
     }
 
-    async fn show(&self, store: &dyn Store, sealer: &Sealer, record: &Map<String, Value>) -> ApiResult<Value> {
+    async fn show(&self, store: &dyn Store, sealer: &Sealer, record: &Map<String, Value>) -> ApiResult<ServiceShown> {
         let s: SolusvmService = serde_json::from_value(Value::Object(record.clone()))
             .map_err(|e| ApiError::internal(format!("solusvm record: {e}")))?;
         let master = staff::load::<SolusvmMaster>(store, sealer, &s.cluster_id.to_string()).await?;
@@ -95,26 +95,48 @@ impl ServiceKind for Kind {
             Some(u) => Some(u.clone()),
             None => crate::client::load(store, s.client_id).await.ok().map(|c| c.email),
         };
-        Ok(json!({
-            "id": s.id,
-            "vserverid": s.vserverid,
-            "virtid": s.virtid,
-            "hostname": s.hostname,
-            "plan": s.plan,
-            "template": s.template,
-            "mainipaddress": s.mainipaddress,
-            "rootpassword": open(sealer, s.rootpassword_sealed.as_deref())?,
-            "consoleuser": s.consoleuser,
-            "consolepassword": open(sealer, s.consolepassword_sealed.as_deref())?,
-            "custommemory": s.custommemory,
-            "customdiskspace": s.customdiskspace,
-            "custombandwidth": s.custombandwidth,
-            "customcpu": s.customcpu,
-            "master_url": master.as_ref().map(master_url),
-            "username": username,
-            "password": open(sealer, s.password_sealed.as_deref())?,
+        Ok(ServiceShown::Solusvm(SolusvmShown {
+            id: s.id,
+            vserverid: s.vserverid,
+            virtid: s.virtid,
+            hostname: s.hostname,
+            plan: s.plan,
+            template: s.template,
+            mainipaddress: s.mainipaddress,
+            rootpassword: open(sealer, s.rootpassword_sealed.as_deref())?,
+            consoleuser: s.consoleuser,
+            consolepassword: open(sealer, s.consolepassword_sealed.as_deref())?,
+            custommemory: s.custommemory,
+            customdiskspace: s.customdiskspace,
+            custombandwidth: s.custombandwidth,
+            customcpu: s.customcpu,
+            master_url: master.as_ref().map(master_url),
+            username,
+            password: open(sealer, s.password_sealed.as_deref())?,
         }))
     }
+}
+
+/// A VPS as `order/service` shows it, with the client-area login BoxBilling shows.
+#[derive(Debug, Clone, PartialEq, Serialize, bb_macros::Answer)]
+pub struct SolusvmShown {
+    pub id: i64,
+    pub vserverid: Option<String>,
+    pub virtid: Option<String>,
+    pub hostname: Option<String>,
+    pub plan: Option<String>,
+    pub template: Option<String>,
+    pub mainipaddress: Option<String>,
+    pub rootpassword: String,
+    pub consoleuser: Option<String>,
+    pub consolepassword: String,
+    pub custommemory: Option<String>,
+    pub customdiskspace: Option<String>,
+    pub custombandwidth: Option<String>,
+    pub customcpu: Option<String>,
+    pub master_url: Option<String>,
+    pub username: Option<String>,
+    pub password: String,
 }
 
 /// `https://<ip>:<port or 5656>` when secure, else `http://<ip>:<port or 5353>`.

@@ -169,7 +169,7 @@ impl StaffRecord for HostingServer {
 }
 
 /// A hosting plan (package limits). Shown to clients by `servicehosting/hp_get_pairs`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, bb_macros::Answer)]
 #[serde(deny_unknown_fields)]
 pub struct HostingPlan {
     pub id: i64,

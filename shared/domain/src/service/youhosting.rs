@@ -1,14 +1,14 @@
 //! `youhosting` products: a free-hosting account on YouHosting, created when the client
 //! activates the order (`serviceyouhosting/activate`) after solving YouHosting's captcha.
 
-use super::{ServiceInit, ServiceKind, record_map};
-use crate::error::ApiResult;
+use super::{ServiceInit, ServiceKind, ServiceShown, record_map};
+use crate::error::{ApiError, ApiResult};
 use crate::keys;
 use crate::store::{Key, Record};
 use bb_macros::Answer;
 use bb_ports::answer::Relayed;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct YouhostingService {
@@ -70,7 +70,19 @@ impl ServiceKind for Kind {
         })
     }
 
-    fn view(&self, record: &Map<String, Value>) -> Value {
-        json!({ "id": record.get("id"), "yh_account_id": record.get("yh_account_id") })
+    fn view(&self, record: &Map<String, Value>) -> ApiResult<ServiceShown> {
+        let y: YouhostingService = serde_json::from_value(Value::Object(record.clone()))
+            .map_err(|e| ApiError::internal(format!("{} record: {e}", self.name())))?;
+        Ok(ServiceShown::Youhosting(YouhostingShown {
+            id: y.id,
+            yh_account_id: y.yh_account_id,
+        }))
     }
+}
+
+/// A YouHosting order as `order/service` shows it: its account there once activated.
+#[derive(Debug, Clone, PartialEq, Serialize, Answer)]
+pub struct YouhostingShown {
+    pub id: i64,
+    pub yh_account_id: Option<String>,
 }
