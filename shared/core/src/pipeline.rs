@@ -123,18 +123,28 @@ impl Api {
         };
         let ip = req.source_ip.clone().unwrap_or_else(|| "unknown".into());
         let epoch = now.unix_timestamp();
-        let ip_quota = ratelimit::count_ip(self.app.store.as_ref(), &self.app.config.rate, class, &ip, epoch).await?;
-        trace.quota = Some(ip_quota);
-        if ip_quota.exceeded() {
-            return Err(ApiError::rate_limited());
+        // Per address: a guest call, a failed authentication, and the login class (password
+        // guesses). An authenticated call counts on its credential only, in the update that
+        // authenticates it: one store call for both (API Gateway's throttling is the coarse guard).
+        if route.role == Role::Guest || class == RateClass::Login {
+            self.count_address(class, &ip, epoch, trace).await?;
         }
 
         let identity = match route.role {
             Role::Guest => None,
             Role::Client => {
-                let identity = auth::authenticate(&self.app, req, epoch).await?;
+                let identity = match auth::authenticate(&self.app, req, epoch).await {
+                    Ok(identity) => identity,
+                    Err(refused) => {
+                        // Guessing credentials costs the address its allowance.
+                        if class != RateClass::Login {
+                            self.count_address(class, &ip, epoch, trace).await?;
+                        }
+                        return Err(refused);
+                    }
+                };
                 trace.client_id = Some(identity.client_id);
-                trace.quota = Some(ip_quota.tighter(identity.quota));
+                trace.quota = Some(trace.quota.map_or(identity.quota, |q| q.tighter(identity.quota)));
                 if identity.quota.exceeded() {
                     return Err(ApiError::rate_limited());
                 }
@@ -191,6 +201,17 @@ impl Api {
             trace.headers.append(&mut extra);
         }
         result
+    }
+
+    /// Counts a call against its source address; refused (429) over the allowance. The
+    /// headers show the tighter of this and any quota already known.
+    async fn count_address(&self, class: RateClass, ip: &str, epoch: i64, trace: &mut Trace) -> ApiResult<()> {
+        let quota = ratelimit::count_ip(self.app.store.as_ref(), &self.app.config.rate, class, ip, epoch).await?;
+        trace.quota = Some(trace.quota.map_or(quota, |known| known.tighter(quota)));
+        if quota.exceeded() {
+            return Err(ApiError::rate_limited());
+        }
+        Ok(())
     }
 
     fn render(

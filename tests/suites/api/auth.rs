@@ -221,31 +221,58 @@ both!(login_failures_look_alike, |t: TestApp| async move {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limit_per_ip_rejects_with_retry_after() {
     let t = TestApp::with_config(Backend::Sqlite, |c| c.rate.limit = 3).await;
+    let catalogue = || {
+        Req::post("/api/guest/product/get_list")
+            .json(json!({}))
+            .from_ip("203.0.113.9")
+    };
     for n in 0..3 {
-        let r = t.call(profile().key(DEMO_KEY).from_ip("203.0.113.9")).await;
-        assert_eq!(r.status, 200, "call {n}");
+        assert_eq!(t.call(catalogue()).await.status, 200, "call {n}");
     }
-    let r = t.call(profile().key(DEMO_KEY).from_ip("203.0.113.9")).await;
+    let r = t.call(catalogue()).await;
     r.assert_err(429, 429, "Too many requests. Please try again later.");
     let retry: i64 = r.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=3600).contains(&retry));
     assert_eq!(r.header("x-ratelimit-remaining"), Some("0"));
     // A forged X-Forwarded-For does not make a new caller.
-    let spoofed = t
-        .call(
-            profile()
-                .key(DEMO_KEY)
-                .from_ip("203.0.113.9")
-                .header("x-forwarded-for", "192.0.2.1"),
-        )
-        .await;
+    let spoofed = t.call(catalogue().header("x-forwarded-for", "192.0.2.1")).await;
     assert_eq!(spoofed.status, 429);
     // Another address is its own caller; the next window starts afresh.
     assert_eq!(
-        t.call(profile().key(DEMO_KEY).from_ip("203.0.113.10")).await.status,
+        t.call(
+            Req::post("/api/guest/product/get_list")
+                .json(json!({}))
+                .from_ip("203.0.113.10")
+        )
+        .await
+        .status,
         200
     );
     t.clock.advance(time::Duration::seconds(3600));
+    assert_eq!(t.call(catalogue()).await.status, 200);
+}
+
+// An authenticated call counts on its credential alone (one store call for authentication and
+// limits); guessing credentials still costs the address its allowance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authenticated_calls_count_per_client_and_failed_ones_per_address() {
+    let t = TestApp::with_config(Backend::Sqlite, |c| c.rate.limit = 3).await;
+    for n in 0..6 {
+        let r = t.call(profile().key(DEMO_KEY).from_ip("203.0.113.9")).await;
+        assert_eq!(r.status, 200, "authenticated call {n} is not counted per address");
+        assert_eq!(r.store_calls, 2, "the credential's update and the read");
+    }
+    for n in 0..3 {
+        let r = t
+            .call(profile().key("WrongKey00000000000000000000000").from_ip("203.0.113.9"))
+            .await;
+        assert_eq!(r.status, 401, "failed authentication {n}");
+    }
+    let r = t
+        .call(profile().key("WrongKey00000000000000000000000").from_ip("203.0.113.9"))
+        .await;
+    r.assert_err(429, 429, "Too many requests. Please try again later.");
+    // The guesses spent the address's allowance, not the client's.
     assert_eq!(t.call(profile().key(DEMO_KEY).from_ip("203.0.113.9")).await.status, 200);
 }
 

@@ -401,7 +401,7 @@ both!(youhosting_sign_up_and_activation, |t: TestApp| async move {
 });
 
 // Round trips with settings, templates and catalogue warm (authentication and rate limiting
-// are the first 2).
+// are the first 1: the credential's update).
 both!(plugin_partner_youhosting_round_trips, |t: TestApp| async move {
     let hook = FakeServer::start(plugin).await;
     let partner_api = FakeServer::start(partner).await;
@@ -442,7 +442,7 @@ both!(plugin_partner_youhosting_round_trips, |t: TestApp| async move {
             )
             .await
         ),
-        4
+        3
     );
     assert_eq!(
         calls(
@@ -452,17 +452,17 @@ both!(plugin_partner_youhosting_round_trips, |t: TestApp| async move {
             )
             .await
         ),
-        5
+        4
     );
     let yh = |m: &str| format!("/api/client/serviceyouhosting/{m}");
     let solved = json!({"captcha_id": "c1", "captcha_solution": "right"});
-    assert_eq!(calls(c(yh("captcha"), json!({})).await), 3);
-    assert_eq!(calls(c(yh("is_yh_client"), json!({})).await), 3);
-    assert_eq!(calls(c(yh("signup"), solved.clone()).await), 5);
-    assert_eq!(calls(c(yh("info"), json!({"order_id": yh_order})).await), 4);
+    assert_eq!(calls(c(yh("captcha"), json!({})).await), 2);
+    assert_eq!(calls(c(yh("is_yh_client"), json!({})).await), 2);
+    assert_eq!(calls(c(yh("signup"), solved.clone()).await), 4);
+    assert_eq!(calls(c(yh("info"), json!({"order_id": yh_order})).await), 3);
     let mut activate = solved;
     activate["order_id"] = json!(yh_order);
-    assert_eq!(calls(c(yh("activate"), activate).await), 8);
-    assert_eq!(calls(c(yh("info"), json!({"order_id": yh_order})).await), 5);
-    assert_eq!(calls(c(yh("cpanel_url"), json!({"order_id": yh_order})).await), 4);
+    assert_eq!(calls(c(yh("activate"), activate).await), 7);
+    assert_eq!(calls(c(yh("info"), json!({"order_id": yh_order})).await), 4);
+    assert_eq!(calls(c(yh("cpanel_url"), json!({"order_id": yh_order})).await), 3);
 });
