@@ -261,7 +261,7 @@ pub fn email_release(email: &str, client_id: i64) -> crate::store::TxOp {
 }
 
 /// The unique e-mail guard of a client (`EMAIL#<lower-cased e-mail>` → client id).
-pub fn email_item(email: &str, client_id: i64) -> Item {
+fn email_item(email: &str, client_id: i64) -> Item {
     let key = keys::client_email(email);
     let mut item = Item::new();
     item.insert("pk".into(), key.pk.into());

@@ -262,14 +262,19 @@ impl Invoice {
 
     /// A write's guard: the invoice is still at the version it was read at, and unpaid.
     pub fn still_unpaid(read_at: i64) -> Cond {
-        Cond::version(read_at).and(Cond::eq("status", InvoiceStatus::Unpaid))
+        Cond::version(read_at).and(Self::unpaid_stored())
+    }
+
+    /// The stored invoice is unpaid.
+    fn unpaid_stored() -> Cond {
+        Cond::eq("status", InvoiceStatus::Unpaid)
     }
 
     /// The write from `before` (as read) to `self`, refused unless the invoice is still at
     /// the version it was read at and unpaid.
     pub fn unpaid_update_from(&self, before: &Invoice) -> Result<Update, StoreError> {
         let update = crate::store::Versioned::update_from(self, before)?;
-        Ok(update.when(Cond::eq("status", InvoiceStatus::Unpaid)))
+        Ok(update.when(Self::unpaid_stored()))
     }
 
     /// BoxBilling's `[invoice]` shape; `client` is the owner's `[client]`.
