@@ -66,6 +66,12 @@ credits deposits and mails the client. Recording the same --txn again answers as
         about: "Moves an order through its lifecycle, with the client's notice.",
     },
     Command {
+        usage: "bb counters <verify|repair> [--client <id>]",
+        about: "Recomputes the list entries and counters (totals, position counts) of one client's \
+invoices, balance entries and payments, or of every client, from the records; verify prints what \
+differs and fails when anything does, repair writes the differences (run it on a quiet client).",
+    },
+    Command {
         usage: "bb service set <client id> <order id> <name=value>...",
         about: "Records what was provisioned for an order's service (vserverid=..., oid=...); \
 secret fields are sealed.",
@@ -230,6 +236,30 @@ async fn run(args: Vec<String>) -> Result<(), String> {
                 "{}",
                 bb_cli::ops::set_service_fields(&app, client, order, &fields).await?
             );
+            Ok(())
+        }
+        ["counters", action @ ("verify" | "repair"), ..] => {
+            let (app, _) = bb_runtime::backends::app_from_env().await?;
+            let client = flag(&args, "--client")
+                .map(|c| c.parse().map_err(|_| format!("--client {c} is not a client id")))
+                .transpose()?;
+            let check = bb_cli::ops::check_counters(&app, client, *action == "repair").await?;
+            for finding in &check.findings {
+                println!("{finding}");
+            }
+            match (*action, check.findings.len()) {
+                (_, 0) => println!("{} clients checked: every list agrees with its records", check.clients),
+                ("repair", n) => println!(
+                    "{} clients checked: {n} differences, {} writes made",
+                    check.clients, check.repairs
+                ),
+                (_, n) => {
+                    return Err(format!(
+                        "{} clients checked: {n} differences (bb counters repair fixes them)",
+                        check.clients
+                    ));
+                }
+            }
             Ok(())
         }
         ["mail", "retry"] => {

@@ -4,7 +4,8 @@
 use bb_core::app::App;
 use bb_core::auth;
 use bb_core::domain::client::{self as clients, ClientRecord};
-use bb_core::store::{Cond, IdKind, TxOp};
+use bb_core::store::listing::list_changes;
+use bb_core::store::{Cond, IdKind, Ids, TxOp};
 use bb_core::store::{Record, Versioned};
 
 /// Sets a client's status. Anything but `active` ends every session and stops the API key at
@@ -167,10 +168,15 @@ pub async fn pay_invoice(
     let versions: Vec<(i64, i64)> = orders.iter().map(|o| (o.id, o.version)).collect();
     let settings = app.settings().await.map_err(|e| e.to_string())?;
     let catalog = app.catalog().await.map_err(|e| e.to_string())?;
-    let mut ids = Ids::allocate(app.store.as_ref(), &invoice::settlement_ids(&inv))
-        .await
-        .map_err(|e| e.to_string())?;
+    let mut ids = Ids::allocate_owned(
+        app.store.as_ref(),
+        &bb_core::keys::client_partition(inv.client_id),
+        &invoice::settlement_ids(&inv),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     let version = inv.version;
+    let unpaid = inv.clone();
     let paid_by = PaidBy::Gateway {
         gateway_id: gateway_id.or(inv.gateway_id),
         txn_id,
@@ -196,6 +202,7 @@ pub async fn pay_invoice(
         inv.put_when(Invoice::still_unpaid(version))
             .map_err(|e| e.to_string())?,
     );
+    ops.extend(list_changes(Some(&unpaid), Some(&inv)).map_err(|e| e.to_string())?);
     ops.push(TxOp::Update(
         clients::update(&before_client, &client, &now_text).map_err(|e| e.to_string())?,
     ));
@@ -294,12 +301,18 @@ pub async fn add_funds(app: &App, client_id: i64, amount: &str, description: &st
         .transpose()
         .map_err(|e| e.to_string())?
         .unwrap_or_default();
-    let id = bb_core::store::next_ids(app.store.as_ref(), &[IdKind::Balance])
-        .await
-        .map_err(|e| e.to_string())?[0];
+    let (id, seq) = Ids::allocate_owned(
+        app.store.as_ref(),
+        &bb_core::keys::client_partition(client_id),
+        &[(IdKind::Balance, 1)],
+    )
+    .await
+    .and_then(|mut ids| ids.next_listed(IdKind::Balance))
+    .map_err(|e| e.to_string())?;
     let now = bb_core::clock::format_datetime(app.clock.now());
     let entry = BalanceEntry {
         id,
+        seq,
         client_id,
         kind: invoice::BalanceKind::Gift,
         rel_id: None,
@@ -310,10 +323,11 @@ pub async fn add_funds(app: &App, client_id: i64, amount: &str, description: &st
     let total = money::text(balance + entry.amount);
     let mut changed = client.clone();
     changed.balance = Some(total.clone());
-    let ops = vec![
+    let mut ops = vec![
         entry.put_new().map_err(|e| e.to_string())?,
         TxOp::Update(clients::update(&client, &changed, &now).map_err(|e| e.to_string())?),
     ];
+    ops.extend(list_changes(None, Some(&entry)).map_err(|e| e.to_string())?);
     app.store.transact(ops).await.map_err(|e| e.to_string())?;
     Ok(format!("client #{client_id} balance is now {total}"))
 }
@@ -332,6 +346,7 @@ pub async fn close_invoice(app: &App, hash: &str, action: &str, to_balance: bool
         .map_err(|e| e.to_string())?;
     let item = found.items.first().ok_or_else(|| format!("invoice {hash} not found"))?;
     let mut inv = Invoice::from_item(item).map_err(|e| e.to_string())?;
+    let before = inv.clone();
     let version = inv.version;
     let now = bb_core::clock::format_datetime(app.clock.now());
     let mut ops = Vec::new();
@@ -392,11 +407,17 @@ pub async fn close_invoice(app: &App, hash: &str, action: &str, to_balance: bool
                     .transpose()
                     .map_err(|e| e.to_string())?
                     .unwrap_or_default();
-                let id = bb_core::store::next_ids(app.store.as_ref(), &[IdKind::Balance])
-                    .await
-                    .map_err(|e| e.to_string())?[0];
+                let (id, seq) = Ids::allocate_owned(
+                    app.store.as_ref(),
+                    &bb_core::keys::client_partition(inv.client_id),
+                    &[(IdKind::Balance, 1)],
+                )
+                .await
+                .and_then(|mut ids| ids.next_listed(IdKind::Balance))
+                .map_err(|e| e.to_string())?;
                 let entry = BalanceEntry {
                     id,
+                    seq,
                     client_id: inv.client_id,
                     kind: invoice::BalanceKind::Invoice,
                     rel_id: Some(inv.id),
@@ -405,6 +426,7 @@ pub async fn close_invoice(app: &App, hash: &str, action: &str, to_balance: bool
                     created_at: now.clone(),
                 };
                 ops.push(entry.put_new().map_err(|e| e.to_string())?);
+                ops.extend(list_changes(None, Some(&entry)).map_err(|e| e.to_string())?);
                 let mut changed = client.clone();
                 changed.balance = Some(money::text(balance + delta));
                 ops.push(TxOp::Update(
@@ -417,6 +439,7 @@ pub async fn close_invoice(app: &App, hash: &str, action: &str, to_balance: bool
     inv.updated_at = now;
     inv.version += 1;
     ops.push(inv.put_when(Cond::version(version)).map_err(|e| e.to_string())?);
+    ops.extend(list_changes(Some(&before), Some(&inv)).map_err(|e| e.to_string())?);
     app.store.transact(ops).await.map_err(|e| e.to_string())?;
     Ok(format!("invoice {} is now {}", inv.serie_nr(), inv.status))
 }
@@ -468,4 +491,48 @@ pub async fn set_service_fields(
         .await
         .map_err(|e| e.to_string())?;
     Ok(format!("order #{order_id}: {} field(s) recorded", fields.len()))
+}
+
+/// What `bb counters verify|repair` found, per client checked.
+#[derive(Debug, Default)]
+pub struct CounterCheck {
+    pub clients: usize,
+    pub findings: Vec<String>,
+    /// Writes applied (repair) or that a repair would apply (verify).
+    pub repairs: usize,
+}
+
+/// Recomputes the lists and counters of one client (or of every client id allocated so far)
+/// from the records; `repair` writes the differences, 100 items to a transaction.
+pub async fn check_counters(app: &App, client: Option<i64>, repair: bool) -> Result<CounterCheck, String> {
+    use bb_core::domain::invoice;
+    let err = |e: bb_core::store::StoreError| e.to_string();
+    let clients: Vec<i64> = match client {
+        Some(id) => vec![id],
+        None => {
+            let counters = app.store.get(&bb_core::store::id_counters()).await.map_err(err)?;
+            let last = counters
+                .as_ref()
+                .and_then(|c| c.get(IdKind::Client.counter()))
+                .and_then(bb_core::store::Attr::as_i64)
+                .unwrap_or(0);
+            (1..=last).collect()
+        }
+    };
+    let mut check = CounterCheck::default();
+    for id in clients {
+        let audit = invoice::audit_lists(app.store.as_ref(), id).await.map_err(err)?;
+        check.clients += 1;
+        check.repairs += audit.repairs.len();
+        check.findings.extend(audit.findings);
+        if repair {
+            let mut ops = audit.repairs;
+            while !ops.is_empty() {
+                let rest = ops.split_off(ops.len().min(bb_core::store::MAX_TX_ITEMS));
+                app.store.transact(ops).await.map_err(err)?;
+                ops = rest;
+            }
+        }
+    }
+    Ok(check)
 }

@@ -142,8 +142,9 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<CheckoutAn
     let cart_total: Decimal = priced.iter().map(|x| x.total + x.setup - x.discount()).sum();
 
     let n = priced.len();
-    let mut ids = Ids::allocate(
+    let mut ids = Ids::allocate_owned(
         ctx.store(),
+        &bb_core::keys::client_partition(client_id),
         &[
             (IdKind::Order, n),
             (IdKind::Invoice, 1),
@@ -281,6 +282,7 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<CheckoutAn
     }
     if let Some(inv) = &invoice {
         ops.push(TxOp::put_new(inv.to_item()?));
+        ops.extend(bb_core::store::listing::list_changes(None, Some(inv))?);
     }
     let mut promo_use = None;
     if let Some(promo) = promo {

@@ -345,20 +345,35 @@ struct BalanceListParams {
     _client_id: Ignored,
 }
 
-/// The caller's balance entries (credits and charges), newest first.
+/// The caller's balance entries (credits and charges), newest first. Without filters the page
+/// is read from the list; filters read the list whole (the client's entry count).
 async fn balance_get_list(
     ctx: ClientCtx,
     p: BalanceListParams,
 ) -> ApiResult<Page<bb_core::domain::invoice::BalanceView>> {
-    use bb_core::domain::invoice::{BALANCE_PREFIX, BalanceEntry};
+    use bb_core::domain::invoice::{self, BalanceEntry};
     let paging = ctx.paging()?;
     let from = bb_core::clock::date_filter("date_from", &p.date_from)?;
     let to = bb_core::clock::date_filter("date_to", &p.date_to)?;
-    let (mut entries, client): (Vec<BalanceEntry>, Value) =
-        clients::collection(ctx.store(), ctx.client_id, BALANCE_PREFIX).await?;
+    let listing = invoice::balance_listing(ctx.client_id);
+    if p.id.is_none() && from.is_none() && to.is_none() {
+        let (offset, limit) = paging.window();
+        let (page, client) = clients::list_page_with_view(ctx.store(), &listing, offset, limit).await?;
+        let currency = client.get("currency").and_then(Value::as_str);
+        let list = page
+            .entries
+            .iter()
+            .map(|item| BalanceEntry::from_item(item).map(|e| e.view(currency)))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(paging.page(page.total, list));
+    }
+    let (items, client) = clients::list_all_with_view(ctx.store(), &listing).await?;
     let currency = client.get("currency").and_then(Value::as_str);
+    let mut entries = items
+        .iter()
+        .map(BalanceEntry::from_item)
+        .collect::<Result<Vec<_>, _>>()?;
     entries.retain(|e| p.id.is_none_or(|id| e.id == id) && bb_core::clock::within(&e.created_at, from, to));
-    entries.sort_by_key(|x| std::cmp::Reverse(x.id));
     Ok(paging.paginate(entries, |e| e.view(currency)))
 }
 

@@ -12,7 +12,7 @@ use bb_core::domain::catalog::PromoType;
 use bb_core::domain::client::{self as clients, ClientRecord};
 use bb_core::domain::invoice::{
     self, INVOICE_PREFIX, Invoice, InvoiceStatus, InvoiceView, LineDraft, LineKind, LineTask, NewInvoice, PaidBy,
-    TRANSACTION_PREFIX, Transaction, TransactionStatus, TransactionView,
+    Transaction, TransactionStatus, TransactionView,
 };
 use bb_core::domain::money;
 use bb_core::domain::order::{self as orders, Order};
@@ -21,7 +21,8 @@ use bb_core::idempotency;
 use bb_core::keys;
 use bb_core::notifier::{Notice, TemplateCode};
 use bb_core::prelude::*;
-use bb_core::store::{Ids, from_item, query_all};
+use bb_core::store::listing::{self, list_changes};
+use bb_core::store::{Ids, from_item};
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
@@ -39,11 +40,6 @@ pub fn module() -> Module {
 
 fn not_found() -> ApiError {
     ApiError::new("Invoice was not found")
-}
-
-/// Invoices of the caller with the `[client]` view from the collection header.
-async fn own_invoices(ctx: &ClientCtx) -> ApiResult<(Vec<Invoice>, Value)> {
-    clients::collection(ctx.store(), ctx.client_id, INVOICE_PREFIX).await
 }
 
 #[derive(Params)]
@@ -71,33 +67,53 @@ struct ListParams {
     _client: Ignored,
 }
 
-/// The caller's approved invoices, newest first, with BoxBilling's filters.
+/// The caller's approved invoices, newest first, with BoxBilling's filters. No filter or
+/// `status` alone reads the page from its list; other filters read the (status) list whole
+/// and filter it (ARCHITECTURE.md, "Lists": their cost is the client's invoice count).
 async fn get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Page<InvoiceView>> {
     let paging = ctx.paging()?;
     let created = date_filter("created_at", &p.created_at)?;
     let from = date_filter("date_from", &p.date_from)?;
     let to = date_filter("date_to", &p.date_to)?;
     let paid = date_filter("paid_at", &p.paid_at)?;
-    let (mut invoices, client) = own_invoices(&ctx).await?;
-    let search = p
-        .search
-        .as_deref()
-        .map(|s| s.trim().to_lowercase())
-        .filter(|s| !s.is_empty());
+    let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+    let status = match given(&p.status) {
+        None => None,
+        Some(s) => match InvoiceStatus::parse(&s) {
+            Some(status) => Some(status),
+            // No invoice has a status BoxBilling does not know.
+            None => return Ok(paging.page(0, Vec::new())),
+        },
+    };
+    let listing = invoice::invoice_listing(ctx.client_id, status);
+    let search = given(&p.search).map(|s| s.to_lowercase());
+    let (nr, currency) = (given(&p.nr), given(&p.currency));
+    let filtered = search.is_some()
+        || nr.is_some()
+        || currency.is_some()
+        || p.id.is_some()
+        || p.order_id.is_some()
+        || [created, from, to, paid].iter().any(Option::is_some);
+    if !filtered {
+        let (offset, limit) = paging.window();
+        let (page, client) = clients::list_page_with_view(ctx.store(), &listing, offset, limit).await?;
+        let list = page
+            .entries
+            .iter()
+            .map(|item| Invoice::from_item(item).map(|inv| inv.view(&client)))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(paging.page(page.total, list));
+    }
+    let (entries, client) = clients::list_all_with_view(ctx.store(), &listing).await?;
+    let mut invoices = entries.iter().map(Invoice::from_item).collect::<Result<Vec<_>, _>>()?;
     invoices.retain(|inv| {
         let day = day_of(&inv.created_at);
-        inv.approved
-            && within(&inv.created_at, from, to)
+        within(&inv.created_at, from, to)
             && p.id.is_none_or(|id| inv.id == id)
-            && p.nr
+            && nr
                 .as_deref()
                 .is_none_or(|nr| inv.nr.as_deref() == Some(nr) || inv.id.to_string() == nr)
-            && p.status
-                .as_deref()
-                .is_none_or(|s| s.is_empty() || inv.status.as_str() == s)
-            && p.currency
-                .as_deref()
-                .is_none_or(|c| c.is_empty() || inv.currency.eq_ignore_ascii_case(c))
+            && currency.as_deref().is_none_or(|c| inv.currency.eq_ignore_ascii_case(c))
             && p.order_id.is_none_or(|o| {
                 inv.lines
                     .iter()
@@ -112,7 +128,6 @@ async fn get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Page<InvoiceView>>
                     || inv.lines.iter().any(|l| l.title.to_lowercase().contains(q))
             })
     });
-    invoices.sort_by_key(|x| std::cmp::Reverse(x.id));
     Ok(paging.paginate(invoices, |i| i.view(&client)))
 }
 
@@ -172,10 +187,11 @@ async fn update(ctx: ClientCtx, p: UpdateParams) -> ApiResult<bool> {
     changed.gateway_id = Some(gateway_id);
     changed.updated_at = ctx.now_text();
     let update = changed.unpaid_update_from(&inv)?;
-    let ops = vec![
+    let mut ops = vec![
         TxOp::Update(update),
         activity::log(&ctx.origin(), ctx.client_id, format!("Updated invoice \"{}\"", inv.id)),
     ];
+    ops.extend(list_changes(Some(&inv), Some(&changed))?);
     ctx.store().transact(ops).await.map_err(changed_meanwhile("invoice"))?;
     Ok(true)
 }
@@ -259,8 +275,9 @@ async fn renewal_invoice(ctx: ClientCtx, p: RenewalParams) -> ApiResult<String> 
             promo_used = true;
         }
     }
-    let mut ids = Ids::allocate(
+    let mut ids = Ids::allocate_owned(
         ctx.store(),
+        &keys::client_partition(ctx.client_id),
         &[
             (IdKind::Invoice, 1),
             (IdKind::InvoiceLine, drafts.len()),
@@ -325,6 +342,7 @@ async fn renewal_invoice(ctx: ClientCtx, p: RenewalParams) -> ApiResult<String> 
     order.version = before_order + 1;
     let order_unchanged = ops.add(order.put_when(Order::without_unpaid_invoice(before_order))?);
     ops.push(TxOp::put_new(inv.to_item()?));
+    ops.extend(list_changes(None, Some(&inv))?);
     ops.push(activity::log(
         &ctx.origin(),
         ctx.client_id,
@@ -405,8 +423,9 @@ async fn funds_invoice(ctx: ClientCtx, p: FundsParams) -> ApiResult<String> {
         return Err(ApiError::new("Amount can have at most 2 decimal places"));
     }
     let catalog = ctx.app.catalog().await?;
-    let mut ids = Ids::allocate(
+    let mut ids = Ids::allocate_owned(
         ctx.store(),
+        &keys::client_partition(ctx.client_id),
         &[(IdKind::Invoice, 1), (IdKind::InvoiceLine, 1), (IdKind::Email, 1)],
     )
     .await?;
@@ -443,6 +462,7 @@ async fn funds_invoice(ctx: ClientCtx, p: FundsParams) -> ApiResult<String> {
     )];
     let mut tx = Tx::new();
     tx.push(TxOp::put_new(inv.to_item()?));
+    tx.extend(list_changes(None, Some(&inv))?);
     tx.push(activity::log(
         &ctx.origin(),
         ctx.client_id,
@@ -481,13 +501,14 @@ async fn delete(ctx: ClientCtx, p: HashParams) -> ApiResult<bool> {
     if !inv.is_unpaid() {
         return Err(ApiError::new("Only unpaid invoices can be deleted"));
     }
-    let ops = vec![
+    let mut ops = vec![
         TxOp::Delete {
             key: inv.key(),
             cond: Some(Invoice::still_unpaid(inv.version)),
         },
         activity::log(&ctx.origin(), ctx.client_id, format!("Removed invoice #{}", inv.id)),
     ];
+    ops.extend(list_changes(Some(&inv), None)?);
     ctx.store().transact(ops).await.map_err(changed_meanwhile("invoice"))?;
     Ok(true)
 }
@@ -510,16 +531,13 @@ struct TransactionListParams {
     date_to: Option<String>,
 }
 
-/// The caller's processed payments, newest first.
+/// The caller's processed payments, newest first. Without filters the page is read from the
+/// list; filters read the list whole (the client's payment count).
 async fn transaction_get_list(ctx: ClientCtx, p: TransactionListParams) -> ApiResult<Page<TransactionView>> {
     let paging = ctx.paging()?;
     let from = date_filter("date_from", &p.date_from)?;
     let to = date_filter("date_to", &p.date_to)?;
-    let items = query_all(
-        ctx.store(),
-        Query::partition(keys::client_partition(ctx.client_id)).prefix(TRANSACTION_PREFIX),
-    )
-    .await?;
+    let listing = invoice::transaction_listing(ctx.client_id);
     let catalog = ctx.app.catalog().await?;
     let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
     let (hash, currency, kind, txn, status, search) = (
@@ -530,10 +548,27 @@ async fn transaction_get_list(ctx: ClientCtx, p: TransactionListParams) -> ApiRe
         text(&p.status),
         text(&p.search),
     );
+    let unfiltered = [&hash, &currency, &kind, &txn, &search].iter().all(|v| v.is_none())
+        && [p.id, p.invoice_id, p.gateway_id].iter().all(Option::is_none)
+        && from.is_none()
+        && to.is_none()
+        && status
+            .as_deref()
+            .is_none_or(|s| s == TransactionStatus::Processed.as_str());
+    if unfiltered {
+        let (offset, limit) = paging.window();
+        let page = listing::read_page(ctx.store(), &listing, offset, limit, false).await?;
+        let list = page
+            .entries
+            .iter()
+            .map(|item| from_item::<Transaction>(item).map(|t| t.view(&catalog)))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(paging.page(page.total, list));
+    }
+    let items = listing::read_all(ctx.store(), &listing).await?;
     let mut list: Vec<Transaction> = items.iter().map(from_item).collect::<Result<_, _>>()?;
     list.retain(|t| {
-        t.status == TransactionStatus::Processed
-            && within(&t.created_at, from, to)
+        within(&t.created_at, from, to)
             && status.as_deref().is_none_or(|s| s == t.status.as_str())
             && p.id.is_none_or(|id| t.id == id)
             && hash.as_deref().is_none_or(|h| t.invoice_hash == h)
@@ -549,7 +584,6 @@ async fn transaction_get_list(ctx: ClientCtx, p: TransactionListParams) -> ApiRe
                     || t.note.as_deref().is_some_and(|n| n.to_lowercase().contains(&q))
             })
     });
-    list.sort_by_key(|x| std::cmp::Reverse(x.id));
     Ok(paging.paginate(list, |t| t.view(&catalog)))
 }
 

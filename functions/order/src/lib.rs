@@ -11,6 +11,7 @@ use bb_core::domain::order::{self as orders, ORDER_PREFIX, Order, OrderView};
 use bb_core::domain::service::ServiceShown;
 use bb_core::error::changed_meanwhile;
 use bb_core::prelude::*;
+use bb_core::store::listing::list_changes;
 use rust_decimal::Decimal;
 
 pub fn module() -> Module {
@@ -221,6 +222,7 @@ async fn delete(ctx: ClientCtx, p: IdParams) -> ApiResult<bool> {
     {
         let mut inv = Invoice::from_item(&item)?;
         if inv.is_unpaid() {
+            let before = inv.clone();
             let version = inv.version;
             inv.lines
                 .retain(|l| l.rel_id != Some(order.id) || l.status != LineStatus::PendingPayment);
@@ -231,10 +233,12 @@ async fn delete(ctx: ClientCtx, p: IdParams) -> ApiResult<bool> {
                     key: inv.key(),
                     cond: Some(Cond::version(version)),
                 });
+                ops.extend(list_changes(Some(&before), None)?);
             } else {
                 inv.version += 1;
                 inv.updated_at = ctx.now_text();
                 ops.push(inv.put_when(Cond::version(version))?);
+                ops.extend(list_changes(Some(&before), Some(&inv))?);
             }
         }
     }

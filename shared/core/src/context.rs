@@ -76,6 +76,11 @@ impl Paging {
             .take(self.per_page as usize)
             .map(view)
             .collect();
+        self.page(total, list)
+    }
+
+    /// BoxBilling's list envelope around one page read from a list of `total` items.
+    pub fn page<V: Answer>(&self, total: u64, list: Vec<V>) -> Page<V> {
         Page {
             pages: total.div_ceil(self.per_page),
             page: self.page,
@@ -83,6 +88,14 @@ impl Paging {
             total,
             list,
         }
+    }
+
+    /// The page's first position and its size, as a list read takes them.
+    pub fn window(&self) -> (u64, usize) {
+        (
+            (self.page - 1).saturating_mul(self.per_page),
+            usize::try_from(self.per_page).unwrap_or(usize::MAX),
+        )
     }
 }
 

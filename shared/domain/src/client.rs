@@ -300,11 +300,56 @@ pub fn view_from_header(items: &[Item]) -> Option<serde_json::Value> {
         .map(crate::store::Attr::to_json)
 }
 
-/// Items of a collection query that are records (not the header).
+/// Items of a collection query that are records (not the header, nor a list's entries and
+/// counts).
 pub fn records(items: &[Item]) -> impl Iterator<Item = &Item> {
-    items
-        .iter()
-        .filter(|i| i.get("kind").and_then(crate::store::Attr::as_str) != Some("header"))
+    use crate::store::listing::{COUNT_KIND, ENTRY_KIND};
+    items.iter().filter(|i| {
+        !matches!(
+            i.get("kind").and_then(crate::store::Attr::as_str),
+            Some("header" | ENTRY_KIND | COUNT_KIND)
+        )
+    })
+}
+
+/// One page of a list of the owner's family (`listing`) and the owner's `[client]` from the
+/// family's header: page 1 of the whole family is one Query holding both; any other page reads
+/// the header alongside.
+pub async fn list_page_with_view(
+    store: &dyn crate::store::Store,
+    listing: &crate::store::listing::Listing,
+    offset: u64,
+    limit: usize,
+) -> ApiResult<(crate::store::listing::ListPage, serde_json::Value)> {
+    use crate::store::listing::read_page;
+    let view_of = |item: Option<&Item>| {
+        item.and_then(|i| i.get("client"))
+            .map(crate::store::Attr::to_json)
+            .unwrap_or(serde_json::Value::Null)
+    };
+    if offset == 0 && listing.name.is_empty() {
+        let page = read_page(store, listing, offset, limit, true).await?;
+        let view = view_of(page.header.as_ref());
+        return Ok((page, view));
+    }
+    let header = Key::new(listing.pk.clone(), listing.family);
+    let (page, header) = tokio::try_join!(read_page(store, listing, offset, limit, false), store.get(&header))?;
+    Ok((page, view_of(header.as_ref())))
+}
+
+/// Every entry of `listing` and the owner's `[client]` (filters a list cannot serve).
+pub async fn list_all_with_view(
+    store: &dyn crate::store::Store,
+    listing: &crate::store::listing::Listing,
+) -> ApiResult<(Vec<Item>, serde_json::Value)> {
+    let header = Key::new(listing.pk.clone(), listing.family);
+    let (entries, header) = tokio::try_join!(crate::store::listing::read_all(store, listing), store.get(&header))?;
+    let view = header
+        .as_ref()
+        .and_then(|i| i.get("client"))
+        .map(crate::store::Attr::to_json)
+        .unwrap_or(serde_json::Value::Null);
+    Ok((entries, view))
 }
 
 /// The records of one of the owner's collections (`INV#`, `ORD#`, ...) and the owner's

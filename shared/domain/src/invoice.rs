@@ -13,6 +13,7 @@ use crate::money;
 use crate::notice::{Notice, TemplateCode};
 use crate::order::{self, Order};
 use crate::settings::Settings;
+use crate::store::listing::{ListWrites, Listed, Listing, Placement, Rank};
 use crate::store::{Cond, IdKind, Ids, Key, Record, StoreError, TxOp, Update};
 use bb_macros::Answer;
 use rust_decimal::Decimal;
@@ -199,6 +200,43 @@ pub struct Invoice {
     pub lines: Vec<Line>,
     #[serde(default)]
     pub version: i64,
+    /// The owner's sequence number: where the invoice sorts in the client's lists.
+    #[serde(default)]
+    pub seq: i64,
+}
+
+/// The client's invoice lists: all approved ones, and those of each status, newest first.
+pub fn invoice_listing(client_id: i64, status: Option<InvoiceStatus>) -> Listing {
+    let pk = keys::client_partition(client_id);
+    match status {
+        None => Listing::whole(pk, INVOICE_PREFIX),
+        Some(s) => Listing::filtered(pk, INVOICE_PREFIX, "status", s.as_str()),
+    }
+}
+
+impl Listed for Invoice {
+    type Entry = Invoice;
+    /// Only approved invoices are listed (BoxBilling's client list).
+    fn placements(&self) -> Vec<Placement> {
+        if !self.approved {
+            return Vec::new();
+        }
+        let rank = Rank::newest_first(self.seq);
+        [None, Some(self.status)]
+            .into_iter()
+            .map(|status| Placement {
+                listing: invoice_listing(self.client_id, status),
+                rank: rank.clone(),
+            })
+            .collect()
+    }
+    /// The invoice as stored, without its version (a copy is never written under a lock).
+    fn entry(&self) -> Invoice {
+        Invoice {
+            version: 0,
+            ..self.clone()
+        }
+    }
 }
 
 impl crate::store::Versioned for Invoice {
@@ -450,7 +488,7 @@ pub struct NewInvoice<'a> {
 
 /// Builds an unpaid invoice with seller and buyer snapshots, the client's tax rule and due date.
 pub fn build(new: NewInvoice<'_>, ids: &mut Ids, drafts: Vec<LineDraft>) -> ApiResult<Invoice> {
-    let id = ids.next(IdKind::Invoice)?;
+    let (id, seq) = ids.next_listed(IdKind::Invoice)?;
     let now = format_datetime(new.now);
     let (taxname, taxrate) = if is_taxable(new.settings, new.client) {
         match new
@@ -552,6 +590,7 @@ pub fn build(new: NewInvoice<'_>, ids: &mut Ids, drafts: Vec<LineDraft>) -> ApiR
         },
         lines,
         version: 0,
+        seq,
     })
 }
 
@@ -596,6 +635,27 @@ pub struct BalanceEntry {
     pub amount: Decimal,
     pub description: String,
     pub created_at: String,
+    /// The owner's sequence number: where the entry sorts in the client's list.
+    #[serde(default)]
+    pub seq: i64,
+}
+
+/// The client's balance entries, newest first.
+pub fn balance_listing(client_id: i64) -> Listing {
+    Listing::whole(keys::client_partition(client_id), BALANCE_PREFIX)
+}
+
+impl Listed for BalanceEntry {
+    type Entry = BalanceEntry;
+    fn placements(&self) -> Vec<Placement> {
+        vec![Placement {
+            listing: balance_listing(self.client_id),
+            rank: Rank::newest_first(self.seq),
+        }]
+    }
+    fn entry(&self) -> BalanceEntry {
+        self.clone()
+    }
 }
 
 impl Record for BalanceEntry {
@@ -655,6 +715,49 @@ pub struct Transaction {
     pub note: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// The owner's sequence number: where the payment sorts in the client's list.
+    #[serde(default)]
+    pub seq: i64,
+}
+
+/// Checks every list of a client's billing records (invoices, balance entries, payments)
+/// against the records, with the writes that repair what differs (`bb counters`).
+pub async fn audit_lists(
+    store: &dyn crate::store::Store,
+    client_id: i64,
+) -> Result<crate::store::listing::Audit, StoreError> {
+    use crate::store::listing::audit_family;
+    let pk = keys::client_partition(client_id);
+    let mut audit = audit_family::<Invoice>(store, &pk, INVOICE_PREFIX).await?;
+    for part in [
+        audit_family::<BalanceEntry>(store, &pk, BALANCE_PREFIX).await?,
+        audit_family::<Transaction>(store, &pk, TRANSACTION_PREFIX).await?,
+    ] {
+        audit.findings.extend(part.findings);
+        audit.repairs.extend(part.repairs);
+    }
+    Ok(audit)
+}
+
+/// The client's processed payments, newest first (the only ones a client lists).
+pub fn transaction_listing(client_id: i64) -> Listing {
+    Listing::whole(keys::client_partition(client_id), TRANSACTION_PREFIX)
+}
+
+impl Listed for Transaction {
+    type Entry = Transaction;
+    fn placements(&self) -> Vec<Placement> {
+        if self.status != TransactionStatus::Processed {
+            return Vec::new();
+        }
+        vec![Placement {
+            listing: transaction_listing(self.client_id),
+            rank: Rank::newest_first(self.seq),
+        }]
+    }
+    fn entry(&self) -> Transaction {
+        self.clone()
+    }
 }
 
 impl Record for Transaction {
@@ -798,10 +901,13 @@ pub fn settle(terms: Terms<'_>, books: Books<'_>, paid_by: &PaidBy, ids: &mut Id
         .transpose()?
         .unwrap_or_default();
     let mut touched_balance = false;
+    let mut lists = ListWrites::default();
     let total = invoice.total();
     if let PaidBy::Gateway { gateway_id, txn_id } = paid_by {
+        let (id, seq) = ids.next_listed(IdKind::Transaction)?;
         let txn = Transaction {
-            id: ids.next(IdKind::Transaction)?,
+            id,
+            seq,
             client_id: invoice.client_id,
             invoice_id: invoice.id,
             invoice_hash: invoice.hash.clone(),
@@ -817,6 +923,7 @@ pub fn settle(terms: Terms<'_>, books: Books<'_>, paid_by: &PaidBy, ids: &mut Id
             created_at: now_text.clone(),
             updated_at: now_text.clone(),
         };
+        lists.change(None, Some(&txn))?;
         ops.push(txn.put_new()?);
         invoice.paid_txn = txn_id.clone();
     }
@@ -832,8 +939,10 @@ pub fn settle(terms: Terms<'_>, books: Books<'_>, paid_by: &PaidBy, ids: &mut Id
             (PaidBy::Gateway { .. }, _) => None,
         };
         if let Some(delta) = entry.filter(|d| !d.is_zero()) {
+            let (id, seq) = ids.next_listed(IdKind::Balance)?;
             let e = BalanceEntry {
-                id: ids.next(IdKind::Balance)?,
+                id,
+                seq,
                 client_id: invoice.client_id,
                 kind: BalanceKind::Invoice,
                 rel_id: Some(invoice.id),
@@ -841,6 +950,7 @@ pub fn settle(terms: Terms<'_>, books: Books<'_>, paid_by: &PaidBy, ids: &mut Id
                 description: line.title.clone(),
                 created_at: now_text.clone(),
             };
+            lists.change(None, Some(&e))?;
             ops.push(e.put_new()?);
             balance += delta;
             touched_balance = true;
@@ -886,6 +996,7 @@ pub fn settle(terms: Terms<'_>, books: Books<'_>, paid_by: &PaidBy, ids: &mut Id
     if touched_balance {
         client.balance = Some(money::text(balance));
     }
+    ops.extend(lists.into_ops());
     invoice.status = InvoiceStatus::Paid;
     invoice.approved = true;
     invoice.paid_at = Some(now_text.clone());
@@ -1067,8 +1178,13 @@ mod tests {
         let transactions = paid
             .ops
             .iter()
-            .filter(|op| op.key().is_some_and(|k| k.sk.starts_with(TRANSACTION_PREFIX)))
+            .filter(|op| {
+                op.key().is_some_and(|k| {
+                    k.sk.strip_prefix(TRANSACTION_PREFIX)
+                        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+                })
+            })
             .count();
-        assert_eq!(transactions, 1);
+        assert_eq!(transactions, 1, "one transaction record (its list writes aside)");
     }
 }

@@ -1123,7 +1123,10 @@ both!(billing_round_trips, |t: TestApp| async move {
     assert_eq!(calls(c("/api/guest/cart/get", json!({})).await), 3);
     assert_eq!(calls(c("/api/guest/product/get_list", json!({})).await), 1);
     let done = c("/api/client/cart/checkout", json!({})).await;
-    assert_eq!(done.store_calls, 4, "batch read, ids, one transaction");
+    assert_eq!(
+        done.store_calls, 5,
+        "batch read, ids and the client's sequence numbers (sent together), one transaction"
+    );
     let done = done.ok().clone();
     let hash = done["invoice_hash"].clone();
     assert_eq!(calls(c("/api/client/invoice/get_list", json!({})).await), 2);
@@ -1144,7 +1147,10 @@ both!(billing_round_trips, |t: TestApp| async move {
         "reused"
     );
     let funds = c("/api/client/invoice/funds_invoice", json!({"amount": 20})).await;
-    assert_eq!(funds.store_calls, 4);
+    assert_eq!(
+        funds.store_calls, 5,
+        "client, ids and sequence numbers, one transaction"
+    );
     let funds = funds.ok().clone();
     assert_eq!(calls(c("/api/client/invoice/delete", json!({"hash": funds})).await), 3);
     assert_eq!(calls(c("/api/client/invoice/transaction_get_list", json!({})).await), 2);
@@ -1165,7 +1171,11 @@ both!(billing_round_trips, |t: TestApp| async move {
         json!({"order_id": done["order_id"]}),
     )
     .await;
-    assert_eq!(calls(renewal), 4, "order and client, ids, one transaction");
+    assert_eq!(
+        calls(renewal),
+        5,
+        "order and client, ids and sequence numbers, one transaction"
+    );
     fill(&t, DEMO_KEY, &[(4, None, json!({}))]).await;
     let pending = checkout(&t, DEMO_KEY).await;
     assert_eq!(

@@ -10,6 +10,7 @@ mod faults;
 mod golden;
 mod hosting;
 mod lambda;
+mod lists;
 mod local_server;
 mod mail;
 mod permissions;

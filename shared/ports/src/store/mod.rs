@@ -8,6 +8,7 @@
 
 mod attr;
 mod eval;
+pub mod listing;
 pub mod metrics;
 mod record;
 mod resilient;
@@ -640,6 +641,33 @@ pub async fn next_ids(store: &dyn Store, kinds: &[IdKind]) -> StoreResult<Vec<i6
     kinds.iter().map(|k| ids.next(*k)).collect()
 }
 
+/// Adds `n` to each counter attribute of `key` in one UpdateItem and hands out the block of
+/// values each addition reserved.
+async fn counted_blocks(store: &dyn Store, key: Key, wants: &[(IdKind, usize)]) -> StoreResult<Blocks> {
+    let wanted: Vec<(IdKind, usize)> = wants.iter().copied().filter(|(_, n)| *n > 0).collect();
+    if wanted.is_empty() {
+        return Ok(Blocks::new());
+    }
+    let mut update = Update::new(key);
+    for (kind, n) in &wanted {
+        update = update.add(kind.counter(), *n as i64);
+    }
+    let item = store
+        .update(update, Returning::AllNew)
+        .await?
+        .ok_or_else(|| StoreError::Unavailable("counter update returned nothing".into()))?;
+    let mut blocks = Blocks::new();
+    for (kind, n) in wanted {
+        let top = item
+            .get(kind.counter())
+            .and_then(Attr::as_i64)
+            .ok_or_else(|| StoreError::Unavailable(format!("counter {} missing", kind.counter())))?;
+        let first = top - n as i64 + 1;
+        blocks.insert(kind, (first..=top).collect());
+    }
+    Ok(blocks)
+}
+
 /// The kinds of integer ids. Each is one counter attribute of the `COUNTER` / `IDS` item, so
 /// the names are part of the stored data and must not change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -661,6 +689,11 @@ pub enum IdKind {
 }
 
 impl IdKind {
+    /// Records of this kind are ranked in their owner's lists by the owner's sequence.
+    pub const fn is_listed(self) -> bool {
+        matches!(self, IdKind::Invoice | IdKind::Balance | IdKind::Transaction)
+    }
+
     /// The counter's attribute name.
     pub const fn counter(self) -> &'static str {
         match self {
@@ -689,36 +722,57 @@ pub fn id_counters() -> Key {
     Key::new("COUNTER", "IDS")
 }
 
+/// The owner's sequence numbers, one attribute per listed [`IdKind`]: dense per owner, so
+/// the owner's lists rank their members by them (see [`listing`]).
+pub fn sequences(partition: &str) -> Key {
+    Key::new(partition, "SEQ")
+}
+
+type Blocks = std::collections::BTreeMap<IdKind, std::collections::VecDeque<i64>>;
+
 #[derive(Debug, Default)]
 pub struct Ids {
-    blocks: std::collections::BTreeMap<IdKind, std::collections::VecDeque<i64>>,
+    blocks: Blocks,
+    /// Sequence numbers in the owner's partition, for kinds whose records are listed.
+    seqs: Blocks,
+    /// The partition the sequence numbers belong to.
+    owner: Option<String>,
 }
 
 impl Ids {
     /// Allocates `count` ids of each kind.
     pub async fn allocate(store: &dyn Store, wants: &[(IdKind, usize)]) -> StoreResult<Ids> {
-        let wanted: Vec<(IdKind, usize)> = wants.iter().copied().filter(|(_, n)| *n > 0).collect();
-        if wanted.is_empty() {
-            return Ok(Ids::default());
-        }
-        let mut update = Update::new(id_counters());
-        for (kind, n) in &wanted {
-            update = update.add(kind.counter(), *n as i64);
-        }
-        let item = store
-            .update(update, Returning::AllNew)
-            .await?
-            .ok_or_else(|| StoreError::Unavailable("counter update returned nothing".into()))?;
-        let mut blocks = std::collections::BTreeMap::new();
-        for (kind, n) in wanted {
-            let top = item
-                .get(kind.counter())
-                .and_then(Attr::as_i64)
-                .ok_or_else(|| StoreError::Unavailable(format!("counter {} missing", kind.counter())))?;
-            let first = top - n as i64 + 1;
-            blocks.insert(kind, (first..=top).collect());
-        }
-        Ok(Ids { blocks })
+        Ok(Ids {
+            blocks: counted_blocks(store, id_counters(), wants).await?,
+            ..Ids::default()
+        })
+    }
+
+    /// Allocates ids as [`Ids::allocate`] and, for the kinds an owner's lists rank, as many of
+    /// the owner's sequence numbers; the two counters are one round trip each, sent together.
+    pub async fn allocate_owned(store: &dyn Store, owner: &str, wants: &[(IdKind, usize)]) -> StoreResult<Ids> {
+        let listed: Vec<(IdKind, usize)> = wants.iter().copied().filter(|(k, _)| k.is_listed()).collect();
+        let (blocks, seqs) = tokio::try_join!(
+            counted_blocks(store, id_counters(), wants),
+            counted_blocks(store, sequences(owner), &listed)
+        )?;
+        Ok(Ids {
+            blocks,
+            seqs,
+            owner: Some(owner.to_string()),
+        })
+    }
+
+    /// The partition whose sequence numbers these are, if any were allocated.
+    pub fn owner(&self) -> Option<&str> {
+        self.owner.as_deref()
+    }
+
+    /// Sequence numbers of `owner`, allocated on their own (mail to a client other than the
+    /// action's owner).
+    pub async fn sequence(store: &dyn Store, owner: &str, kind: IdKind, n: usize) -> StoreResult<Vec<i64>> {
+        let mut blocks = counted_blocks(store, sequences(owner), &[(kind, n)]).await?;
+        Ok(blocks.remove(&kind).map(Vec::from).unwrap_or_default())
     }
 
     /// The next id of `kind`; a fault when more were taken than allocated.
@@ -729,16 +783,35 @@ impl Ids {
             .ok_or_else(|| StoreError::Invalid(format!("no {} id left in this allocation", kind.counter())))
     }
 
-    /// Ids already known, handed out in order (rules tested without a store, imports).
+    /// The next id of a listed `kind` and the owner's sequence number for it.
+    pub fn next_listed(&mut self, kind: IdKind) -> StoreResult<(i64, i64)> {
+        let id = self.next(kind)?;
+        let seq = self
+            .seqs
+            .get_mut(&kind)
+            .and_then(std::collections::VecDeque::pop_front)
+            .ok_or_else(|| StoreError::Invalid(format!("no {} sequence number in this allocation", kind.counter())))?;
+        Ok((id, seq))
+    }
+
+    /// Ids already known, handed out in order (rules tested without a store, imports); a
+    /// listed kind's sequence numbers are the ids.
     pub fn given(kind: IdKind, ids: impl IntoIterator<Item = i64>) -> Ids {
-        let mut out = Ids::default();
-        out.blocks.insert(kind, ids.into_iter().collect());
-        out
+        Ids::default().with(kind, ids)
+    }
+
+    /// The owner's sequence number for a listed `kind`, without an id.
+    pub fn next_seq(&mut self, kind: IdKind) -> Option<i64> {
+        self.seqs.get_mut(&kind).and_then(std::collections::VecDeque::pop_front)
     }
 
     /// Adds ids of another kind to hand out.
     pub fn with(mut self, kind: IdKind, ids: impl IntoIterator<Item = i64>) -> Ids {
-        self.blocks.insert(kind, ids.into_iter().collect());
+        let ids: std::collections::VecDeque<i64> = ids.into_iter().collect();
+        if kind.is_listed() {
+            self.seqs.insert(kind, ids.clone());
+        }
+        self.blocks.insert(kind, ids);
         self
     }
 
