@@ -211,8 +211,7 @@ pub async fn pay_invoice(
         order.version = before + 1;
         ops.push(order.put_when(Cond::version(before)).map_err(|e| e.to_string())?);
     }
-    let email_ids = ids.take(IdKind::Email, settlement.notices.len()).map_err(store_err)?;
-    let commit = notifier::Commit::new(app, ops, &settlement.notices, &email_ids)
+    let commit = notifier::Commit::new(app, ops, &settlement.notices, &mut ids)
         .await
         .map_err(err)?;
     commit.run(app).await.map_err(store_err)?;
@@ -242,29 +241,32 @@ pub async fn order_action(app: &App, client_id: i64, order_id: i64, action: &str
     let now = app.clock.now();
     let mut ops = Vec::new();
     let mut notices = Vec::new();
+    let mut ids = Ids::default();
     match action {
         "activate" => {
             if o.status != order::OrderStatus::PendingSetup && o.status != order::OrderStatus::FailedSetup {
                 return Err(format!("order #{order_id} is {}, not waiting for setup", o.status));
             }
             let catalog = app.catalog().await.map_err(|e| e.to_string())?;
-            let ids = bb_core::store::next_ids(app.store.as_ref(), &[IdKind::Service, IdKind::Email])
-                .await
-                .map_err(|e| e.to_string())?;
+            ids = Ids::allocate_owned(
+                app.store.as_ref(),
+                &bb_core::keys::client_partition(client_id),
+                &[(IdKind::Service, 1), (IdKind::Email, 1)],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            let service_id = ids.next(IdKind::Service).map_err(|e| e.to_string())?;
             let product = catalog.product(o.product_id);
             let activation =
-                bb_core::domain::activation::activate(&mut o, product, ids[0], now, &app.sealer).map_err(err)?;
+                bb_core::domain::activation::activate(&mut o, product, service_id, now, &app.sealer).map_err(err)?;
             ops.extend(activation.ops);
             let client = clients::load(app.store.as_ref(), client_id).await.map_err(err)?;
-            notices.push((
-                ids[1],
-                Notice::to_client(
-                    activation.notice_template.clone(),
-                    client.id,
-                    &client.email,
-                    &client.full_name(),
-                    serde_json::json!({"c": client.view(false), "order": o.view(&serde_json::Value::Null)}),
-                ),
+            notices.push(Notice::to_client(
+                activation.notice_template.clone(),
+                client.id,
+                &client.email,
+                &client.full_name(),
+                serde_json::json!({"c": client.view(false), "order": o.view(&serde_json::Value::Null)}),
             ));
         }
         "suspend" => order::change_status(&mut o, order::OrderStatus::Suspended, now).map_err(err)?,
@@ -279,8 +281,7 @@ pub async fn order_action(app: &App, client_id: i64, order_id: i64, action: &str
     }
     o.version = version + 1;
     ops.push(o.put_when(Cond::version(version)).map_err(|e| e.to_string())?);
-    let (ids, list): (Vec<i64>, Vec<Notice>) = notices.into_iter().unzip();
-    let commit = notifier::Commit::new(app, ops, &list, &ids).await.map_err(err)?;
+    let commit = notifier::Commit::new(app, ops, &notices, &mut ids).await.map_err(err)?;
     commit.run(app).await.map_err(|e| e.to_string())?;
     Ok(format!("order #{order_id} is now {}", o.status))
 }
@@ -506,6 +507,7 @@ pub struct CounterCheck {
 /// from the records; `repair` writes the differences, 100 items to a transaction.
 pub async fn check_counters(app: &App, client: Option<i64>, repair: bool) -> Result<CounterCheck, String> {
     use bb_core::domain::invoice;
+    use bb_core::store::listing::audit_family;
     let err = |e: bb_core::store::StoreError| e.to_string();
     let clients: Vec<i64> = match client {
         Some(id) => vec![id],
@@ -521,7 +523,18 @@ pub async fn check_counters(app: &App, client: Option<i64>, repair: bool) -> Res
     };
     let mut check = CounterCheck::default();
     for id in clients {
-        let audit = invoice::audit_lists(app.store.as_ref(), id).await.map_err(err)?;
+        let store = app.store.as_ref();
+        let pk = bb_core::keys::client_partition(id);
+        let mut audit = invoice::audit_lists(store, id).await.map_err(err)?;
+        let others = [
+            audit_family::<bb_core::notifier::EmailLog>(store, &pk, bb_core::keys::EMAIL_LOG_PREFIX).await,
+            audit_family::<bb_core::domain::support::Ticket>(store, &pk, bb_core::keys::TICKET_PREFIX).await,
+        ];
+        for part in others {
+            let part = part.map_err(err)?;
+            audit.findings.extend(part.findings);
+            audit.repairs.extend(part.repairs);
+        }
         check.clients += 1;
         check.repairs += audit.repairs.len();
         check.findings.extend(audit.findings);

@@ -142,19 +142,16 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<CheckoutAn
     let cart_total: Decimal = priced.iter().map(|x| x.total + x.setup - x.discount()).sum();
 
     let n = priced.len();
-    let mut ids = Ids::allocate_owned(
-        ctx.store(),
-        &bb_core::keys::client_partition(client_id),
-        &[
+    let mut ids = ctx
+        .ids(&[
             (IdKind::Order, n),
             (IdKind::Invoice, 1),
             (IdKind::InvoiceLine, 3 * n),
             (IdKind::Service, n),
             (IdKind::Balance, 3 * n),
             (IdKind::Email, 2 * n + 3),
-        ],
-    )
-    .await?;
+        ])
+        .await?;
 
     // Orders and the invoice lines they bring.
     let mut orders = Vec::with_capacity(n);
@@ -307,8 +304,7 @@ pub async fn checkout(ctx: ClientCtx, p: CheckoutParams) -> ApiResult<CheckoutAn
         .as_ref()
         .map(|k| ops.add(idempotency::record(by_header(client_id, k), &kept, ctx.epoch())));
     ops.push(activity::log(&ctx.origin(), client_id, "Checked out shopping cart"));
-    let email_ids = ids.take(IdKind::Email, notices.len())?;
-    let commit = Commit::new(&ctx.app, ops.into_ops(), &notices, &email_ids).await?;
+    let commit = Commit::new(&ctx.app, ops.into_ops(), &notices, &mut ids).await?;
     if commit.len() > bb_core::store::MAX_TX_ITEMS {
         return Err(ApiError::new("The cart has too many items to check out at once"));
     }

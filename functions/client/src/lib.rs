@@ -15,7 +15,7 @@ use bb_core::keys;
 use bb_core::module::PASSWORD_HASHING_MEMORY_MB;
 use bb_core::notifier::{Notice, TemplateCode};
 use bb_core::prelude::*;
-use bb_core::store::next_ids;
+use bb_core::store::Ids;
 use bb_core::validate::{self, GivenEmail};
 
 pub fn module() -> Module {
@@ -138,8 +138,9 @@ async fn create(ctx: GuestCtx, p: CreateParams) -> ApiResult<i64> {
     let email = p.email.parse()?.into_string();
     client.password_hash = crypto::hash_password(&p.password).map_err(|e| ApiError::internal(e.to_string()))?;
 
-    let ids = next_ids(ctx.store(), &[IdKind::Client, IdKind::Email, IdKind::Email]).await?;
-    client.id = ids[0];
+    // The new client's sequence numbers come with its mail (it has no counter yet).
+    let mut ids = Ids::allocate(ctx.store(), &[(IdKind::Client, 1), (IdKind::Email, 2)]).await?;
+    client.id = ids.next(IdKind::Client)?;
     let mut tx = Tx::new();
     let email_claim = tx.add(clients::email_claim(&email, client.id));
     let session = if p.auto_login.unwrap_or(false) {
@@ -167,7 +168,7 @@ async fn create(ctx: GuestCtx, p: CreateParams) -> ApiResult<i64> {
         ),
         Notice::to_staff(TemplateCode::StaffClientSignup, vars),
     ];
-    let commit = Commit::new(&ctx.app, tx.into_ops(), &notices, &ids[1..]).await?;
+    let commit = Commit::new(&ctx.app, tx.into_ops(), &notices, &mut ids).await?;
     match commit.run(&ctx.app).await {
         Ok(()) => {}
         Err(e) if e.failed(email_claim) => {

@@ -21,8 +21,8 @@ use bb_core::idempotency;
 use bb_core::keys;
 use bb_core::notifier::{Notice, TemplateCode};
 use bb_core::prelude::*;
+use bb_core::store::from_item;
 use bb_core::store::listing::{self, list_changes};
-use bb_core::store::{Ids, from_item};
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
@@ -275,18 +275,15 @@ async fn renewal_invoice(ctx: ClientCtx, p: RenewalParams) -> ApiResult<String> 
             promo_used = true;
         }
     }
-    let mut ids = Ids::allocate_owned(
-        ctx.store(),
-        &keys::client_partition(ctx.client_id),
-        &[
+    let mut ids = ctx
+        .ids(&[
             (IdKind::Invoice, 1),
             (IdKind::InvoiceLine, drafts.len()),
             (IdKind::Balance, 4),
             (IdKind::Service, 2),
             (IdKind::Email, 4),
-        ],
-    )
-    .await?;
+        ])
+        .await?;
     let currency = order.currency.clone();
     let mut inv = invoice::build(
         NewInvoice {
@@ -348,8 +345,7 @@ async fn renewal_invoice(ctx: ClientCtx, p: RenewalParams) -> ApiResult<String> 
         ctx.client_id,
         format!("Generated new renewal invoice #{}", inv.id),
     ));
-    let email_ids = ids.take(IdKind::Email, notices.len())?;
-    let commit = Commit::new(&ctx.app, ops.into_ops(), &notices, &email_ids).await?;
+    let commit = Commit::new(&ctx.app, ops.into_ops(), &notices, &mut ids).await?;
     match commit.run(&ctx.app).await {
         Ok(()) => Ok(inv.hash),
         Err(e) if e.failed(order_unchanged) => {
@@ -423,12 +419,9 @@ async fn funds_invoice(ctx: ClientCtx, p: FundsParams) -> ApiResult<String> {
         return Err(ApiError::new("Amount can have at most 2 decimal places"));
     }
     let catalog = ctx.app.catalog().await?;
-    let mut ids = Ids::allocate_owned(
-        ctx.store(),
-        &keys::client_partition(ctx.client_id),
-        &[(IdKind::Invoice, 1), (IdKind::InvoiceLine, 1), (IdKind::Email, 1)],
-    )
-    .await?;
+    let mut ids = ctx
+        .ids(&[(IdKind::Invoice, 1), (IdKind::InvoiceLine, 1), (IdKind::Email, 1)])
+        .await?;
     let inv = invoice::build(
         NewInvoice {
             settings: &settings,
@@ -471,7 +464,7 @@ async fn funds_invoice(ctx: ClientCtx, p: FundsParams) -> ApiResult<String> {
     let record = replay
         .as_ref()
         .map(|at| tx.add(idempotency::record(at.clone(), &json!(inv.hash), ctx.epoch())));
-    let commit = Commit::new(&ctx.app, tx.into_ops(), &notices, &[ids.next(IdKind::Email)?]).await?;
+    let commit = Commit::new(&ctx.app, tx.into_ops(), &notices, &mut ids).await?;
     match commit.run(&ctx.app).await {
         Ok(()) => {}
         // The same key won a race with this request: answer its invoice.

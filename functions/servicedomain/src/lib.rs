@@ -13,7 +13,7 @@ use bb_core::domain::service::{self, Found, Lookup, OrderRef};
 use bb_core::error::changed_meanwhile;
 use bb_core::keys;
 use bb_core::prelude::*;
-use bb_core::store::next_ids;
+use bb_core::store::Ids;
 use bb_integrations::registrar::{self, Domain, Operation, Outcome};
 
 pub fn module() -> Module {
@@ -120,12 +120,12 @@ async fn carry_out(
         ops.push(activity::log(&ctx.origin(), ctx.client_id, line));
     }
     let notices: Vec<_> = reply.notice.into_iter().collect();
-    let email_ids = if notices.is_empty() {
-        Vec::new()
+    let mut ids = if notices.is_empty() {
+        Ids::default()
     } else {
-        next_ids(ctx.store(), &[IdKind::Email]).await?
+        ctx.ids(&[(IdKind::Email, notices.len())]).await?
     };
-    let commit = Commit::new(&ctx.app, ops, &notices, &email_ids).await?;
+    let commit = Commit::new(&ctx.app, ops, &notices, &mut ids).await?;
     if !commit.is_empty() {
         commit.run(&ctx.app).await.map_err(changed_meanwhile("domain"))?;
     }

@@ -15,7 +15,7 @@ use bb_core::domain::service::{self, Lookup, OrderRef, config_text};
 use bb_core::error::changed_meanwhile;
 use bb_core::notifier::Notice;
 use bb_core::prelude::*;
-use bb_core::store::{from_item, next_ids, to_item};
+use bb_core::store::{from_item, to_item};
 use bb_integrations::youhosting::{CLIENT_EXISTS, YouHosting, id_text};
 
 pub fn module() -> Module {
@@ -203,8 +203,10 @@ async fn activate(ctx: ClientCtx, p: ActivateParams) -> ApiResult<bool> {
         .get("id")
         .map(id_text)
         .ok_or_else(|| ApiError::new("YouHosting did not return an account id"))?;
-    let ids = next_ids(ctx.store(), &[IdKind::Service, IdKind::Email]).await?;
-    let activation = bb_core::domain::activation::activate(&mut order, product, ids[0], ctx.now(), &ctx.app.sealer)?;
+    let mut ids = ctx.ids(&[(IdKind::Service, 1), (IdKind::Email, 1)]).await?;
+    let service_id = ids.next(IdKind::Service)?;
+    let activation =
+        bb_core::domain::activation::activate(&mut order, product, service_id, ctx.now(), &ctx.app.sealer)?;
     let svc_key = service::service_key(order.client_id, order.id);
     let sealed = service::seal(&ctx.app.sealer, &password)?;
     // The service record activation writes, with what YouHosting created.
@@ -236,7 +238,7 @@ async fn activate(ctx: ClientCtx, p: ActivateParams) -> ApiResult<bool> {
         &me.full_name(),
         json!({"c": me.view(false), "order": order.view(&Value::Null)}),
     );
-    let commit = Commit::new(&ctx.app, ops, &[notice], &ids[1..2]).await?;
+    let commit = Commit::new(&ctx.app, ops, &[notice], &mut ids).await?;
     commit.run(&ctx.app).await.map_err(changed_meanwhile("order"))?;
     Ok(true)
 }

@@ -10,14 +10,16 @@ use bb_core::domain::activity;
 use bb_core::domain::client as clients;
 use bb_core::domain::order;
 use bb_core::domain::support::{
-    Message, RequestStatus, Ticket, TicketRequest, TicketStatus, TicketView, header_key, last_ticket_at, message_limit,
-    ticket_opened,
+    Message, RequestStatus, Ticket, TicketEntry, TicketRequest, TicketStatus, TicketView, header_key, last_ticket_at,
+    message_limit, ticket_listing, ticket_opened,
 };
 use bb_core::error::changed_meanwhile;
 use bb_core::keys::{self, TICKET_PREFIX};
 use bb_core::notifier::{Notice, TemplateCode};
 use bb_core::prelude::*;
 use bb_core::store::Ids;
+use bb_core::store::from_item;
+use bb_core::store::listing::list_changes;
 
 pub fn module() -> Module {
     Module::new("support")
@@ -57,14 +59,15 @@ struct ListParams {
     _client: Ignored,
 }
 
-/// The caller's tickets with their messages: priority first, then newest.
+/// The caller's tickets, priority first, then newest, each shortened to the list item's
+/// budget (its first and latest messages). All of them or one status: a page reads that
+/// page of the list. Any other filter reads the whole collection (message text is searched
+/// in full), filters, then pages.
 async fn ticket_get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Page<TicketView>> {
     let paging = ctx.paging()?;
     let created = date_filter("created_at", &p.created_at)?;
     let from = date_filter("date_from", &p.date_from)?;
     let to = date_filter("date_to", &p.date_to)?;
-    let (mut tickets, client): (Vec<Ticket>, Value) =
-        clients::collection(ctx.store(), ctx.client_id, TICKET_PREFIX).await?;
     let catalog = ctx.app.catalog().await?;
     let lower = |v: &Option<String>| {
         v.as_deref()
@@ -73,11 +76,37 @@ async fn ticket_get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Page<Ticket
             .map(str::to_lowercase)
     };
     let (subject, content, search) = (lower(&p.subject), lower(&p.content), lower(&p.search));
+    let status = p.status.as_deref().filter(|s| !s.is_empty());
+    let by_list = [p.id, p.priority, p.support_helpdesk_id, p.order_id]
+        .iter()
+        .all(Option::is_none)
+        && [&subject, &content, &search].iter().all(|v| v.is_none())
+        && created.is_none()
+        && from.is_none()
+        && to.is_none();
+    if by_list {
+        let status = match status {
+            None => None,
+            Some(s) => match TicketStatus::parse(s) {
+                Some(s) => Some(s),
+                None => return Ok(paging.page(0, Vec::new())),
+            },
+        };
+        let (offset, limit) = paging.window();
+        let (page, client) =
+            clients::list_page_with_view(ctx.store(), &ticket_listing(ctx.client_id, status), offset, limit).await?;
+        let list = page
+            .entries
+            .iter()
+            .map(|item| from_item::<TicketEntry>(item).map(|t| t.view(&catalog, &client)))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(paging.page(page.total, list));
+    }
+    let (mut tickets, client): (Vec<Ticket>, Value) =
+        clients::family_with_view(ctx.store(), ctx.client_id, TICKET_PREFIX).await?;
     let in_messages = |t: &Ticket, q: &str| t.messages.iter().any(|m| m.content.to_lowercase().contains(q));
     tickets.retain(|t| {
-        p.status
-            .as_deref()
-            .is_none_or(|s| s.is_empty() || t.status.as_str() == s)
+        status.is_none_or(|s| t.status.as_str() == s)
             && p.id.is_none_or(|id| t.id == id)
             && p.priority.is_none_or(|x| t.priority == x)
             && p.support_helpdesk_id.is_none_or(|x| t.support_helpdesk_id == x)
@@ -91,8 +120,8 @@ async fn ticket_get_list(ctx: ClientCtx, p: ListParams) -> ApiResult<Page<Ticket
             && created.is_none_or(|d| day_of(&t.created_at) == Some(d))
             && within(&t.created_at, from, to)
     });
-    tickets.sort_by_key(|t| (t.priority, std::cmp::Reverse(t.id)));
-    Ok(paging.paginate(tickets, |t| t.view(&catalog, &client)))
+    tickets.sort_by_key(|t| (t.priority, std::cmp::Reverse(t.seq), std::cmp::Reverse(t.id)));
+    Ok(paging.paginate(tickets, |t| t.list_entry().view(&catalog, &client)))
 }
 
 #[derive(Params)]
@@ -200,13 +229,11 @@ async fn ticket_create(ctx: ClientCtx, p: CreateParams) -> ApiResult<i64> {
         .then(|| config.get("autorespond_message_id").and_then(Value::as_i64))
         .flatten()
         .and_then(|id| catalog.canned.iter().find(|c| c.id == id));
-    let mut ids = Ids::allocate(
-        ctx.store(),
-        &[(IdKind::Ticket, 1), (IdKind::TicketMessage, 2), (IdKind::Email, 3)],
-    )
-    .await?;
+    let mut ids = ctx
+        .ids(&[(IdKind::Ticket, 1), (IdKind::TicketMessage, 2), (IdKind::Email, 3)])
+        .await?;
     let now = ctx.now_text();
-    let id = ids.next(IdKind::Ticket)?;
+    let (id, seq) = ids.next_listed(IdKind::Ticket)?;
     let name = client_name(&client);
     let email = client.get("email").and_then(Value::as_str).map(String::from);
     let mut ticket = Ticket {
@@ -241,6 +268,7 @@ async fn ticket_create(ctx: ClientCtx, p: CreateParams) -> ApiResult<i64> {
             updated_at: now.clone(),
         }],
         version: 0,
+        seq,
     };
     let vars = |t: &Ticket| json!({"c": client, "ticket": t.view(&catalog, &Value::Null)});
     let mut notices = Vec::new();
@@ -286,6 +314,7 @@ async fn ticket_create(ctx: ClientCtx, p: CreateParams) -> ApiResult<i64> {
     }
     let mut tx = Tx::new();
     tx.push(TxOp::put_new(ticket.sized_item()?));
+    tx.extend(list_changes(None, Some(&ticket))?);
     let mut request_guard = None;
     if let (Some(rt), Some(rid), Some(task)) = (&rel_type, p.rel_id, &rel_task) {
         let claim = TicketRequest {
@@ -304,8 +333,7 @@ async fn ticket_create(ctx: ClientCtx, p: CreateParams) -> ApiResult<i64> {
         ctx.client_id,
         format!("Submitted new ticket \"{id}\""),
     ));
-    let email_ids = ids.take(IdKind::Email, notices.len())?;
-    let commit = Commit::new(&ctx.app, tx.into_ops(), &notices, &email_ids).await?;
+    let commit = Commit::new(&ctx.app, tx.into_ops(), &notices, &mut ids).await?;
     match commit.run(&ctx.app).await {
         Ok(()) => Ok(id),
         Err(e) if request_guard.is_some_and(|guard| e.failed(guard)) => {
@@ -343,6 +371,7 @@ async fn ticket_reply(ctx: ClientCtx, p: ReplyParams) -> ApiResult<bool> {
     }) {
         return Ok(true);
     }
+    let before = ticket.clone();
     let was_active = ticket.is_active();
     let version = ticket.version;
     let mut ids = Ids::allocate(ctx.store(), &[(IdKind::TicketMessage, 1), (IdKind::Email, 1)]).await?;
@@ -368,6 +397,7 @@ async fn ticket_reply(ctx: ClientCtx, p: ReplyParams) -> ApiResult<bool> {
         json!({"c": client, "ticket": ticket.view(&catalog, &Value::Null)}),
     )];
     let mut ops = vec![ticket.put_if_version(version)?];
+    ops.extend(list_changes(Some(&before), Some(&ticket))?);
     if !was_active {
         ops.extend(ticket.order_counter(1));
     }
@@ -376,7 +406,7 @@ async fn ticket_reply(ctx: ClientCtx, p: ReplyParams) -> ApiResult<bool> {
         ctx.client_id,
         format!("Replied to ticket \"{}\"", ticket.id),
     ));
-    let commit = Commit::new(&ctx.app, ops, &notices, &[ids.next(IdKind::Email)?]).await?;
+    let commit = Commit::new(&ctx.app, ops, &notices, &mut ids).await?;
     commit.run(&ctx.app).await.map_err(changed_meanwhile("ticket"))?;
     Ok(true)
 }
@@ -391,17 +421,20 @@ struct CloseParams {
 async fn ticket_close(ctx: ClientCtx, p: CloseParams) -> ApiResult<bool> {
     let (mut ticket, client) = load(&ctx, p.id).await?;
     let catalog = ctx.app.catalog().await?;
+    let before = ticket.clone();
     let was_active = ticket.is_active();
     let version = ticket.version;
     ticket.status = TicketStatus::Closed;
     ticket.updated_at = ctx.now_text();
     ticket.version += 1;
-    let email_id = bb_core::store::next_ids(ctx.store(), &[IdKind::Email]).await?;
+    // Staff mail: no client's log ranks it.
+    let mut ids = Ids::allocate(ctx.store(), &[(IdKind::Email, 1)]).await?;
     let notices = [Notice::to_staff(
         TemplateCode::StaffTicketClose,
         json!({"c": client, "ticket": ticket.view(&catalog, &Value::Null)}),
     )];
     let mut ops = vec![ticket.put_if_version(version)?];
+    ops.extend(list_changes(Some(&before), Some(&ticket))?);
     if was_active {
         ops.extend(ticket.order_counter(-1));
     }
@@ -410,7 +443,7 @@ async fn ticket_close(ctx: ClientCtx, p: CloseParams) -> ApiResult<bool> {
         ctx.client_id,
         format!("Closed ticket \"{}\"", ticket.id),
     ));
-    let commit = Commit::new(&ctx.app, ops, &notices, &email_id).await?;
+    let commit = Commit::new(&ctx.app, ops, &notices, &mut ids).await?;
     commit.run(&ctx.app).await.map_err(changed_meanwhile("ticket"))?;
     Ok(true)
 }

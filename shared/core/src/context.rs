@@ -240,6 +240,15 @@ impl std::ops::Deref for ClientCtx {
     }
 }
 
+impl ClientCtx {
+    /// Fresh ids for an action of the caller's, with the caller's sequence numbers for the
+    /// kinds their lists rank (its own mail included): two counter calls, sent together.
+    pub async fn ids(&self, wants: &[(bb_ports::store::IdKind, usize)]) -> ApiResult<bb_ports::store::Ids> {
+        let owner = bb_domain::keys::client_partition(self.client_id);
+        Ok(bb_ports::store::Ids::allocate_owned(self.store(), &owner, wants).await?)
+    }
+}
+
 impl FromCall for ClientCtx {
     const ROLE: Role = Role::Client;
     fn from_call(call: Call) -> ApiResult<Self> {

@@ -366,6 +366,26 @@ pub async fn collection<T: serde::de::DeserializeOwned>(
     Ok((list, view))
 }
 
+/// The records of a listed family (its lists skipped) and the owner's `[client]`: a Query of
+/// the records and the header read beside it (filters a list cannot serve).
+pub async fn family_with_view<T: serde::de::DeserializeOwned>(
+    store: &dyn crate::store::Store,
+    client_id: i64,
+    family: &str,
+) -> ApiResult<(Vec<T>, serde_json::Value)> {
+    let pk = keys::client_partition(client_id);
+    let query = crate::store::Query::partition(pk.clone()).sk(crate::store::listing::Listing::records_of(family));
+    let header = Key::new(pk, family);
+    let (items, header) = tokio::try_join!(crate::store::query_all(store, query), store.get(&header))?;
+    let view = header
+        .as_ref()
+        .and_then(|i| i.get("client"))
+        .map(crate::store::Attr::to_json)
+        .unwrap_or(serde_json::Value::Null);
+    let list = records(&items).map(from_item).collect::<Result<Vec<T>, _>>()?;
+    Ok((list, view))
+}
+
 /// One record of the owner's collection `prefix` and the owner's `[client]`, in one read.
 pub async fn one_with_view<T: serde::de::DeserializeOwned>(
     store: &dyn crate::store::Store,

@@ -221,14 +221,8 @@ impl Listed for Invoice {
         if !self.approved {
             return Vec::new();
         }
-        let rank = Rank::newest_first(self.seq);
-        [None, Some(self.status)]
-            .into_iter()
-            .map(|status| Placement {
-                listing: invoice_listing(self.client_id, status),
-                rank: rank.clone(),
-            })
-            .collect()
+        let lists = [None, Some(self.status)].map(|status| invoice_listing(self.client_id, status));
+        Placement::in_each(lists, &Rank::newest_first(self.seq))
     }
     /// The invoice as stored, without its version (a copy is never written under a lock).
     fn entry(&self) -> Invoice {

@@ -60,6 +60,7 @@ macro_rules! named {
 
 pub mod activation;
 pub mod activity;
+pub mod bounded;
 pub mod cart;
 pub mod catalog;
 pub mod client;

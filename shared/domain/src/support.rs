@@ -3,11 +3,13 @@
 //! an order, ...) holds a claim (`TKTREL#<type>#<id>#<task>`) so the same request is not filed
 //! twice. Text is stored exactly as sent (escaping is the renderer's job).
 
+use crate::bounded::shorten;
 use crate::catalog::{Catalog, Helpdesk};
 use crate::error::{ApiError, ApiResult};
 use crate::keys;
 use crate::order;
 use crate::settings::Settings;
+use crate::store::listing::{Listed, Listing, Placement, Rank};
 use crate::store::{Cond, Item, Key, Record, TxOp, Update};
 use bb_macros::Answer;
 use serde::{Deserialize, Serialize};
@@ -17,6 +19,15 @@ use serde_json::Value;
 pub const MESSAGE_MAX: usize = 20_000;
 /// A conversation stops growing well before DynamoDB's 400 KB item limit.
 pub const TICKET_MAX_BYTES: usize = 300_000;
+
+/// What the messages of a ticket in a list may take in the answer (their views as JSON), so
+/// the whole item, with its `[client]` and helpdesk, stays within
+/// [`crate::bounded::LIST_ITEM_BYTES`].
+const LIST_MESSAGES_BYTES: usize = 5_000;
+/// The first message's text in a list (it says what the ticket is about).
+const LIST_FIRST_TEXT: usize = 1_500;
+/// Each later message's text in a list.
+const LIST_LATEST_TEXT: usize = 1_000;
 
 named! {
     /// Where a ticket stands: `open` waits on staff, `on_hold` on the client.
@@ -120,6 +131,10 @@ pub struct TicketView {
     /// The owner's `[client]`.
     pub client: Value,
     pub messages: Vec<MessageView>,
+    /// In a list only, when the conversation was cut to the list item's budget
+    /// (`ticket_get` has all of it).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub shortened: bool,
 }
 
 /// `[helpdesk]`.
@@ -157,6 +172,9 @@ pub struct Ticket {
     pub messages: Vec<Message>,
     #[serde(default)]
     pub version: i64,
+    /// The client's sequence number ranking it in their ticket lists.
+    #[serde(default)]
+    pub seq: i64,
 }
 
 impl Record for Ticket {
@@ -202,6 +220,52 @@ impl Ticket {
         })
     }
 
+    /// What a ticket list shows: the first message and the latest ones that fit the list
+    /// item's budget, texts cut, `shortened` when anything was left out or cut.
+    pub fn list_entry(&self) -> TicketEntry {
+        let mut shortened = false;
+        let mut cut = |text: &str, max: usize| {
+            let (text, was_cut) = shorten(text, max);
+            shortened |= was_cut;
+            text
+        };
+        let mut trimmed = |m: &Message, max: usize| Message {
+            content: cut(&m.content, max),
+            author_name: cut(&m.author_name, 256),
+            author_email: m.author_email.as_deref().map(|e| cut(e, 256)),
+            ..m.clone()
+        };
+        let size = |m: &Message| serde_json::to_string(&m.view()).map_or(usize::MAX, |s| s.len());
+        let mut messages = Vec::new();
+        let mut left_out = false;
+        if let Some((first, rest)) = self.messages.split_first() {
+            let first = trimmed(first, LIST_FIRST_TEXT);
+            let mut used = size(&first);
+            let mut latest = Vec::new();
+            for m in rest.iter().rev() {
+                let m = trimmed(m, LIST_LATEST_TEXT);
+                used = used.saturating_add(size(&m));
+                if used > LIST_MESSAGES_BYTES {
+                    left_out = true;
+                    break;
+                }
+                latest.push(m);
+            }
+            messages.push(first);
+            messages.extend(latest.into_iter().rev());
+        }
+        let subject = cut(&self.subject, 512);
+        TicketEntry {
+            ticket: Ticket {
+                subject,
+                messages,
+                ..self.clone()
+            },
+            replies: self.messages.len() as u64,
+            shortened: shortened || left_out,
+        }
+    }
+
     /// `[ticket]` with its messages.
     pub fn view(&self, catalog: &Catalog, client: &Value) -> TicketView {
         TicketView {
@@ -223,6 +287,7 @@ impl Ticket {
             helpdesk: catalog.helpdesk(self.support_helpdesk_id).map(helpdesk_view),
             client: client.clone(),
             messages: self.messages.iter().map(Message::view).collect(),
+            shortened: false,
         }
     }
 
@@ -241,6 +306,52 @@ impl Ticket {
             )),
             _ => None,
         }
+    }
+}
+
+/// A ticket as its lists hold it: shortened to the list item's budget (see
+/// [`Ticket::list_entry`]), with the size of the whole conversation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TicketEntry {
+    #[serde(flatten)]
+    pub ticket: Ticket,
+    /// Messages in the whole conversation.
+    pub replies: u64,
+    #[serde(default)]
+    pub shortened: bool,
+}
+
+impl TicketEntry {
+    /// `[ticket]` as a list shows it.
+    pub fn view(&self, catalog: &Catalog, client: &Value) -> TicketView {
+        TicketView {
+            replies: self.replies,
+            shortened: self.shortened,
+            ..self.ticket.view(catalog, client)
+        }
+    }
+}
+
+/// A client's tickets in BoxBilling's order (priority, then newest), all or of one status.
+pub fn ticket_listing(client_id: i64, status: Option<TicketStatus>) -> Listing {
+    let pk = keys::client_partition(client_id);
+    match status {
+        None => Listing::whole(pk, keys::TICKET_PREFIX),
+        Some(s) => Listing::filtered(pk, keys::TICKET_PREFIX, "status", s.as_str()),
+    }
+}
+
+impl Listed for Ticket {
+    type Entry = TicketEntry;
+
+    fn placements(&self) -> Vec<Placement> {
+        let priority = u16::try_from(self.priority.clamp(0, 999)).unwrap_or(999);
+        let lists = [None, Some(self.status)].map(|status| ticket_listing(self.client_id, status));
+        Placement::in_each(lists, &Rank::grouped(priority, Rank::newest_first(self.seq)))
+    }
+
+    fn entry(&self) -> TicketEntry {
+        self.list_entry()
     }
 }
 
@@ -319,6 +430,7 @@ mod tests {
             updated_at: "2026-01-01 00:00:00".into(),
             messages: (1..=messages as i64).map(message).collect(),
             version: 0,
+            seq: 1,
         }
     }
 
@@ -336,6 +448,23 @@ mod tests {
         assert!(ticket(TicketStatus::OnHold, 1).is_active());
         assert!(!ticket(TicketStatus::Closed, 1).is_active());
         assert!(ticket(TicketStatus::Open, 1).order_counter(1).is_some());
+    }
+
+    #[test]
+    fn a_listed_ticket_keeps_its_first_and_latest_messages_within_the_budget() {
+        let long = ticket(TicketStatus::Open, 250);
+        let entry = long.list_entry();
+        assert!(entry.shortened);
+        assert_eq!(entry.replies, 250);
+        let kept = &entry.ticket.messages;
+        assert_eq!(kept.first().map(|m| m.id), Some(1), "the first message");
+        assert_eq!(kept.last().map(|m| m.id), Some(250), "the latest message");
+        assert!(kept.len() > 2 && kept.len() < 10, "{}", kept.len());
+        let view = serde_json::to_string(&entry.view(&Catalog::default(), &serde_json::json!({}))).unwrap();
+        assert!(view.len() <= crate::bounded::LIST_ITEM_BYTES, "{}", view.len());
+        let short = ticket(TicketStatus::Open, 1).list_entry();
+        assert!(!short.shortened);
+        assert_eq!(short.ticket.messages.len(), 1);
     }
 
     #[test]

@@ -182,14 +182,18 @@ async fn mailer_function_delivers_queued_mail_from_stream_records() {
     assert!(outbox.read_all().is_empty(), "stream mode sends nothing in process");
     let mut images = query_all(
         app.store.as_ref(),
-        Query::partition(bb_core::keys::client_partition(id)).prefix("EMAIL#"),
+        Query::partition(bb_core::keys::client_partition(id))
+            .sk(bb_core::store::listing::Listing::records_of("EMAIL#")),
     )
     .await
     .unwrap();
     images.extend(
-        query_all(app.store.as_ref(), Query::partition("STAFF").prefix("EMAIL#"))
-            .await
-            .unwrap(),
+        query_all(
+            app.store.as_ref(),
+            Query::partition("STAFF").sk(bb_core::store::listing::Listing::records_of("EMAIL#")),
+        )
+        .await
+        .unwrap(),
     );
     assert_eq!(images.len(), 2);
     let record = |event: &str, item: &bb_core::store::Item| json!({"eventName": event, "dynamodb": {"NewImage": Value::Object(item.iter().map(|(k, v)| (k.clone(), v.to_tagged())).collect())}});
@@ -205,7 +209,8 @@ async fn mailer_function_delivers_queued_mail_from_stream_records() {
     assert!(sent.iter().any(|m| m.to == "stream@example.com"));
     let after = query_all(
         app.store.as_ref(),
-        Query::partition(bb_core::keys::client_partition(id)).prefix("EMAIL#"),
+        Query::partition(bb_core::keys::client_partition(id))
+            .sk(bb_core::store::listing::Listing::records_of("EMAIL#")),
     )
     .await
     .unwrap();
@@ -272,7 +277,7 @@ async fn mailer_function_expands_fanout_jobs_from_stream_records() {
     // The job wrote one queued mail item for the subscriber (not the author)...
     let queued = query_all(
         app.store.as_ref(),
-        Query::partition(bb_core::keys::client_partition(2)).prefix("EMAIL#"),
+        Query::partition(bb_core::keys::client_partition(2)).sk(bb_core::store::listing::Listing::records_of("EMAIL#")),
     )
     .await
     .unwrap();
@@ -280,7 +285,8 @@ async fn mailer_function_expands_fanout_jobs_from_stream_records() {
     assert!(
         query_all(
             app.store.as_ref(),
-            Query::partition(bb_core::keys::client_partition(1)).prefix("EMAIL#")
+            Query::partition(bb_core::keys::client_partition(1))
+                .sk(bb_core::store::listing::Listing::records_of("EMAIL#"))
         )
         .await
         .unwrap()
@@ -298,7 +304,7 @@ async fn mailer_function_expands_fanout_jobs_from_stream_records() {
     assert_eq!(sent.iter().filter(|m| m.to == OTHER_EMAIL).count(), 1);
     let again = query_all(
         app.store.as_ref(),
-        Query::partition(bb_core::keys::client_partition(2)).prefix("EMAIL#"),
+        Query::partition(bb_core::keys::client_partition(2)).sk(bb_core::store::listing::Listing::records_of("EMAIL#")),
     )
     .await
     .unwrap();

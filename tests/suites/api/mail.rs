@@ -249,7 +249,9 @@ each_backend!(fanouts_resume_and_mail_each_subscriber_once, |backend| async move
     for client_id in 3..133 {
         let log = query_all(
             t.app.store.as_ref(),
-            Query::partition(bb_core::keys::client_partition(client_id)).prefix(bb_core::keys::EMAIL_LOG_PREFIX),
+            Query::partition(bb_core::keys::client_partition(client_id)).sk(
+                bb_core::store::listing::Listing::records_of(bb_core::keys::EMAIL_LOG_PREFIX),
+            ),
         )
         .await
         .unwrap();
@@ -257,7 +259,9 @@ each_backend!(fanouts_resume_and_mail_each_subscriber_once, |backend| async move
     }
     let author = query_all(
         t.app.store.as_ref(),
-        Query::partition(bb_core::keys::client_partition(1)).prefix(bb_core::keys::EMAIL_LOG_PREFIX),
+        Query::partition(bb_core::keys::client_partition(1)).sk(bb_core::store::listing::Listing::records_of(
+            bb_core::keys::EMAIL_LOG_PREFIX,
+        )),
     )
     .await
     .unwrap();

@@ -385,8 +385,9 @@ both!(round_trips_per_method, |t: TestApp| async move {
         .await;
     assert_eq!(
         calls(signup),
-        3,
-        "IP counter, ids, one transaction (mail is delivered after the answer)"
+        4,
+        "IP counter, ids, the new client's sequence numbers (its mail log), one transaction \
+         (mail is delivered after the answer)"
     );
     // Errors before the method cost only what ran.
     assert_eq!(t.call(Req::post("/api/client/profile/get")).await.store_calls, 1);

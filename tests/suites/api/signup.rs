@@ -175,7 +175,9 @@ both!(failed_sends_never_fail_the_signup, |t: TestApp| async move {
     // The e-mail log holds the message as failed (email/* will show and resend it).
     let items = bb_core::store::query_all(
         t.app.store.as_ref(),
-        bb_core::store::Query::partition(bb_core::keys::client_partition(id)).prefix(bb_core::keys::EMAIL_LOG_PREFIX),
+        bb_core::store::Query::partition(bb_core::keys::client_partition(id)).sk(
+            bb_core::store::listing::Listing::records_of(bb_core::keys::EMAIL_LOG_PREFIX),
+        ),
     )
     .await
     .unwrap();
@@ -207,8 +209,9 @@ both!(failed_sends_never_fail_the_signup, |t: TestApp| async move {
     t.app.mail_dispatch.flush().await;
     let items = bb_core::store::query_all(
         t.app.store.as_ref(),
-        bb_core::store::Query::partition(bb_core::keys::client_partition(second))
-            .prefix(bb_core::keys::EMAIL_LOG_PREFIX),
+        bb_core::store::Query::partition(bb_core::keys::client_partition(second)).sk(
+            bb_core::store::listing::Listing::records_of(bb_core::keys::EMAIL_LOG_PREFIX),
+        ),
     )
     .await
     .unwrap();

@@ -133,7 +133,7 @@ pub async fn deliver(
 /// The update recording a send's outcome, made by the claimer only.
 fn outcome(mail: &EmailLog, key: &Key, token: &str, now: i64, error: Option<MailError>) -> (Update, Delivery) {
     let update = Update::new(key.clone())
-        .set("updated_at", Attr::S(format_datetime_epoch(now)))
+        .set("attempted_at", Attr::S(format_datetime_epoch(now)))
         .remove("claim")
         .remove("lease_until")
         .when(Cond::eq("claim", Attr::S(token.to_string())));

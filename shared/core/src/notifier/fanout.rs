@@ -11,7 +11,7 @@
 //! items) and by size (4 MB; mail with a long message is large), and the job stays in the
 //! unsent index until it is done, so a failed job is retried, never dropped.
 
-use super::outbox::{EmailLog, prepare};
+use super::outbox::{EmailLog, Prepared, prepare};
 use crate::app::App;
 use crate::mail_queue::{STREAM_GRACE_SECONDS, Work, queue_entry};
 use crate::store::Record;
@@ -34,8 +34,12 @@ pub fn dispatch_fanout(app: &App, job: &FanoutJob) {
     app.mail_dispatch.enqueue(vec![Work::Fanout(job.key())]);
 }
 
+/// Writes of one subscriber's mail: the item, its entry in the client's log list, the list's
+/// total and its count.
+const WRITES_PER_MAIL: usize = 4;
+
 /// Subscribers read per step (the mail of one step must fit one transaction with the job).
-const STEP: usize = MAX_TX_ITEMS - 1;
+const STEP: usize = (MAX_TX_ITEMS - 1) / WRITES_PER_MAIL;
 
 /// Most bytes of mail items one step writes: well under a transaction's 4 MB.
 const STEP_BYTES: usize = 2 * 1024 * 1024;
@@ -181,16 +185,14 @@ pub async fn run_fanout(app: &App, key: &Key) -> ApiResult<usize> {
             })
             .collect();
         let mut ids = Ids::allocate(store, &[(IdKind::Email, notices.len())]).await?;
-        let email_ids: Vec<i64> = notices
-            .iter()
-            .map(|_| ids.next(IdKind::Email))
-            .collect::<Result<_, _>>()?;
-        let prepared = prepare(app, &notices, &email_ids).await?;
+        let prepared = prepare(app, &notices, &mut ids).await?;
         // Take mail in subscriber order while it fits one step; the cursor stops at the last
-        // subscriber taken (or passes the whole page when all of it fits).
+        // subscriber taken (or passes the whole page when all of it fits). Each mail is in a
+        // different client's log, so its writes are its own.
         let (mut ops, mut bytes, mut reached) = (Vec::new(), 0, last_seen);
-        for (op, mail) in prepared.ops.iter().zip(&prepared.mail) {
-            let size = size_of(op);
+        for mail in &prepared.mail {
+            let writes = Prepared::ops_of(std::slice::from_ref(mail))?;
+            let size: usize = writes.iter().map(size_of).sum();
             if !ops.is_empty() && bytes + size > STEP_BYTES {
                 reached = subscribers
                     .iter()
@@ -201,7 +203,7 @@ pub async fn run_fanout(app: &App, key: &Key) -> ApiResult<usize> {
                 break;
             }
             bytes += size;
-            ops.push(op.clone());
+            ops.extend(writes);
         }
         let taken: Vec<Key> = prepared
             .mail

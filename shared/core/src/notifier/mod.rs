@@ -31,4 +31,4 @@ pub use bb_domain::notice::template::{Template, load_templates};
 pub use bb_domain::notice::{Notice, Recipient, TemplateCode};
 pub use delivery::{Claimer, Delivery, MAX_ATTEMPTS, SweepReport, deliver, requeue_failed, sweep, unsent};
 pub use fanout::{FANOUT_KIND, FanoutJob, dispatch_fanout, run_fanout};
-pub use outbox::{Commit, EmailLog, EmailView, MAIL_KIND, MailStatus, STAFF_CLIENT_ID, dispatch_one};
+pub use outbox::{Commit, EmailLog, EmailView, MAIL_KIND, MailStatus, STAFF_CLIENT_ID, dispatch_one, email_listing};

@@ -3,15 +3,18 @@
 
 use crate::app::App;
 use crate::mail_queue::{STREAM_GRACE_SECONDS, Work, queue_entry};
+use bb_domain::bounded::shorten;
 use bb_domain::keys;
 use bb_domain::notice::template::{Escape, html_to_text, render};
 use bb_domain::notice::{Notice, Recipient};
 use bb_ports::clock::format_datetime;
 use bb_ports::error::ApiResult;
 use bb_ports::mail::OutgoingEmail;
-use bb_ports::store::{Item, Key, StoreError, TxOp, to_item};
+use bb_ports::store::listing::{ListWrites, Listed, Listing, Placement, Rank};
+use bb_ports::store::{IdKind, Ids, Item, Key, StoreError, TxOp, to_item};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 fn mail_kind() -> String {
     MAIL_KIND.into()
@@ -64,6 +67,13 @@ pub struct EmailLog {
     /// and `email/resend` still can.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub gave_up: bool,
+    /// The client's sequence number ranking it in their log's list; none for staff mail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<i64>,
+    /// When a send was last tried. Delivery leaves `updated_at` alone: the log entry the
+    /// client sees (and its copy in the list) is as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempted_at: Option<String>,
 }
 
 /// Where a mail item is in its delivery.
@@ -127,6 +137,8 @@ impl EmailLog {
             claim: None,
             retry_at: None,
             gave_up: false,
+            seq: None,
+            attempted_at: None,
             ..self.clone()
         }
     }
@@ -143,12 +155,55 @@ impl EmailLog {
             content_text: self.content_text.clone(),
             created_at: self.created_at.clone(),
             updated_at: self.updated_at.clone(),
+            shortened: false,
         }
     }
 }
 
-/// `[email]`: a mail of the client's log, as BoxBilling answers it.
-#[derive(Debug, Clone, Serialize, bb_macros::Answer)]
+/// The client's e-mail log, newest first.
+pub fn email_listing(client_id: i64) -> Listing {
+    Listing::whole(keys::client_partition(client_id), keys::EMAIL_LOG_PREFIX)
+}
+
+impl Listed for EmailLog {
+    type Entry = EmailView;
+
+    fn placements(&self) -> Vec<Placement> {
+        match self.seq {
+            Some(seq) if self.client_id != STAFF_CLIENT_ID => vec![Placement {
+                listing: email_listing(self.client_id),
+                rank: Rank::newest_first(seq),
+            }],
+            _ => Vec::new(),
+        }
+    }
+
+    fn entry(&self) -> EmailView {
+        let mut shortened = false;
+        let mut cut = |text: &str, max: usize| {
+            let (text, was_cut) = shorten(text, max);
+            shortened |= was_cut;
+            text
+        };
+        EmailView {
+            id: self.id,
+            client_id: self.client_id,
+            sender: cut(&self.sender, 256),
+            recipients: cut(&self.recipients, 512),
+            subject: cut(&self.subject, 512),
+            content_html: cut(&self.content_html, 3_000),
+            content_text: cut(&self.content_text, 3_000),
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+            shortened,
+        }
+    }
+}
+
+/// `[email]`: a mail of the client's log, as BoxBilling answers it. In `email/get_list` the
+/// headers and bodies are cut so an item stays within [`bb_domain::bounded::LIST_ITEM_BYTES`],
+/// and `shortened` (present only then) says `email/get` has the whole mail.
+#[derive(Debug, Clone, Serialize, Deserialize, bb_macros::Answer)]
 pub struct EmailView {
     pub id: i64,
     pub client_id: i64,
@@ -159,13 +214,34 @@ pub struct EmailView {
     pub content_text: String,
     pub created_at: String,
     pub updated_at: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shortened: bool,
 }
 
-/// Notices rendered and ready: `ops` go into the action's transaction, then [`dispatch`].
+/// Notices rendered and ready: [`Prepared::ops`] go into the action's transaction, then
+/// [`dispatch`].
 #[derive(Debug, Default)]
 pub(crate) struct Prepared {
-    pub ops: Vec<TxOp>,
     pub mail: Vec<EmailLog>,
+}
+
+impl Prepared {
+    /// The writes of `mail`: each item, and its place in its client's log list (totals and
+    /// counts merged, as a transaction writes an item once).
+    pub fn ops_of(mail: &[EmailLog]) -> Result<Vec<TxOp>, StoreError> {
+        let mut ops = Vec::with_capacity(mail.len() * 2 + 2);
+        let mut lists = ListWrites::default();
+        for m in mail {
+            ops.push(TxOp::put_new(m.to_item()?));
+            lists.change(None, Some(m))?;
+        }
+        ops.extend(lists.into_ops());
+        Ok(ops)
+    }
+
+    pub fn ops(&self) -> Result<Vec<TxOp>, StoreError> {
+        Prepared::ops_of(&self.mail)
+    }
 }
 
 /// A transaction with the mail it sends: the mail items are written in it and go to delivery
@@ -176,10 +252,11 @@ pub struct Commit {
 }
 
 impl Commit {
-    /// `ops` with `notices` rendered into them; `email_ids` holds one id per notice.
-    pub async fn new(app: &App, mut ops: Vec<TxOp>, notices: &[Notice], email_ids: &[i64]) -> ApiResult<Commit> {
-        let mail = prepare(app, notices, email_ids).await?;
-        ops.extend(mail.ops.iter().cloned());
+    /// `ops` with `notices` rendered into them; `ids` holds an e-mail id per notice (and,
+    /// from [`Ids::allocate_owned`], the owner's sequence numbers for mail to the owner).
+    pub async fn new(app: &App, mut ops: Vec<TxOp>, notices: &[Notice], ids: &mut Ids) -> ApiResult<Commit> {
+        let mail = prepare(app, notices, ids).await?;
+        ops.extend(mail.ops()?);
         Ok(Commit { ops, mail })
     }
 
@@ -201,9 +278,11 @@ impl Commit {
     }
 }
 
-/// Renders `notices` into queued mail items. `email_ids` supplies one id per notice, in order
-/// (allocate them with the action's other ids in one counter call).
-pub(crate) async fn prepare(app: &App, notices: &[Notice], email_ids: &[i64]) -> ApiResult<Prepared> {
+/// Renders `notices` into queued mail items. `ids` supplies one e-mail id per notice, in
+/// order (allocate them with the action's other ids in one counter call), and the sequence
+/// numbers ranking mail to `ids`' owner in that client's log; mail to any other client takes
+/// its client's sequence numbers here (one counter call per such client).
+pub(crate) async fn prepare(app: &App, notices: &[Notice], ids: &mut Ids) -> ApiResult<Prepared> {
     let mut prepared = Prepared::default();
     if notices.is_empty() {
         return Ok(prepared);
@@ -217,7 +296,8 @@ pub(crate) async fn prepare(app: &App, notices: &[Notice], email_ids: &[i64]) ->
         _ => from.is_empty().then(Vec::new).unwrap_or_else(|| vec![from.clone()]),
     };
     let now = format_datetime(app.clock.now());
-    for (notice, id) in notices.iter().zip(email_ids) {
+    for notice in notices {
+        let id = ids.next(IdKind::Email)?;
         let Some(template) = templates.iter().find(|t| t.code == notice.template.code()) else {
             tracing::warn!(template = %notice.template, "no such e-mail template; nothing sent");
             continue;
@@ -245,7 +325,7 @@ pub(crate) async fn prepare(app: &App, notices: &[Notice], email_ids: &[i64]) ->
         }
         let mail = EmailLog {
             kind: MAIL_KIND.into(),
-            id: *id,
+            id,
             client_id,
             from_email: from.clone(),
             from_name: from_name.clone(),
@@ -265,11 +345,45 @@ pub(crate) async fn prepare(app: &App, notices: &[Notice], email_ids: &[i64]) ->
             claim: None,
             retry_at: None,
             gave_up: false,
+            seq: None,
+            attempted_at: None,
         };
-        prepared.ops.push(TxOp::put_new(mail.to_item()?));
         prepared.mail.push(mail);
     }
+    rank_in_logs(app, &mut prepared.mail, ids).await?;
     Ok(prepared)
+}
+
+/// Gives each client's mail its sequence number in that client's log: from `ids` for its
+/// owner, otherwise from the client's own counter (one call per client, all together).
+async fn rank_in_logs(app: &App, mail: &mut [EmailLog], ids: &mut Ids) -> ApiResult<()> {
+    let mut wanted: BTreeMap<i64, usize> = BTreeMap::new();
+    for m in mail.iter_mut().filter(|m| m.client_id != STAFF_CLIENT_ID) {
+        let partition = keys::client_partition(m.client_id);
+        m.seq = match ids.owner() == Some(partition.as_str()) {
+            true => ids.next_seq(IdKind::Email),
+            false => None,
+        };
+        if m.seq.is_none() {
+            *wanted.entry(m.client_id).or_default() += 1;
+        }
+    }
+    let store = app.store.as_ref();
+    let allocations = futures::future::try_join_all(wanted.iter().map(|(client_id, n)| async move {
+        let seqs = Ids::sequence(store, &keys::client_partition(*client_id), IdKind::Email, *n).await?;
+        Ok::<_, StoreError>((*client_id, std::collections::VecDeque::from(seqs)))
+    }))
+    .await?;
+    let mut allocated: BTreeMap<i64, std::collections::VecDeque<i64>> = allocations.into_iter().collect();
+    for m in mail
+        .iter_mut()
+        .filter(|m| m.client_id != STAFF_CLIENT_ID && m.seq.is_none())
+    {
+        m.seq = allocated
+            .get_mut(&m.client_id)
+            .and_then(std::collections::VecDeque::pop_front);
+    }
+    Ok(())
 }
 
 /// After the action committed: hands its mail to delivery.

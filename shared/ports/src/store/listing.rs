@@ -136,6 +136,17 @@ impl Placement {
     pub fn key(&self) -> Key {
         self.listing.entry_key(&self.rank)
     }
+
+    /// The same rank in each of `listings` (the whole family and a filtered list, say).
+    pub fn in_each(listings: impl IntoIterator<Item = Listing>, rank: &Rank) -> Vec<Placement> {
+        listings
+            .into_iter()
+            .map(|listing| Placement {
+                listing,
+                rank: rank.clone(),
+            })
+            .collect()
+    }
 }
 
 /// A record that appears in lists: where, and what an entry shows.
@@ -421,7 +432,7 @@ pub struct Audit {
 
 /// Recomputes every list of the family `family` in partition `pk` from its records (read whole:
 /// a staff check, never a request path) and compares entries, totals and counts.
-pub async fn audit_family<T: Listed + super::Record>(
+pub async fn audit_family<T: Listed + serde::de::DeserializeOwned>(
     store: &dyn Store,
     pk: &str,
     family: &'static str,
@@ -430,7 +441,7 @@ pub async fn audit_family<T: Listed + super::Record>(
     let mut want_entries: BTreeMap<Key, Item> = BTreeMap::new();
     let mut want_ranks: BTreeMap<String, Vec<Rank>> = BTreeMap::new();
     for item in &records {
-        let record = T::from_item(item)?;
+        let record: T = super::from_item(item)?;
         let shown = to_item(&record.entry())?;
         for placement in record.placements() {
             let key = placement.key();

@@ -691,7 +691,10 @@ pub enum IdKind {
 impl IdKind {
     /// Records of this kind are ranked in their owner's lists by the owner's sequence.
     pub const fn is_listed(self) -> bool {
-        matches!(self, IdKind::Invoice | IdKind::Balance | IdKind::Transaction)
+        matches!(
+            self,
+            IdKind::Invoice | IdKind::Balance | IdKind::Transaction | IdKind::Email | IdKind::Ticket
+        )
     }
 
     /// The counter's attribute name.
