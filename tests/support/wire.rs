@@ -90,6 +90,8 @@ pub struct Resp {
     pub body: String,
     pub json: Value,
     pub store_calls: u32,
+    /// Read and write capacity units of those calls (DynamoDB's rules, from item sizes).
+    pub capacity: bb_core::store::metrics::Capacity,
 }
 
 impl From<ApiResponse> for Resp {
@@ -101,6 +103,7 @@ impl From<ApiResponse> for Resp {
             body: r.body,
             json,
             store_calls: r.store_calls,
+            capacity: r.capacity,
         }
     }
 }

@@ -11,7 +11,6 @@ mod checkout;
 mod pricing;
 
 use bb_core::auth::{self, Credential};
-use bb_core::crypto;
 use bb_core::domain::cart::{Cart, CartItem, CartOwner};
 use bb_core::domain::catalog::{Catalog, Currency, ProductStatus};
 use bb_core::domain::money::Money;
@@ -32,31 +31,30 @@ pub fn module() -> Module {
         .method(Access::Write, "add_item", add_item)
 }
 
-/// Whose cart a guest-route call works on. A Basic key or a logged-in session names a client;
-/// otherwise the cookie's token names a guest cart (a new token is issued when there is none).
+/// Whose cart a guest-route call works on. A Basic key or a logged-in session names a client
+/// (the pipeline authenticated it); otherwise the cookie's token names a guest cart (a new
+/// token is issued when there is none).
 pub(crate) async fn owner(ctx: &GuestCtx, writes: bool) -> ApiResult<(CartOwner, Option<i64>)> {
+    if let Some(identity) = &ctx.identity {
+        if let Credential::Session { csrf, .. } = &identity.credential
+            && writes
+            && !auth::csrf_ok(csrf, ctx.meta.header(auth::CSRF_HEADER), ctx.meta.csrf_param.as_deref())
+        {
+            return Err(ApiError::csrf());
+        }
+        return Ok((CartOwner::Client(identity.client_id), Some(identity.client_id)));
+    }
     let authorization = ctx.meta.header("authorization");
-    let token = ctx.meta.session_token.clone();
     if authorization.is_some() {
+        // A key the pipeline could not authenticate: its refusal, as a client call answers it.
         let identity = auth::authenticate_with(&ctx.app, authorization, None, ctx.epoch()).await?;
         return Ok((CartOwner::Client(identity.client_id), Some(identity.client_id)));
     }
-    if let Some(token) = token.filter(|t| !t.is_empty()) {
-        match auth::authenticate_with(&ctx.app, None, Some(&token), ctx.epoch()).await {
-            Ok(identity) => {
-                if let Credential::Session { csrf, .. } = &identity.credential
-                    && writes
-                    && !auth::csrf_ok(csrf, ctx.meta.header(auth::CSRF_HEADER), ctx.meta.csrf_param.as_deref())
-                {
-                    return Err(ApiError::csrf());
-                }
-                return Ok((CartOwner::Client(identity.client_id), Some(identity.client_id)));
-            }
-            Err(e) if e.is_internal() => return Err(e),
-            Err(_) => return Ok((CartOwner::guest(&token), None)),
-        }
+    if let Some(token) = ctx.meta.session_token.clone().filter(|t| !t.is_empty()) {
+        // A session that did not authenticate (ended, expired) keeps naming its guest cart.
+        return Ok((CartOwner::guest(&token), None));
     }
-    let token = crypto::random_token().map_err(|e| ApiError::internal(e.to_string()))?;
+    let token = auth::guest_token()?;
     let config = &ctx.app.config;
     ctx.add_header(
         "Set-Cookie",

@@ -41,6 +41,27 @@ enum Presented {
     Nothing,
 }
 
+/// How a guest cart's cookie starts: a token that never names a session, so a guest call
+/// reads its cart without trying to authenticate it, and a client call refuses it without a
+/// store call.
+const GUEST_TOKEN_PREFIX: &str = "guest.";
+
+/// A new guest cart token.
+pub fn guest_token() -> ApiResult<String> {
+    let token = random_token().map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(format!("{GUEST_TOKEN_PREFIX}{token}"))
+}
+
+pub fn is_guest_token(token: &str) -> bool {
+    token.starts_with(GUEST_TOKEN_PREFIX)
+}
+
+/// Whether a call presents what may authenticate a client: a Basic header, or a cookie that
+/// is not a guest cart's.
+pub fn presents_credential(authorization: Option<&str>, session_token: Option<&str>) -> bool {
+    authorization.is_some() || session_token.is_some_and(|t| !t.is_empty() && !is_guest_token(t))
+}
+
 fn presented(authorization: Option<&str>, session_token: Option<&str>) -> Presented {
     // A Basic header wins over a cookie: one request, one identity.
     if let Some(header) = authorization {
@@ -117,6 +138,7 @@ pub async fn authenticate_with(
                 quota: credential_quota(&item, limits, now),
             })
         }
+        Presented::Cookie(token) if is_guest_token(&token) => Err(ApiError::auth(201)),
         Presented::Cookie(token) => {
             let token_hash = sha256_hex(token.as_bytes());
             let idle_until = now + app.config.session_idle as i64;

@@ -261,10 +261,13 @@ impl FromCall for ClientCtx {
     }
 }
 
-/// Context of `/api/guest/*` methods: nobody is authenticated.
+/// Context of `/api/guest/*` methods: nobody need be authenticated; `identity` is the caller
+/// when the call presented a credential that authenticated (the guest cart is then the
+/// client's).
 #[derive(Clone)]
 pub struct GuestCtx {
     pub ctx: Ctx,
+    pub identity: Option<Identity>,
 }
 
 impl std::ops::Deref for GuestCtx {
@@ -277,7 +280,10 @@ impl std::ops::Deref for GuestCtx {
 impl FromCall for GuestCtx {
     const ROLE: Role = Role::Guest;
     fn from_call(call: Call) -> ApiResult<Self> {
-        Ok(GuestCtx { ctx: call.ctx })
+        Ok(GuestCtx {
+            ctx: call.ctx,
+            identity: call.identity,
+        })
     }
 }
 

@@ -50,6 +50,8 @@ pub struct ApiResponse {
     pub error_code: Option<i64>,
     /// Store round trips the request made (logged; read by round-trip tests).
     pub store_calls: u32,
+    /// DynamoDB capacity those calls cost, by the documented rules (logged; the cost table).
+    pub capacity: bb_ports::store::metrics::Capacity,
 }
 
 impl ApiResponse {

@@ -69,7 +69,8 @@ impl Api {
             self.process(&req, now, &mut trace),
         ))
         .await;
-        let response = self.render(result, &mut trace, now.unix_timestamp(), store_calls.round_trips, &req);
+        let mut response = self.render(result, &mut trace, now.unix_timestamp(), store_calls.round_trips, &req);
+        response.capacity = store_calls.capacity;
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         tracing::info!(
             target: "bb::request",
@@ -82,6 +83,8 @@ impl Api {
             duration_ms = (duration_ms * 1000.0).round() / 1000.0,
             store_calls = store_calls.round_trips,
             store_retries = store_calls.retries,
+            read_units = store_calls.capacity.read_units(),
+            write_units = store_calls.capacity.write_units,
             "request"
         );
         response
@@ -123,15 +126,29 @@ impl Api {
         };
         let ip = req.source_ip.clone().unwrap_or_else(|| "unknown".into());
         let epoch = now.unix_timestamp();
-        // Per address: a guest call, a failed authentication, and the login class (password
-        // guesses). An authenticated call counts on its credential only, in the update that
-        // authenticates it: one store call for both (API Gateway's throttling is the coarse guard).
-        if route.role == Role::Guest || class == RateClass::Login {
+        // A guest call that presents a credential (the cart of a client with a key or a
+        // session) is authenticated here, and counts on the credential as a client call does.
+        let presented = auth::presents_credential(req.header("authorization"), req.cookie(SESSION_COOKIE));
+        let guest = match route.role {
+            Role::Guest if presented && class == RateClass::General => {
+                match auth::authenticate(&self.app, req, epoch).await {
+                    Ok(identity) => Some(identity),
+                    Err(e) if e.is_internal() => return Err(e),
+                    Err(_) => None,
+                }
+            }
+            _ => None,
+        };
+        // Per address: a guest call without a credential that authenticated, a failed
+        // authentication, and the login class (password guesses). An authenticated call counts
+        // on its credential only, in the update that authenticates it: one store call for both
+        // (API Gateway's throttling is the coarse guard).
+        if (route.role == Role::Guest && guest.is_none()) || class == RateClass::Login {
             self.count_address(class, &ip, epoch, trace).await?;
         }
 
         let identity = match route.role {
-            Role::Guest => None,
+            Role::Guest => guest.map(|identity| admit(identity, trace)).transpose()?,
             Role::Client => {
                 let identity = match auth::authenticate(&self.app, req, epoch).await {
                     Ok(identity) => identity,
@@ -143,11 +160,7 @@ impl Api {
                         return Err(refused);
                     }
                 };
-                trace.client_id = Some(identity.client_id);
-                trace.quota = Some(trace.quota.map_or(identity.quota, |q| q.tighter(identity.quota)));
-                if identity.quota.exceeded() {
-                    return Err(ApiError::rate_limited());
-                }
+                let identity = admit(identity, trace)?;
                 if let (Credential::Session { csrf, .. }, Some(d)) = (&identity.credential, def)
                     && d.access.changes_state()
                     && !auth::csrf_ok(csrf, req.header(CSRF_HEADER), csrf_param.as_deref())
@@ -281,6 +294,7 @@ impl Api {
             body: body.to_string(),
             error_code,
             store_calls,
+            capacity: Default::default(),
         }
     }
 }
@@ -290,4 +304,14 @@ fn take_text(params: &mut ParamMap, name: &str) -> Option<String> {
         Value::String(s) => Some(s),
         other => Some(other.to_string()),
     }
+}
+
+/// An authenticated caller, within its quota (which the answer's rate-limit headers show).
+fn admit(identity: auth::Identity, trace: &mut Trace) -> ApiResult<auth::Identity> {
+    trace.client_id = Some(identity.client_id);
+    trace.quota = Some(trace.quota.map_or(identity.quota, |q| q.tighter(identity.quota)));
+    if identity.quota.exceeded() {
+        return Err(ApiError::rate_limited());
+    }
+    Ok(identity)
 }

@@ -303,6 +303,18 @@ impl Store for SqliteStore {
     }
 }
 
+/// The smallest text after every text that starts with `prefix` (its last character one
+/// higher), for ASCII prefixes: the keys are ASCII; others get no upper bound.
+fn past_prefix(prefix: &str) -> Option<String> {
+    let last = *prefix.as_bytes().last()?;
+    if !prefix.is_ascii() || last >= 0x7F {
+        return None;
+    }
+    let mut past = prefix[..prefix.len() - 1].to_string();
+    past.push(char::from(last + 1));
+    Some(past)
+}
+
 fn run_query(conn: &Connection, query: &Query, after: Option<Vec<String>>, now: i64) -> StoreResult<Page> {
     let (pcol, scol) = match query.index {
         Index::Table => ("pk", "sk"),
@@ -324,13 +336,17 @@ fn run_query(conn: &Connection, query: &Query, after: Option<Vec<String>>, now: 
         Some(SkCond::Ge(v)) => push(&mut sql, &mut args, &format!(" AND {scol} >= ?"), &[v]),
         Some(SkCond::Between(a, b)) => push(&mut sql, &mut args, &format!(" AND {scol} BETWEEN ? AND ?"), &[a, b]),
         Some(SkCond::BeginsWith(p)) => {
-            // Byte-wise prefix test; SQLite compares TEXT by bytes, as DynamoDB does.
+            // Byte-wise prefix test; SQLite compares TEXT by bytes, as DynamoDB does. The
+            // range around it lets the index find the rows (a prefix alone scans the partition).
             push(
                 &mut sql,
                 &mut args,
-                &format!(" AND substr({scol}, 1, length(?)) = ?"),
-                &[p, p],
+                &format!(" AND {scol} >= ? AND substr({scol}, 1, length(?)) = ?"),
+                &[p, p, p],
             );
+            if let Some(past) = past_prefix(p) {
+                push(&mut sql, &mut args, &format!(" AND {scol} < ?"), &[&past]);
+            }
         }
     }
     let (cmp, dir) = if query.forward { (">", "ASC") } else { ("<", "DESC") };

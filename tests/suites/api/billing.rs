@@ -1116,12 +1116,35 @@ both!(billing_round_trips, |t: TestApp| async move {
         r.store_calls
     };
     let c = |path: &str, body: Value| call(&t, DEMO_KEY, path.to_string(), body);
+    // A guest call with a client's key counts on the key, as a client call: credential, cart
+    // read (and its conditional write).
     assert_eq!(
         calls(c("/api/guest/cart/add_item", json!({"id": 1, "period": "1M"})).await),
-        4
+        3
     );
-    assert_eq!(calls(c("/api/guest/cart/get", json!({})).await), 3);
+    assert_eq!(calls(c("/api/guest/cart/get", json!({})).await), 2);
     assert_eq!(calls(c("/api/guest/product/get_list", json!({})).await), 1);
+    // Without a credential: the address's counter, then the cart.
+    let anonymous = t.call(Req::post("/api/guest/cart/get").json(json!({}))).await;
+    assert_eq!(anonymous.store_calls, 2, "the address, the (new, empty) cart");
+    let cookie = anonymous
+        .header("set-cookie")
+        .and_then(|v| v.split(';').next())
+        .map(String::from)
+        .unwrap_or_default();
+    let again = t
+        .call(
+            Req::post("/api/guest/cart/get")
+                .header("cookie", &cookie)
+                .json(json!({})),
+        )
+        .await;
+    assert_eq!(
+        again.store_calls, 2,
+        "the address, the guest cart (its token names no session)"
+    );
+    let anonymous_catalogue = t.call(Req::post("/api/guest/product/get_list").json(json!({}))).await;
+    assert_eq!(anonymous_catalogue.store_calls, 1);
     let done = c("/api/client/cart/checkout", json!({})).await;
     assert_eq!(
         done.store_calls, 5,

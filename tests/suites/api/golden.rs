@@ -388,7 +388,40 @@ fn as_text(value: &Value) -> String {
     }
 }
 
-async fn run_script(t: &TestApp) -> Vec<Value> {
+/// What one call of the script cost in the store.
+struct Cost {
+    path: &'static str,
+    ok: bool,
+    calls: u32,
+    capacity: bb_core::store::metrics::Capacity,
+}
+
+/// The store calls and capacity units of each method the script calls (its first successful
+/// call), with the store's price per million calls at on-demand rates, as a Markdown table.
+fn cost_table(costs: &[Cost]) -> String {
+    // On-demand, us-east-1: $0.125 per million read request units, $0.625 per million write.
+    const READ: f64 = 0.125;
+    const WRITE: f64 = 0.625;
+    let mut seen = std::collections::BTreeMap::new();
+    for cost in costs.iter().filter(|c| c.ok) {
+        seen.entry(cost.path).or_insert(cost);
+    }
+    let mut out =
+        String::from("| method | store calls | RCU | WCU | store $ per million calls |\n|---|---|---|---|---|\n");
+    for (path, cost) in seen {
+        let (read, write) = (cost.capacity.read_units(), cost.capacity.write_units);
+        out += &format!(
+            "| {} | {} | {read} | {write} | {:.3} |\n",
+            path.trim_start_matches("/api/"),
+            cost.calls,
+            read * READ + f64::from(write) * WRITE
+        );
+    }
+    out
+}
+
+async fn run_script(t: &TestApp) -> (Vec<Value>, Vec<Cost>) {
+    let mut costs = Vec::new();
     let mut normalizer = Normalizer::default();
     if let Some(aws) = &t.aws {
         normalizer.fixed(&aws.sender, "billing@example.com");
@@ -412,6 +445,12 @@ async fn run_script(t: &TestApp) -> Vec<Value> {
             Cookie => session.send_with_csrf(req),
         };
         let resp = t.call(req).await;
+        costs.push(Cost {
+            path: step.path,
+            ok: resp.status == 200 && resp.json["error"].is_null(),
+            calls: resp.store_calls,
+            capacity: resp.capacity,
+        });
         t.app.mail_dispatch.flush().await;
         session.absorb(&resp);
         for (name, pointer) in step.capture {
@@ -433,7 +472,7 @@ async fn run_script(t: &TestApp) -> Vec<Value> {
             "body": normalizer.text(&resp.body),
         }));
     }
-    answers
+    (answers, costs)
 }
 
 fn start() -> time::OffsetDateTime {
@@ -442,7 +481,14 @@ fn start() -> time::OffsetDateTime {
 
 each_backend!(answers_match_the_recording, |backend| async move {
     let t = TestApp::build_at(backend, start(), |_| {}, |store| store).await;
-    let answers = run_script(&t).await;
+    let (answers, costs) = run_script(&t).await;
+    // `scripts/bench costs`: the script's calls priced (the same on both backends: the units
+    // come from item sizes).
+    if let Some(out) = std::env::var_os("BB_COST_TABLE")
+        && backend == Backend::Sqlite
+    {
+        std::fs::write(out, cost_table(&costs)).expect("write the cost table");
+    }
     let path = golden_path();
     if std::env::var_os("BB_GOLDEN_RECORD").is_some() && backend == Backend::Sqlite {
         let text = serde_json::to_string_pretty(&answers).expect("json") + "\n";

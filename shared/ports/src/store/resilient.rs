@@ -9,7 +9,9 @@
 //! surface as a "try again" answer, and the methods that create things are idempotent on the
 //! client's retry instead.
 
-use super::{Batch, Cond, Item, Key, Page, Query, Returning, Store, StoreError, StoreResult, TxOp, Update, metrics};
+use super::{
+    Batch, Cond, Item, Key, Page, Query, Returning, Store, StoreError, StoreResult, TxOp, Update, UpdateOp, metrics,
+};
 use async_trait::async_trait;
 use std::cell::Cell;
 use std::future::Future;
@@ -128,33 +130,93 @@ impl Resilient {
     }
 }
 
+/// Bytes an update writes: the attributes it names and their values (see [`metrics::Capacity`]).
+fn update_size(update: &Update) -> usize {
+    let attr = |name: &str, value: &super::Attr| super::item_size(&Item::from([(name.to_string(), value.clone())]));
+    let named: usize = update
+        .ops
+        .iter()
+        .map(|op| match op {
+            UpdateOp::Set(name, value) | UpdateOp::SetIfAbsent(name, value) => attr(name, value),
+            UpdateOp::Add(name, _) => name.len() + 8,
+            UpdateOp::Remove(name) => name.len(),
+            UpdateOp::Append(name, values) => values.iter().map(|v| attr(name, v)).sum(),
+        })
+        .sum();
+    update.key.pk.len() + update.key.sk.len() + named
+}
+
+/// Write units of one transaction item, before the transaction's doubling; a condition check
+/// reads (its units come back as read halves).
+fn op_units(op: &TxOp) -> (u32, u32) {
+    match op {
+        TxOp::Put { item, .. } => (0, metrics::write_units(super::item_size(item))),
+        TxOp::Update(update) => (0, metrics::write_units(update_size(update))),
+        TxOp::Delete { .. } => (0, 1),
+        TxOp::Check { .. } => (metrics::read_halves(0, true), 0),
+    }
+}
+
 #[async_trait]
 impl Store for Resilient {
     async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
-        self.retrying(|| self.inner.get(key)).await
+        let found = self.retrying(|| self.inner.get(key)).await?;
+        metrics::charge(
+            metrics::read_halves(found.as_ref().map_or(0, super::item_size), true),
+            0,
+        );
+        Ok(found)
     }
 
     async fn batch_get(&self, keys: &[Key]) -> StoreResult<Batch> {
-        self.retrying(|| self.inner.batch_get(keys)).await
+        let batch = self.retrying(|| self.inner.batch_get(keys)).await?;
+        let halves = batch
+            .items
+            .iter()
+            .map(|i| metrics::read_halves(super::item_size(i), true))
+            .sum();
+        metrics::charge(halves, 0);
+        Ok(batch)
     }
 
     async fn put(&self, item: Item, cond: Option<Cond>) -> StoreResult<()> {
+        metrics::charge(0, metrics::write_units(super::item_size(&item)));
         self.retrying(|| self.inner.put(item.clone(), cond.clone())).await
     }
 
     async fn update(&self, update: Update, returning: Returning) -> StoreResult<Option<Item>> {
-        self.retrying(|| self.inner.update(update.clone(), returning)).await
+        let written = self.retrying(|| self.inner.update(update.clone(), returning)).await;
+        let bytes = match &written {
+            Ok(Some(item)) => super::item_size(item).max(update_size(&update)),
+            _ => update_size(&update),
+        };
+        metrics::charge(0, metrics::write_units(bytes));
+        written
     }
 
     async fn delete(&self, key: &Key, cond: Option<Cond>) -> StoreResult<Option<Item>> {
-        self.retrying(|| self.inner.delete(key, cond.clone())).await
+        let deleted = self.retrying(|| self.inner.delete(key, cond.clone())).await;
+        let bytes = match &deleted {
+            Ok(Some(item)) => super::item_size(item),
+            _ => 0,
+        };
+        metrics::charge(0, metrics::write_units(bytes));
+        deleted
     }
 
     async fn query(&self, query: Query) -> StoreResult<Page> {
-        self.retrying(|| self.inner.query(query.clone())).await
+        let consistent = query.index == super::Index::Table;
+        let page = self.retrying(|| self.inner.query(query.clone())).await?;
+        let bytes = page.items.iter().map(super::item_size).sum();
+        metrics::charge(metrics::read_halves(bytes, consistent), 0);
+        Ok(page)
     }
 
     async fn transact(&self, ops: Vec<TxOp>) -> StoreResult<()> {
+        let (reads, writes) = ops.iter().map(op_units).fold((0u32, 0u32), |(r, w), (or, ow)| {
+            (r.saturating_add(or), w.saturating_add(ow))
+        });
+        metrics::charge(reads.saturating_mul(2), writes.saturating_mul(2));
         self.retrying(|| self.inner.transact(ops.clone())).await
     }
 }
