@@ -305,10 +305,13 @@ pub async fn read_page(
         let Some(ranks) = sk.strip_prefix(&listing.counts_prefix()) else {
             continue;
         };
-        for bucket in 0..100 {
-            let n = counted(item, &format!("b{bucket:02}"));
+        // `b00`..`b99` in order (an item's attributes are sorted by name).
+        for (name, value) in item.range::<str, _>((std::ops::Bound::Included("b00"), std::ops::Bound::Included("b99")))
+        {
+            let Some(bucket) = name.strip_prefix('b') else { continue };
+            let n = value.as_i64().and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
             if start.is_none() && total + n > offset {
-                start = Some((format!("{ranks}{bucket:02}"), offset - total));
+                start = Some((format!("{ranks}{bucket}"), offset - total));
             }
             total += n;
         }
