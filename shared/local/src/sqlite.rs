@@ -8,8 +8,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bb_ports::clock::{Clock, SystemClock};
 use bb_ports::store::{
     Attr, Batch, Cond, Cursor, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Index, Item, Key, PK, Page, Query, Returning, SK,
-    SkCond, Store, StoreError, StoreResult, TTL, TxOp, Update, apply_update, condition_holds, is_expired, metrics,
-    validate_batch, validate_transaction,
+    SkCond, Store, StoreError, StoreResult, TTL, TaggedItem, TxOp, Update, apply_update, condition_holds, is_expired,
+    metrics, validate_batch, validate_transaction,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params_from_iter};
 use std::path::Path;
@@ -94,13 +94,8 @@ fn encode_item(item: &Item) -> String {
 }
 
 fn decode_item(text: &str) -> StoreResult<Item> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(unavailable)?;
-    let map = value
-        .as_object()
-        .ok_or_else(|| unavailable("stored item is not an object"))?;
-    map.iter()
-        .map(|(k, v)| Ok((k.clone(), Attr::from_tagged(v)?)))
-        .collect()
+    let item: TaggedItem = serde_json::from_str(text).map_err(unavailable)?;
+    Ok(item.0)
 }
 
 fn text_attr(item: &Item, name: &str) -> Option<String> {

@@ -115,6 +115,56 @@ impl Attr {
     }
 }
 
+/// Attributes read straight from their tagged JSON form (`{"S": "..."}`, as the embedded store
+/// keeps items), without a `serde_json::Value` between: decoding stored items is most of a
+/// list read's time.
+pub struct Tagged(pub Attr);
+
+impl<'de> serde::Deserialize<'de> for Tagged {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, IgnoredAny, MapAccess, Visitor};
+        struct TagVisitor;
+        impl<'de> Visitor<'de> for TagVisitor {
+            type Value = Tagged;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a tagged attribute")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Tagged, A::Error> {
+                let tag: String = map
+                    .next_key()?
+                    .ok_or_else(|| A::Error::custom("an attribute without its tag"))?;
+                let attr = match tag.as_str() {
+                    "S" => Attr::S(map.next_value()?),
+                    "N" => Attr::N(map.next_value()?),
+                    "BOOL" => Attr::Bool(map.next_value()?),
+                    "NULL" => {
+                        map.next_value::<IgnoredAny>()?;
+                        Attr::Null
+                    }
+                    "L" => Attr::L(map.next_value::<Vec<Tagged>>()?.into_iter().map(|t| t.0).collect()),
+                    "M" => Attr::M(map.next_value::<TaggedItem>()?.0),
+                    other => return Err(A::Error::custom(format!("not a tagged attribute: {other}"))),
+                };
+                if map.next_key::<IgnoredAny>()?.is_some() {
+                    return Err(A::Error::custom("an attribute with two tags"));
+                }
+                Ok(Tagged(attr))
+            }
+        }
+        deserializer.deserialize_map(TagVisitor)
+    }
+}
+
+/// An item (or a map attribute) read from tagged JSON, see [`Tagged`].
+pub struct TaggedItem(pub Item);
+
+impl<'de> serde::Deserialize<'de> for TaggedItem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let attrs = BTreeMap::<String, Tagged>::deserialize(deserializer)?;
+        Ok(TaggedItem(attrs.into_iter().map(|(k, v)| (k, v.0)).collect()))
+    }
+}
+
 impl From<&str> for Attr {
     fn from(s: &str) -> Self {
         Attr::S(s.to_string())
@@ -165,4 +215,38 @@ pub fn from_item<T: DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
     let map: Map<String, Value> = item.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
     serde_json::from_value(Value::Object(map))
         .map_err(|e| StoreError::Unavailable(format!("stored item does not match its record type: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tagged_json_reads_back_as_the_item_it_was_written_from() {
+        let item: Item = BTreeMap::from([
+            ("s".to_string(), Attr::S("text \"quoted\"".into())),
+            ("n".to_string(), Attr::N("-42".into())),
+            ("b".to_string(), Attr::Bool(true)),
+            ("z".to_string(), Attr::Null),
+            (
+                "l".to_string(),
+                Attr::L(vec![
+                    Attr::N("1".into()),
+                    Attr::M(BTreeMap::from([("k".into(), Attr::S("v".into()))])),
+                ]),
+            ),
+        ]);
+        let text = Value::Object(item.iter().map(|(k, v)| (k.clone(), v.to_tagged())).collect()).to_string();
+        let read: TaggedItem = serde_json::from_str(&text).unwrap();
+        assert_eq!(read.0, item);
+        assert!(
+            serde_json::from_str::<TaggedItem>(r#"{"a": {"X": 1}}"#).is_err(),
+            "unknown tag"
+        );
+        assert!(
+            serde_json::from_str::<TaggedItem>(r#"{"a": {"S": "x", "N": "1"}}"#).is_err(),
+            "two tags"
+        );
+        assert!(serde_json::from_str::<TaggedItem>(r#"{"a": {}}"#).is_err(), "no tag");
+    }
 }

@@ -13,7 +13,7 @@ pub mod metrics;
 mod record;
 mod resilient;
 
-pub use attr::{Attr, Item, from_item, to_item};
+pub use attr::{Attr, Item, TaggedItem, from_item, to_item};
 pub use eval::{apply_update, condition_holds, is_expired};
 pub use record::{IndexEntry, Record, Versioned, changes};
 pub use resilient::{Backoff, Resilient};
