@@ -198,78 +198,6 @@ pub async fn time_lists(base: &str, keys: &[String], runs: usize) {
     }
 }
 
-/// Read capacity units of the calls made through it, by DynamoDB's rules for strongly
-/// consistent reads: a GetItem or each item of a batch is ⌈size / 4 KB⌉ (at least 1), a Query
-/// page ⌈the sizes of the items it read / 4 KB⌉ (at least 1).
-struct Metered {
-    inner: std::sync::Arc<dyn Store>,
-    units: std::sync::atomic::AtomicU64,
-    calls: std::sync::atomic::AtomicU64,
-}
-
-fn read_units(bytes: usize) -> u64 {
-    (bytes.div_ceil(4096) as u64).max(1)
-}
-
-impl Metered {
-    fn charge(&self, units: u64) {
-        self.units.fetch_add(units, std::sync::atomic::Ordering::Relaxed);
-        self.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    fn take(&self) -> (u64, u64) {
-        (
-            self.calls.swap(0, std::sync::atomic::Ordering::Relaxed),
-            self.units.swap(0, std::sync::atomic::Ordering::Relaxed),
-        )
-    }
-}
-
-#[async_trait::async_trait]
-impl Store for Metered {
-    async fn get(&self, key: &bb_core::store::Key) -> bb_core::store::StoreResult<Option<Item>> {
-        let found = self.inner.get(key).await?;
-        self.charge(read_units(found.as_ref().map_or(0, bb_core::store::item_size)));
-        Ok(found)
-    }
-    async fn batch_get(&self, keys: &[bb_core::store::Key]) -> bb_core::store::StoreResult<bb_core::store::Batch> {
-        let batch = self.inner.batch_get(keys).await?;
-        self.charge(
-            batch
-                .items
-                .iter()
-                .map(|i| read_units(bb_core::store::item_size(i)))
-                .sum(),
-        );
-        Ok(batch)
-    }
-    async fn put(&self, item: Item, cond: Option<bb_core::store::Cond>) -> bb_core::store::StoreResult<()> {
-        self.inner.put(item, cond).await
-    }
-    async fn update(
-        &self,
-        update: bb_core::store::Update,
-        returning: bb_core::store::Returning,
-    ) -> bb_core::store::StoreResult<Option<Item>> {
-        self.inner.update(update, returning).await
-    }
-    async fn delete(
-        &self,
-        key: &bb_core::store::Key,
-        cond: Option<bb_core::store::Cond>,
-    ) -> bb_core::store::StoreResult<Option<Item>> {
-        self.inner.delete(key, cond).await
-    }
-    async fn query(&self, query: Query) -> bb_core::store::StoreResult<bb_core::store::Page> {
-        let page = self.inner.query(query).await?;
-        self.charge(read_units(page.items.iter().map(bb_core::store::item_size).sum()));
-        Ok(page)
-    }
-    async fn transact(&self, ops: Vec<TxOp>) -> bb_core::store::StoreResult<()> {
-        self.inner.transact(ops).await
-    }
-}
-
 /// Store calls and read units of page 1 and of a middle page (`per_page=10`) of each list,
 /// read as the list methods read them, for each client (after the credential's UpdateItem,
 /// which every client call adds: 1 call, 1 write unit for an item under 1 KB).
@@ -278,12 +206,10 @@ pub async fn list_costs(clients: &[i64]) {
     use bb_core::domain::invoice::{balance_listing, invoice_listing, transaction_listing};
     use bb_core::domain::support::ticket_listing;
     use bb_core::store::listing::read_page;
+    use bb_core::store::metrics::count_round_trips;
     let (app, _) = bb_runtime::backends::app_from_env().await.expect("backends");
-    let store = Metered {
-        inner: app.store.clone(),
-        units: Default::default(),
-        calls: Default::default(),
-    };
+    // The app's store charges capacity as every request path's does (`store::metrics`).
+    let store = app.store.as_ref();
     println!("store calls and read units (strongly consistent, 4 KB each) of the list read, per_page=10");
     for client in clients {
         let lists: [(&str, Listing, bool); 5] = [
@@ -294,21 +220,27 @@ pub async fn list_costs(clients: &[i64]) {
             ("support/ticket_get_list", ticket_listing(*client, None), true),
         ];
         for (name, listing, with_view) in lists {
-            let total = read_page(&store, &listing, 0, 1, false).await.expect("total").total;
-            store.take();
+            let total = read_page(store, &listing, 0, 1, false).await.expect("total").total;
             let mut costs = Vec::new();
             for offset in [0, (total / 20) * 10] {
-                if with_view {
-                    clients_domain::list_page_with_view(&store, &listing, offset, 10)
-                        .await
-                        .expect("page");
-                } else {
-                    read_page(&store, &listing, offset, 10, false).await.expect("page");
-                }
-                costs.push(store.take());
+                let (page, calls) = count_round_trips(async {
+                    if with_view {
+                        clients_domain::list_page_with_view(store, &listing, offset, 10)
+                            .await
+                            .map(|_| ())
+                    } else {
+                        read_page(store, &listing, offset, 10, false)
+                            .await
+                            .map(|_| ())
+                            .map_err(Into::into)
+                    }
+                })
+                .await;
+                page.expect("page");
+                costs.push((calls.round_trips, calls.capacity.read_units()));
             }
             println!(
-                "client #{client:<4} {name:<30} {total:>7} items  page 1: {} calls {:>3} RCU   middle page: {} calls {:>3} RCU",
+                "client #{client:<4} {name:<30} {total:>7} items  page 1: {} calls {:>4} RCU   middle page: {} calls {:>4} RCU",
                 costs[0].0, costs[0].1, costs[1].0, costs[1].1
             );
         }

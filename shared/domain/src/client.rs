@@ -300,6 +300,14 @@ pub fn view_from_header(items: &[Item]) -> Option<serde_json::Value> {
         .map(crate::store::Attr::to_json)
 }
 
+/// The owner's `[client]` kept on a collection's header item (null without one).
+fn header_view(header: Option<&Item>) -> serde_json::Value {
+    header
+        .and_then(|i| i.get("client"))
+        .map(crate::store::Attr::to_json)
+        .unwrap_or(serde_json::Value::Null)
+}
+
 /// Items of a collection query that are records (not the header, nor a list's entries and
 /// counts).
 pub fn records(items: &[Item]) -> impl Iterator<Item = &Item> {
@@ -322,19 +330,14 @@ pub async fn list_page_with_view(
     limit: usize,
 ) -> ApiResult<(crate::store::listing::ListPage, serde_json::Value)> {
     use crate::store::listing::read_page;
-    let view_of = |item: Option<&Item>| {
-        item.and_then(|i| i.get("client"))
-            .map(crate::store::Attr::to_json)
-            .unwrap_or(serde_json::Value::Null)
-    };
     if offset == 0 && listing.name.is_empty() {
         let page = read_page(store, listing, offset, limit, true).await?;
-        let view = view_of(page.header.as_ref());
+        let view = header_view(page.header.as_ref());
         return Ok((page, view));
     }
     let header = Key::new(listing.pk.clone(), listing.family);
     let (page, header) = tokio::try_join!(read_page(store, listing, offset, limit, false), store.get(&header))?;
-    Ok((page, view_of(header.as_ref())))
+    Ok((page, header_view(header.as_ref())))
 }
 
 /// Every entry of `listing` and the owner's `[client]` (filters a list cannot serve).
@@ -344,11 +347,7 @@ pub async fn list_all_with_view(
 ) -> ApiResult<(Vec<Item>, serde_json::Value)> {
     let header = Key::new(listing.pk.clone(), listing.family);
     let (entries, header) = tokio::try_join!(crate::store::listing::read_all(store, listing), store.get(&header))?;
-    let view = header
-        .as_ref()
-        .and_then(|i| i.get("client"))
-        .map(crate::store::Attr::to_json)
-        .unwrap_or(serde_json::Value::Null);
+    let view = header_view(header.as_ref());
     Ok((entries, view))
 }
 
@@ -377,11 +376,7 @@ pub async fn family_with_view<T: serde::de::DeserializeOwned>(
     let query = crate::store::Query::partition(pk.clone()).sk(crate::store::listing::Listing::records_of(family));
     let header = Key::new(pk, family);
     let (items, header) = tokio::try_join!(crate::store::query_all(store, query), store.get(&header))?;
-    let view = header
-        .as_ref()
-        .and_then(|i| i.get("client"))
-        .map(crate::store::Attr::to_json)
-        .unwrap_or(serde_json::Value::Null);
+    let view = header_view(header.as_ref());
     let list = records(&items).map(from_item).collect::<Result<Vec<T>, _>>()?;
     Ok((list, view))
 }
@@ -395,11 +390,7 @@ pub async fn one_with_view<T: serde::de::DeserializeOwned>(
 ) -> ApiResult<(Option<T>, serde_json::Value)> {
     let header = Key::new(keys::client_partition(client_id), prefix);
     let items = store.get_many(&[key.clone(), header.clone()]).await?;
-    let view = items
-        .get(&header)
-        .and_then(|i| i.get("client"))
-        .map(crate::store::Attr::to_json)
-        .unwrap_or(serde_json::Value::Null);
+    let view = header_view(items.get(&header));
     let record = items.get(key).map(from_item).transpose()?;
     Ok((record, view))
 }

@@ -346,37 +346,6 @@ pub async fn read_all(store: &dyn Store, listing: &Listing) -> StoreResult<Vec<I
     .await
 }
 
-/// The stored totals and counts of `listing`: (total, count per ten-rank bucket).
-pub async fn read_counts(store: &dyn Store, listing: &Listing) -> StoreResult<(i64, BTreeMap<String, i64>)> {
-    let total = store
-        .get(&listing.total_key())
-        .await?
-        .and_then(|i| i.get(TOTAL).and_then(Attr::as_i64))
-        .unwrap_or(0);
-    let mut buckets = BTreeMap::new();
-    for item in super::query_all(
-        store,
-        Query::partition(listing.pk.clone()).prefix(listing.counts_prefix()),
-    )
-    .await?
-    {
-        let sk = item
-            .get(super::SK)
-            .and_then(Attr::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let ranks = sk.strip_prefix(&listing.counts_prefix()).unwrap_or_default();
-        for (name, value) in &item {
-            if let (Some(b), Some(n)) = (name.strip_prefix('b'), value.as_i64())
-                && n != 0
-            {
-                buckets.insert(format!("{ranks}{b}"), n);
-            }
-        }
-    }
-    Ok((total, buckets))
-}
-
 /// What the counts of a list should be, from its entries' ranks.
 pub fn expected_counts(ranks: impl IntoIterator<Item = Rank>) -> (i64, BTreeMap<String, i64>) {
     let mut total = 0;
